@@ -1,0 +1,47 @@
+package org.tessera;
+
+import org.tessera.memory.MemoryScope;
+
+/**
+ * A block of code whose tensors' memory is freed when it closes.
+ *
+ * <pre>{@code
+ * try (Scope scope = Tessera.scope()) {
+ *     Tensor t = Tessera.rand(1000, 1000);
+ *     Tensor kept = scope.keep(t.sum());   // survives the scope
+ * }                                        // t's buffer is freed here
+ * }</pre>
+ *
+ * <p>Tensors realized outside every scope are freed when they become unreachable.
+ */
+public final class Scope implements AutoCloseable {
+    private final MemoryScope memory;
+
+    Scope(MemoryScope memory) {
+        this.memory = memory;
+    }
+
+    /**
+     * Realizes {@code t} and moves its buffer to the enclosing scope (or out of scopes), so that
+     * it stays usable after this scope closes. Returns {@code t}.
+     */
+    public Tensor keep(Tensor t) {
+        t.realize();
+        org.tessera.memory.Storage s = t.node().storage();
+        if (s != null) {
+            memory.keep(s);
+        }
+        return t;
+    }
+
+    /** Bytes held by buffers that this scope allocated. */
+    public long allocatedBytes() {
+        return memory.allocatedBytes();
+    }
+
+    /** Frees this scope's buffers; fails with the leaked byte count if any remain. */
+    @Override
+    public void close() {
+        memory.close();
+    }
+}

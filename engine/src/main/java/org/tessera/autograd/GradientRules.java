@@ -1,0 +1,159 @@
+package org.tessera.autograd;
+
+import org.tessera.DType;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+import org.tessera.ops.Indexing;
+import org.tessera.ops.Linalg;
+import org.tessera.ops.Movement;
+
+/**
+ * One gradient rule per differentiable primitive, written with tensor ops. Given a node and
+ * the gradient of the loss with respect to it, returns the gradient for each input (null
+ * where none flows). Composite ops (mean, sigmoid, softmax, …) need no rule of their own.
+ */
+public final class GradientRules {
+    private GradientRules() {
+    }
+
+    static Tensor[] apply(Node n, Tensor g) {
+        Node[] in = n.inputs();
+        Tensor x = in.length > 0 ? Tensor.of(in[0]) : null;
+        Tensor y = in.length > 1 ? Tensor.of(in[1]) : null;
+        Tensor out = Tensor.of(n);
+        return switch (n.op()) {
+            case NEG -> one(g.neg());
+            case EXP -> one(g.mul(out));
+            case LOG -> one(g.div(x));
+            case SQRT -> one(g.div(out.mul(2)));
+            case ABS -> one(g.mul(x.sign()));
+            case TANH -> one(g.mul(Tensor.onesLike(out).sub(out.mul(out))));
+            case SIN -> one(g.mul(x.cos()));
+            case COS -> one(g.mul(x.sin()).neg());
+            case CAST -> one(x.dtype().isFloatingPoint() ? g.to(x.dtype()) : null);
+            case ADD -> two(sumTo(g, x.shape()), sumTo(g, y.shape()));
+            case SUB -> two(sumTo(g, x.shape()), sumTo(g.neg(), y.shape()));
+            case MUL -> two(sumTo(g.mul(y), x.shape()), sumTo(g.mul(x), y.shape()));
+            case DIV -> two(sumTo(g.div(y), x.shape()), sumTo(g.mul(out).div(y).neg(), y.shape()));
+            case POW -> two(sumTo(g.mul(y).mul(x.pow(y.sub(1))), x.shape()),
+                    y.requiresGrad() ? sumTo(Tessera.where(x.eq(0).logicalAnd(y.ge(0)), 0,
+                            g.mul(out).mul(x.log())), y.shape()) : null);
+            case MAXIMUM, MINIMUM -> {
+                Tensor wins = n.op() == Op.MAXIMUM ? x.gt(y) : x.lt(y);
+                Tensor ties = x.eq(y);
+                Tensor half = g.mul(0.5);
+                yield two(sumTo(Tessera.where(wins, g, Tessera.where(ties, half, 0)), x.shape()),
+                        sumTo(Tessera.where(wins.logicalOr(ties), Tessera.where(ties, half, 0), g), y.shape()));
+            }
+            case WHERE -> {
+                Tensor c = x;
+                Tensor a = y;
+                Tensor b = Tensor.of(in[2]);
+                yield new Tensor[] {null, sumTo(Tessera.where(c, g, 0), a.shape()),
+                        sumTo(Tessera.where(c, 0, g), b.shape())};
+            }
+            case SUM -> one(expandBack(g, n, x.shape()));
+            case PROD -> one(prodGrad(g, n, x, out));
+            case MAX, MIN -> {
+                Tensor outK = keep(out, n, x.shape());
+                Tensor mask = x.eq(outK).to(g.dtype());
+                int[] dims = ((Attrs.Reduce) n.attrs()).dims();
+                Tensor count = mask.sum(dims, true);
+                yield one(keep(g, n, x.shape()).mul(mask).div(count));
+            }
+            case RESHAPE -> one(g.reshape(x.shape().dims()));
+            case PERMUTE -> {
+                int[] p = ((Attrs.Permute) n.attrs()).perm();
+                int[] inv = new int[p.length];
+                for (int i = 0; i < p.length; i++) {
+                    inv[p[i]] = i;
+                }
+                yield one(g.permute(inv));
+            }
+            case EXPAND -> one(sumTo(g, x.shape()));
+            case SLICE -> {
+                Attrs.Slice s = (Attrs.Slice) n.attrs();
+                yield one(Movement.sliceScatter(g, x.shape(), s.starts(), s.steps()));
+            }
+            case SLICE_SCATTER -> {
+                Attrs.Slice s = (Attrs.Slice) n.attrs();
+                yield one(Tensor.of(Graph.node(Op.SLICE, x.shape(), g.dtype(), s, g.node())));
+            }
+            case CAT -> {
+                int dim = ((Attrs.Cat) n.attrs()).dim();
+                Tensor[] r = new Tensor[in.length];
+                long at = 0;
+                for (int i = 0; i < in.length; i++) {
+                    long len = in[i].shape().get(dim);
+                    r[i] = g.slice(dim, at, at + len, 1);
+                    at += len;
+                }
+                yield r;
+            }
+            case MATMUL -> two(Linalg.primitive(g, y.transpose(1, 2)), Linalg.primitive(x.transpose(1, 2), g));
+            case MASKED_SELECT -> new Tensor[] {Indexing.maskedScatter(g, y), null};
+            case MASKED_SCATTER -> new Tensor[] {
+                Tensor.of(Graph.node(Op.MASKED_SELECT, x.shape(), g.dtype(), null, g.node(), y.node())), null};
+            default -> throw new IllegalStateException("no gradient rule for " + n.op());
+        };
+    }
+
+    private static Tensor[] one(Tensor a) {
+        return new Tensor[] {a};
+    }
+
+    private static Tensor[] two(Tensor a, Tensor b) {
+        return new Tensor[] {a, b};
+    }
+
+    /** Sums a broadcast gradient back to {@code shape}. */
+    public static Tensor sumTo(Tensor g, Shape shape) {
+        if (g.shape().equals(shape)) {
+            return g;
+        }
+        int lead = g.dim() - shape.rank();
+        java.util.List<Integer> dims = new java.util.ArrayList<>();
+        for (int i = 0; i < g.dim(); i++) {
+            if (i < lead || (shape.get(i - lead) == 1 && g.shape().get(i) != 1)) {
+                dims.add(i);
+            }
+        }
+        Tensor s = dims.isEmpty() ? g : g.sum(dims.stream().mapToInt(Integer::intValue).toArray(), true);
+        return s.reshape(shape.dims());
+    }
+
+    /** The reduced tensor with its reduced dims restored as size 1. */
+    private static Tensor keep(Tensor t, Node n, Shape inShape) {
+        Attrs.Reduce r = (Attrs.Reduce) n.attrs();
+        if (r.keepDim()) {
+            return t;
+        }
+        long[] dims = inShape.dims();
+        for (int d : r.dims()) {
+            dims[d] = 1;
+        }
+        return t.reshape(dims);
+    }
+
+    private static Tensor expandBack(Tensor g, Node n, Shape inShape) {
+        return keep(g, n, inShape).expand(inShape.dims());
+    }
+
+    /** Product rule that stays exact when the input holds zeros. */
+    private static Tensor prodGrad(Tensor g, Node n, Tensor x, Tensor out) {
+        int[] dims = ((Attrs.Reduce) n.attrs()).dims();
+        Tensor gk = keep(g, n, x.shape());
+        Tensor outK = keep(out, n, x.shape());
+        Tensor zeros = x.eq(0);
+        Tensor zeroCount = zeros.to(DType.INT64).sum(dims, true);
+        Tensor othersIfOneZero = Tessera.where(zeros, 1, x).prod(dims, true);
+        Tensor regular = gk.mul(outK).div(x);
+        Tensor atZero = Tessera.where(zeroCount.eq(1), gk.mul(othersIfOneZero), 0);
+        return Tessera.where(zeros, atZero, regular);
+    }
+}

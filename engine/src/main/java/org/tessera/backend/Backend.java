@@ -1,0 +1,45 @@
+package org.tessera.backend;
+
+import org.tessera.Device;
+import org.tessera.graph.Node;
+
+/**
+ * Executes graphs for one device type.
+ *
+ * <p>The engine ships the CPU backend. Other modules (CUDA, the distributed runtime on
+ * Spark) implement this interface and register through {@link BackendProvider} with
+ * {@link java.util.ServiceLoader}, or directly with {@link Backends#register}; the engine
+ * never depends on them.
+ */
+public interface Backend {
+    /** The device type this backend serves, such as {@code cpu}. */
+    String deviceType();
+
+    /** Whether the given device can be used now; {@link #unavailableReason} says why not. */
+    boolean isAvailable(Device device);
+
+    /** A sentence naming why the device cannot be used, or null when it can. */
+    default String unavailableReason(Device device) {
+        return isAvailable(device) ? null : "the " + deviceType() + " backend reports the device unusable";
+    }
+
+    /**
+     * Whether ops on this device may take CPU tensors as inputs (the backend moves or
+     * broadcasts them itself), as the distributed runtime does for local parameters.
+     */
+    default boolean acceptsHostInputs() {
+        return false;
+    }
+
+    /** Computes the node's data (and whatever inputs it needs), leaving it realized. */
+    void realize(Node node);
+
+    /**
+     * Returns a realized CPU node with the same values as {@code node} (which this backend
+     * realized), for reading results on the host.
+     */
+    Node toHost(Node node);
+
+    /** Copies a realized CPU node to {@code device}, returning a realized node there. */
+    Node fromHost(Node hostNode, Device device);
+}

@@ -1,0 +1,387 @@
+package org.tessera.backend.cpu;
+
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Shape;
+import org.tessera.backend.Backend;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+import org.tessera.memory.Storage;
+
+/**
+ * Realizes graphs on the host CPU: fused elementwise passes, reductions, views, OpenBLAS
+ * matmul, all on off-heap Arrow memory.
+ */
+public final class CpuBackend implements Backend {
+
+    @Override
+    public String deviceType() {
+        return "cpu";
+    }
+
+    @Override
+    public boolean isAvailable(Device device) {
+        return device.type().equals("cpu");
+    }
+
+    @Override
+    public Node toHost(Node node) {
+        realize(node);
+        return node;
+    }
+
+    @Override
+    public Node fromHost(Node hostNode, Device device) {
+        return hostNode;
+    }
+
+    @Override
+    public void realize(Node target) {
+        if (target.isRealized()) {
+            return;
+        }
+        // iterative post-order over what must be materialized; fused chains are planned once
+        Map<Node, FusedProgram> programs = new IdentityHashMap<>();
+        ArrayDeque<Node> stack = new ArrayDeque<>();
+        stack.push(target);
+        while (!stack.isEmpty()) {
+            Node n = stack.peek();
+            if (n.isRealized()) {
+                stack.pop();
+                continue;
+            }
+            boolean waiting = false;
+            for (Node d : dependencies(n, programs)) {
+                if (!d.isRealized()) {
+                    if (!d.device().type().equals("cpu")) {
+                        throw new IllegalStateException(n.op() + ": input on " + d.device()
+                                + " reached the CPU backend; move it with to(Device.CPU)");
+                    }
+                    stack.push(d);
+                    waiting = true;
+                }
+            }
+            if (!waiting) {
+                stack.pop();
+                synchronized (n) {
+                    if (!n.isRealized()) {
+                        execute(n, programs.remove(n));
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Node> dependencies(Node n, Map<Node, FusedProgram> programs) {
+        if (n.op().isElementwise() || n.op() == Op.FILL) {
+            return programs.computeIfAbsent(n, FusedProgram::plan).dependencies();
+        }
+        return List.of(n.inputs());
+    }
+
+    private static Storage allocate(Node n) {
+        return Storage.allocate(n.shape().numel() * n.dtype().byteSize(), n.op() + " output " + n.shape()
+                + " " + n.dtype());
+    }
+
+    private static void setContiguous(Node n, Storage s) {
+        n.setData(s, 0, n.shape().contiguousStrides());
+    }
+
+    private void execute(Node n, FusedProgram program) {
+        Op op = n.op();
+        switch (op.kind()) {
+            case SOURCE -> {
+                if (op == Op.CONSTANT) {
+                    throw new IllegalStateException("constant node without data: " + n);
+                }
+                Storage s = allocate(n);
+                if (op == Op.FILL) {
+                    (program != null ? program : FusedProgram.plan(n)).run(s.address());
+                } else {
+                    SourceKernels.fill(op, n.attrs(), n.dtype(), n.shape().numel(), s.address());
+                }
+                setContiguous(n, s);
+            }
+            case UNARY, BINARY, TERNARY -> {
+                Storage s = allocate(n);
+                (program != null ? program : FusedProgram.plan(n)).run(s.address());
+                setContiguous(n, s);
+            }
+            case REDUCE -> reduce(n);
+            case MOVEMENT -> view(n);
+            case OTHER -> {
+                switch (op) {
+                    case MATMUL -> {
+                        Storage out = allocate(n);
+                        MatmulKernel.matmul(n, out);
+                        setContiguous(n, out);
+                    }
+                    case CAT -> cat(n);
+                    case SLICE_SCATTER -> sliceScatter(n);
+                    case MASKED_SELECT -> masked(n, true);
+                    case MASKED_SCATTER -> masked(n, false);
+                    default -> throw new IllegalStateException("no CPU kernel for " + op);
+                }
+            }
+        }
+    }
+
+    // ---- copies ----
+
+    /** Copies the realized {@code src} (broadcast to {@code shape}) through the view {@code dst}. */
+    static void copy(Node src, Strided dst, Shape shape) {
+        Strided from = Strided.of(src, shape);
+        int tile = FusedProgram.TILE;
+        Kind k = Kind.of(src.dtype());
+        Parallel.forRange(shape.numel(), 4L * tile, tile, (s, e) -> {
+            Object t = k.newTile(tile);
+            for (long st = s; st < e; st += tile) {
+                int len = (int) Math.min(tile, e - st);
+                from.load(st, len, t);
+                dst.store(st, len, t);
+            }
+        });
+    }
+
+    /** A new contiguous buffer holding {@code src}'s elements in row-major order. */
+    static Storage contiguousCopy(Node src) {
+        Storage s = Storage.allocate(src.shape().numel() * src.dtype().byteSize(), "contiguous copy of "
+                + src.op() + " " + src.shape());
+        copy(src, Strided.contiguous(s.address(), src.dtype(), src.shape()), src.shape());
+        return s;
+    }
+
+    // ---- views ----
+
+    private static void view(Node n) {
+        Node in = n.input(0);
+        long[] st = in.strides();
+        long off = in.offset();
+        switch (n.op()) {
+            case RESHAPE -> {
+                if (in.isContiguous()) {
+                    n.setData(in.storage().retain(), off, n.shape().contiguousStrides());
+                } else {
+                    setContiguous(n, contiguousCopy(in));
+                }
+            }
+            case PERMUTE -> {
+                int[] perm = ((Attrs.Permute) n.attrs()).perm();
+                long[] ns = new long[perm.length];
+                for (int i = 0; i < perm.length; i++) {
+                    ns[i] = st[perm[i]];
+                }
+                n.setData(in.storage().retain(), off, ns);
+            }
+            case EXPAND -> {
+                Shape out = n.shape();
+                int r = out.rank();
+                int lead = r - in.shape().rank();
+                long[] ns = new long[r];
+                for (int i = 0; i < in.shape().rank(); i++) {
+                    ns[i + lead] = in.shape().get(i) == 1 && out.get(i + lead) != 1 ? 0 : st[i];
+                }
+                n.setData(in.storage().retain(), off, ns);
+            }
+            case SLICE -> {
+                Attrs.Slice s = (Attrs.Slice) n.attrs();
+                long[] ns = new long[st.length];
+                for (int i = 0; i < st.length; i++) {
+                    off += s.starts()[i] * st[i];
+                    ns[i] = st[i] * s.steps()[i];
+                }
+                n.setData(in.storage().retain(), off, ns);
+            }
+            default -> throw new IllegalStateException("not a view: " + n.op());
+        }
+    }
+
+    // ---- reductions ----
+
+    private static void reduce(Node n) {
+        Node in = n.input(0);
+        Attrs.Reduce attrs = (Attrs.Reduce) n.attrs();
+        int[] dims = attrs.dims();
+        long[] shape = in.shape().dims();
+        Storage out = allocate(n);
+        boolean block = true;
+        for (int i = 1; i < dims.length; i++) {
+            block &= dims[i] == dims[i - 1] + 1;
+        }
+        long a = 1;
+        long r = 1;
+        long c = 1;
+        Storage temp = null;
+        long address;
+        if (block && in.isContiguous()) {
+            for (int i = 0; i < shape.length; i++) {
+                if (i < (dims.length == 0 ? shape.length : dims[0])) {
+                    a *= shape[i];
+                } else if (dims.length > 0 && i <= dims[dims.length - 1]) {
+                    r *= shape[i];
+                } else {
+                    c *= shape[i];
+                }
+            }
+            address = in.address();
+        } else {
+            // kept dims first, reduced dims last, as one contiguous copy
+            boolean[] red = new boolean[shape.length];
+            for (int d : dims) {
+                red[d] = true;
+            }
+            int[] perm = new int[shape.length];
+            int p = 0;
+            for (int i = 0; i < shape.length; i++) {
+                if (!red[i]) {
+                    perm[p++] = i;
+                    a *= shape[i];
+                }
+            }
+            for (int i = 0; i < shape.length; i++) {
+                if (red[i]) {
+                    perm[p++] = i;
+                    r *= shape[i];
+                }
+            }
+            long[] ps = new long[shape.length];
+            long[] pst = new long[shape.length];
+            for (int i = 0; i < perm.length; i++) {
+                ps[i] = shape[perm[i]];
+                pst[i] = in.strides()[perm[i]];
+            }
+            Shape permuted = Shape.of(ps);
+            temp = Storage.allocate(permuted.numel() * in.dtype().byteSize(), "reduction staging " + in.shape());
+            Strided src = Strided.broadcast(in.address(), in.dtype(), permuted, pst, permuted);
+            Strided dst = Strided.contiguous(temp.address(), in.dtype(), permuted);
+            copyStrided(src, dst, permuted.numel(), in.dtype());
+            address = temp.address();
+        }
+        try {
+            if (a * c == 0) {
+                return;
+            }
+            if (r == 0) {
+                Object tile = Kind.of(n.dtype()).newTile(1);
+                FusedProgram.fillTile(tile, n.dtype(), n.op() == Op.PROD ? 1 : 0);
+                for (long i = 0; i < a * c; i++) {
+                    Runs.write(n.dtype(), out.address() + i * n.dtype().byteSize(), 0, 1, tile, 0);
+                }
+                return;
+            }
+            ReduceKernels.reduce(n.op(), in.dtype(), address, a, r, c, n.dtype(), out.address());
+        } finally {
+            if (temp != null) {
+                temp.release();
+            }
+            setContiguous(n, out);
+        }
+    }
+
+    private static void copyStrided(Strided src, Strided dst, long n, DType t) {
+        int tile = FusedProgram.TILE;
+        Parallel.forRange(n, 4L * tile, tile, (s, e) -> {
+            Object buf = Kind.of(t).newTile(tile);
+            for (long st = s; st < e; st += tile) {
+                int len = (int) Math.min(tile, e - st);
+                src.load(st, len, buf);
+                dst.store(st, len, buf);
+            }
+        });
+    }
+
+    // ---- joins and scatters ----
+
+    private static void cat(Node n) {
+        Storage out = allocate(n);
+        int dim = ((Attrs.Cat) n.attrs()).dim();
+        long[] strides = n.shape().contiguousStrides();
+        long at = 0;
+        for (Node in : n.inputs()) {
+            long base = out.address() + at * strides[dim] * n.dtype().byteSize();
+            copy(in, Strided.broadcast(base, n.dtype(), in.shape(), strides, in.shape()), in.shape());
+            at += in.shape().get(dim);
+        }
+        setContiguous(n, out);
+    }
+
+    private static void sliceScatter(Node n) {
+        Node in = n.input(0);
+        long bytes = n.shape().numel() * n.dtype().byteSize();
+        Storage out = Storage.allocateZeroed(bytes, "SLICE_SCATTER output " + n.shape());
+        Attrs.Slice s = (Attrs.Slice) n.attrs();
+        long[] full = n.shape().contiguousStrides();
+        long off = 0;
+        long[] st = new long[full.length];
+        for (int i = 0; i < full.length; i++) {
+            off += s.starts()[i] * full[i];
+            st[i] = full[i] * s.steps()[i];
+        }
+        copy(in, Strided.broadcast(out.address() + off * n.dtype().byteSize(), n.dtype(), in.shape(), st,
+                in.shape()), in.shape());
+        setContiguous(n, out);
+    }
+
+    private static void masked(Node n, boolean select) {
+        Node mask = n.input(1);
+        Node values = n.input(0);
+        Shape iter = mask.shape();
+        Strided m = Strided.of(mask, iter);
+        Storage out;
+        if (select) {
+            out = allocate(n);
+        } else {
+            out = Storage.allocateZeroed(n.shape().numel() * n.dtype().byteSize(), "MASKED_SCATTER output");
+        }
+        int tile = FusedProgram.TILE;
+        Kind k = Kind.of(n.dtype());
+        Strided data = select ? Strided.of(values, iter) : Strided.contiguous(out.address(), n.dtype(), iter);
+        Strided packed = select ? Strided.contiguous(out.address(), n.dtype(), n.shape())
+                : Strided.of(values, values.shape());
+        long[] mt = new long[tile];
+        Object dt = k.newTile(tile);
+        Object pt = k.newTile(tile);
+        long count = 0;
+        for (long s = 0; s < iter.numel(); s += tile) {
+            int len = (int) Math.min(tile, iter.numel() - s);
+            m.load(s, len, mt);
+            int hits = 0;
+            for (int i = 0; i < len; i++) {
+                hits += mt[i] != 0 ? 1 : 0;
+            }
+            if (hits == 0) {
+                continue;
+            }
+            if (select) {
+                data.load(s, len, dt);
+                int j = 0;
+                for (int i = 0; i < len; i++) {
+                    if (mt[i] != 0) {
+                        System.arraycopy(dt, i, pt, j++, 1);
+                    }
+                }
+                packed.store(count, hits, pt);
+            } else {
+                packed.load(count, hits, pt);
+                data.load(s, len, dt);
+                int j = 0;
+                for (int i = 0; i < len; i++) {
+                    if (mt[i] != 0) {
+                        System.arraycopy(pt, j++, dt, i, 1);
+                    }
+                }
+                data.store(s, len, dt);
+            }
+            count += hits;
+        }
+        setContiguous(n, out);
+    }
+
+
+}

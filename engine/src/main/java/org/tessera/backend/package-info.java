@@ -1,0 +1,2 @@
+/** The backend interface through which devices (CPU, CUDA, a Spark cluster) realize graphs. */
+package org.tessera.backend;

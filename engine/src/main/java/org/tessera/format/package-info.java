@@ -1,0 +1,2 @@
+/** PyTorch-style text of tensors. */
+package org.tessera.format;

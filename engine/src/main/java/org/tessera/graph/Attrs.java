@@ -1,0 +1,41 @@
+package org.tessera.graph;
+
+import java.util.Arrays;
+
+/** Parameters of primitive nodes, one small immutable record per op family. */
+public final class Attrs {
+    private Attrs() {
+    }
+
+    /** FILL: the value, kept as a {@code Number} so that int64 values stay exact. */
+    public record Fill(Number value) {
+    }
+
+    /** ARANGE: {@code start + i * step}. */
+    public record Arange(double start, double step) {
+    }
+
+    /** RAND and RANDN: the generator's seed and the stream drawn for this call. */
+    public record Random(long seed, long stream) {
+    }
+
+    /** Reductions: the reduced dims (sorted, non-negative) and whether they are kept as size 1. */
+    public record Reduce(int[] dims, boolean keepDim) {
+        @Override
+        public String toString() {
+            return "dims=" + Arrays.toString(dims) + ", keepDim=" + keepDim;
+        }
+    }
+
+    /** PERMUTE: the new order of the input's dims. */
+    public record Permute(int[] perm) {
+    }
+
+    /** SLICE and SLICE_SCATTER: first index and step per dim. */
+    public record Slice(long[] starts, long[] steps) {
+    }
+
+    /** CAT: the dim to join along. */
+    public record Cat(int dim) {
+    }
+}

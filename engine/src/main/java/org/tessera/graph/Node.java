@@ -1,0 +1,177 @@
+package org.tessera.graph;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Shape;
+import org.tessera.memory.Storage;
+
+/**
+ * One value in the op graph: an op, its inputs, and the inferred shape, dtype and device.
+ *
+ * <p>A node is realized when its data exists: locally as a strided view of a {@link Storage}
+ * (offset and strides in elements), or held by another backend in {@link #remote()}. Once
+ * realized, a node that no gradient needs forgets its inputs, so long chains do not pin memory.
+ */
+public final class Node {
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final Node[] NONE = new Node[0];
+
+    private final long id = IDS.incrementAndGet();
+    private final Op op;
+    private final Shape shape;
+    private final DType dtype;
+    private final Device device;
+    private final Object attrs;
+    private volatile Node[] inputs;
+
+    private volatile Storage storage;
+    private long offset;
+    private long[] strides;
+    private volatile Object remote;
+
+    private volatile boolean requiresGrad;
+    private volatile Node grad;
+
+    public Node(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
+        this.op = op;
+        this.shape = shape;
+        this.dtype = dtype;
+        this.device = device;
+        this.attrs = attrs;
+        this.inputs = inputs.length == 0 ? NONE : inputs;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public Op op() {
+        return op;
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public Object attrs() {
+        return attrs;
+    }
+
+    /** The inputs; empty for sources and for realized nodes that no gradient needs. */
+    public Node[] inputs() {
+        return inputs;
+    }
+
+    public Node input(int i) {
+        return inputs[i];
+    }
+
+    // ---- data ----
+
+    /** Whether the node's data exists (locally or with its backend). */
+    public boolean isRealized() {
+        return storage != null || remote != null;
+    }
+
+    /** The local buffer, or null when unrealized or held remotely. */
+    public Storage storage() {
+        return storage;
+    }
+
+    /** Offset of element [0, 0, …] in elements. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Strides in elements (a copy is not made: do not modify). */
+    public long[] strides() {
+        return strides;
+    }
+
+    /** Address of element [0, 0, …]; throws if the buffer was released. */
+    public long address() {
+        return storage.address() + offset * dtype.byteSize();
+    }
+
+    /** Whether the local data is row-major contiguous from its offset. */
+    public boolean isContiguous() {
+        long[] c = shape.contiguousStrides();
+        for (int i = 0; i < c.length; i++) {
+            if (shape.dims()[i] != 1 && c[i] != strides[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Attaches local data. The node takes over one reference of {@code s}, which it releases
+     * when it becomes unreachable.
+     */
+    public void setData(Storage s, long offset, long[] strides) {
+        synchronized (this) {
+            if (isRealized()) {
+                throw new IllegalStateException("node " + id + " (" + op + ") is already realized");
+            }
+            this.offset = offset;
+            this.strides = strides;
+            this.storage = s;
+        }
+        s.releaseWhenUnreachable(this);
+        afterRealize();
+    }
+
+    /** Attaches data held by another backend. */
+    public void setRemote(Object handle) {
+        this.remote = handle;
+        afterRealize();
+    }
+
+    /** The other backend's handle, or null. */
+    public Object remote() {
+        return remote;
+    }
+
+    private void afterRealize() {
+        if (!requiresGrad) {
+            inputs = NONE;
+        }
+    }
+
+    // ---- autograd state ----
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    public void setRequiresGrad(boolean v) {
+        this.requiresGrad = v;
+    }
+
+    /** Whether this node is a leaf for autograd (no inputs to pass gradients to). */
+    public boolean isLeaf() {
+        return inputs.length == 0 || !op.isDifferentiable();
+    }
+
+    public Node grad() {
+        return grad;
+    }
+
+    public void setGrad(Node g) {
+        this.grad = g;
+    }
+
+    @Override
+    public String toString() {
+        return "Node#" + id + "(" + op + ", " + shape + ", " + dtype + ")";
+    }
+}

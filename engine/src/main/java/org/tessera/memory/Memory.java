@@ -1,0 +1,254 @@
+package org.tessera.memory;
+
+import java.lang.ref.Cleaner;
+import java.lang.reflect.Field;
+import java.nio.ByteOrder;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.memory.unsafe.UnsafeAllocationManager;
+import org.tessera.TesseraMemoryException;
+import sun.misc.Unsafe;
+
+/**
+ * The engine's off-heap memory: one Arrow root allocator with a byte limit, and raw access.
+ *
+ * <p>The limit comes from the system property {@code tessera.memory.limit} (bytes, or with a
+ * suffix k, m, g), default: unlimited by the engine (the operating system is the limit).
+ * Running out triggers one attempt to reclaim buffers of unreachable tensors before failing
+ * with {@link TesseraMemoryException}.
+ */
+public final class Memory {
+    /** Alignment of every tensor buffer, in bytes. */
+    public static final int ALIGNMENT = 64;
+
+    static final Unsafe UNSAFE = loadUnsafe();
+    static final long FLOAT_BASE = UNSAFE.arrayBaseOffset(float[].class);
+    static final long DOUBLE_BASE = UNSAFE.arrayBaseOffset(double[].class);
+    static final long LONG_BASE = UNSAFE.arrayBaseOffset(long[].class);
+    static final long INT_BASE = UNSAFE.arrayBaseOffset(int[].class);
+    static final long BYTE_BASE = UNSAFE.arrayBaseOffset(byte[].class);
+
+    static final Cleaner CLEANER = Cleaner.create();
+
+    private static volatile RootAllocator root;
+
+    static {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new ExceptionInInitializerError("Tessera needs a little-endian platform (Arrow's byte order)");
+        }
+    }
+
+    private Memory() {
+    }
+
+    private static Unsafe loadUnsafe() {
+        try {
+            Field f = Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (Unsafe) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The root allocator that every tensor buffer comes from (created on first use). */
+    public static BufferAllocator root() {
+        RootAllocator r = root;
+        if (r == null) {
+            synchronized (Memory.class) {
+                r = root;
+                if (r == null) {
+                    r = new RootAllocator(RootAllocator.configBuilder()
+                            .allocationManagerFactory(UnsafeAllocationManager.FACTORY)
+                            .maxAllocation(parseLimit(System.getProperty("tessera.memory.limit")))
+                            .build());
+                    root = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    static long parseLimit(String s) {
+        if (s == null || s.isBlank()) {
+            return Long.MAX_VALUE;
+        }
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        long mult = 1;
+        char last = t.charAt(t.length() - 1);
+        if (last == 'k' || last == 'm' || last == 'g') {
+            mult = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long v = Long.parseLong(t) * mult;
+            if (v <= 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("tessera.memory.limit: cannot parse '" + s
+                    + "'; expected a positive number of bytes, optionally with k, m or g");
+        }
+    }
+
+    /** Sets the byte limit of the root allocator (for tests and embedding applications). */
+    public static void setLimit(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memory limit: " + bytes + " bytes; expected a positive number");
+        }
+        root().setLimit(bytes);
+    }
+
+    /** The current byte limit. */
+    public static long limit() {
+        return root().getLimit();
+    }
+
+    /** Bytes currently held by tensor buffers, in all scopes. */
+    public static long allocatedBytes() {
+        return root().getAllocatedMemory();
+    }
+
+    /**
+     * Allocates {@code bytes} (rounded up to the alignment) from {@code allocator}, reclaiming
+     * unreachable buffers once if the limit is hit.
+     */
+    static ArrowBuf allocate(BufferAllocator allocator, long bytes, String what) {
+        long size = Math.max(ALIGNMENT, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+        try {
+            return allocator.buffer(size);
+        } catch (OutOfMemoryException first) {
+            reclaim();
+            try {
+                return allocator.buffer(size);
+            } catch (OutOfMemoryException second) {
+                throw new TesseraMemoryException("allocate: cannot allocate " + bytes + " bytes for " + what
+                        + ": the allocator limit is " + root().getLimit() + " bytes and "
+                        + root().getAllocatedMemory() + " are in use (after reclaiming unreachable tensors);"
+                        + " release tensors (close a scope) or raise tessera.memory.limit", second);
+            }
+        }
+    }
+
+    /** Asks the JVM to collect unreachable tensors and waits briefly for their buffers to be released. */
+    public static void reclaim() {
+        long before = allocatedBytes();
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            try {
+                Thread.sleep(20L << i);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (allocatedBytes() < before) {
+                return;
+            }
+        }
+    }
+
+    // ---- raw access; every address comes from a live Storage ----
+
+    /** Copies {@code n} floats from off-heap {@code address} into {@code dst[off..]}. */
+    public static void getFloats(long address, float[] dst, int off, int n) {
+        UNSAFE.copyMemory(null, address, dst, FLOAT_BASE + 4L * off, 4L * n);
+    }
+
+    /** Copies {@code n} floats from {@code src[off..]} to off-heap {@code address}. */
+    public static void putFloats(long address, float[] src, int off, int n) {
+        UNSAFE.copyMemory(src, FLOAT_BASE + 4L * off, null, address, 4L * n);
+    }
+
+    /** Copies {@code n} doubles from off-heap memory. */
+    public static void getDoubles(long address, double[] dst, int off, int n) {
+        UNSAFE.copyMemory(null, address, dst, DOUBLE_BASE + 8L * off, 8L * n);
+    }
+
+    /** Copies {@code n} doubles to off-heap memory. */
+    public static void putDoubles(long address, double[] src, int off, int n) {
+        UNSAFE.copyMemory(src, DOUBLE_BASE + 8L * off, null, address, 8L * n);
+    }
+
+    /** Copies {@code n} longs from off-heap memory. */
+    public static void getLongs(long address, long[] dst, int off, int n) {
+        UNSAFE.copyMemory(null, address, dst, LONG_BASE + 8L * off, 8L * n);
+    }
+
+    /** Copies {@code n} longs to off-heap memory. */
+    public static void putLongs(long address, long[] src, int off, int n) {
+        UNSAFE.copyMemory(src, LONG_BASE + 8L * off, null, address, 8L * n);
+    }
+
+    /** Copies {@code n} ints from off-heap memory. */
+    public static void getInts(long address, int[] dst, int off, int n) {
+        UNSAFE.copyMemory(null, address, dst, INT_BASE + 4L * off, 4L * n);
+    }
+
+    /** Copies {@code n} ints to off-heap memory. */
+    public static void putInts(long address, int[] src, int off, int n) {
+        UNSAFE.copyMemory(src, INT_BASE + 4L * off, null, address, 4L * n);
+    }
+
+    /** Copies {@code n} bytes from off-heap memory. */
+    public static void getBytes(long address, byte[] dst, int off, int n) {
+        UNSAFE.copyMemory(null, address, dst, BYTE_BASE + off, n);
+    }
+
+    /** Copies {@code n} bytes to off-heap memory. */
+    public static void putBytes(long address, byte[] src, int off, int n) {
+        UNSAFE.copyMemory(src, BYTE_BASE + off, null, address, n);
+    }
+
+    /** Copies between off-heap regions. */
+    public static void copy(long from, long to, long bytes) {
+        UNSAFE.copyMemory(from, to, bytes);
+    }
+
+    /** Sets {@code bytes} bytes at {@code address} to zero. */
+    public static void zero(long address, long bytes) {
+        UNSAFE.setMemory(address, bytes, (byte) 0);
+    }
+
+    public static float getFloat(long address) {
+        return UNSAFE.getFloat(address);
+    }
+
+    public static double getDouble(long address) {
+        return UNSAFE.getDouble(address);
+    }
+
+    public static long getLong(long address) {
+        return UNSAFE.getLong(address);
+    }
+
+    public static int getInt(long address) {
+        return UNSAFE.getInt(address);
+    }
+
+    public static byte getByte(long address) {
+        return UNSAFE.getByte(address);
+    }
+
+    public static void putFloat(long address, float v) {
+        UNSAFE.putFloat(address, v);
+    }
+
+    public static void putDouble(long address, double v) {
+        UNSAFE.putDouble(address, v);
+    }
+
+    public static void putLong(long address, long v) {
+        UNSAFE.putLong(address, v);
+    }
+
+    public static void putInt(long address, int v) {
+        UNSAFE.putInt(address, v);
+    }
+
+    public static void putByte(long address, byte v) {
+        UNSAFE.putByte(address, v);
+    }
+}

@@ -1,0 +1,213 @@
+package org.tessera.ops;
+
+import java.lang.reflect.Array;
+import java.util.ArrayList;
+import java.util.List;
+import org.tessera.DType;
+import org.tessera.Generator;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+import org.tessera.memory.Memory;
+import org.tessera.memory.Storage;
+
+/** Builders for tensors from Java data and for filled, ranged and random sources. */
+public final class Creation {
+    private Creation() {
+    }
+
+    /** A constant node over a fresh contiguous buffer, filled by {@code writer}. */
+    private static Tensor constant(Shape shape, DType dtype, java.util.function.LongConsumer writer) {
+        Storage s = Storage.allocate(shape.numel() * dtype.byteSize(), "tensor " + shape + " " + dtype);
+        writer.accept(s.address());
+        Node n = Graph.node(Op.CONSTANT, shape, dtype, null);
+        n.setData(s, 0, shape.contiguousStrides());
+        return Tensor.of(n);
+    }
+
+    /** A tensor viewing existing storage (one reference taken over by the tensor). */
+    public static Tensor fromStorage(Storage s, Shape shape, DType dtype, long offset, long[] strides) {
+        Node n = Graph.node(Op.CONSTANT, shape, dtype, null);
+        n.setData(s, offset, strides);
+        return Tensor.of(n);
+    }
+
+    /**
+     * A tensor from a Java number, boolean, array of any rank, or nested {@code List}s; the dtype
+     * is inferred (integers int64, decimals float32, booleans bool) unless given.
+     */
+    public static Tensor tensor(Object data, DType requested) {
+        if (data instanceof Tensor t) {
+            return requested == null ? t.detach() : Elementwise.cast(t.detach(), requested);
+        }
+        List<Long> dims = new ArrayList<>();
+        Object probe = data;
+        while (probe != null && (probe.getClass().isArray() || probe instanceof List)) {
+            int len = probe instanceof List<?> l ? l.size() : Array.getLength(probe);
+            dims.add((long) len);
+            if (len == 0) {
+                probe = null;
+                break;
+            }
+            probe = probe instanceof List<?> l ? l.get(0) : Array.get(probe, 0);
+        }
+        Shape shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
+        if (shape.numel() > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("tensor: " + shape.numel() + " elements do not fit a Java array source");
+        }
+        int n = (int) shape.numel();
+        // flatten, checking that every level is rectangular and noting which kinds of values occur
+        double[] dv = new double[n];
+        long[] lv = new long[n];
+        boolean[] kinds = new boolean[3];
+        flatten(data, dims, 0, new int[] {0}, dv, lv, kinds, new ArrayList<>());
+        DType inferred = kinds[2] ? DType.defaultFloat() : kinds[1] ? DType.INT64 : kinds[0] ? DType.BOOL
+                : DType.defaultFloat();
+        DType type = requested == null ? inferred : requested;
+        return constant(shape, type, addr -> write(addr, type, dv, lv, n));
+    }
+
+    /** Records one element: kinds[0] bool, kinds[1] integer, kinds[2] decimal. */
+    private static void element(Object e, int i, double[] dv, long[] lv, boolean[] kinds, List<Integer> path) {
+        if (e instanceof Boolean b) {
+            dv[i] = b ? 1 : 0;
+            lv[i] = b ? 1 : 0;
+            kinds[0] = true;
+        } else if (e instanceof Double || e instanceof Float || e instanceof java.math.BigDecimal) {
+            dv[i] = ((Number) e).doubleValue();
+            lv[i] = (long) dv[i];
+            kinds[2] = true;
+        } else if (e instanceof Number num) {
+            lv[i] = num.longValue();
+            dv[i] = lv[i];
+            kinds[1] = true;
+        } else {
+            throw new IllegalArgumentException("tensor: element at " + path + " is "
+                    + (e == null ? "null" : e.getClass().getSimpleName()) + "; expected a number or boolean");
+        }
+    }
+
+    private static void flatten(Object o, List<Long> dims, int depth, int[] pos, double[] dv, long[] lv,
+                                boolean[] kinds, List<Integer> path) {
+        if (depth == dims.size()) {
+            if (o != null && (o.getClass().isArray() || o instanceof List)) {
+                throw new IllegalArgumentException("tensor: ragged nested data at " + path
+                        + ": expected a scalar at depth " + depth);
+            }
+            element(o, pos[0]++, dv, lv, kinds, path);
+            return;
+        }
+        if (o == null || !(o.getClass().isArray() || o instanceof List)) {
+            throw new IllegalArgumentException("tensor: ragged nested data at " + path + ": expected a sequence of length "
+                    + dims.get(depth) + ", got " + (o == null ? "null" : o.getClass().getSimpleName()));
+        }
+        int len = o instanceof List<?> l ? l.size() : Array.getLength(o);
+        if (len != dims.get(depth)) {
+            throw new IllegalArgumentException("tensor: ragged nested data at " + path + ": expected length "
+                    + dims.get(depth) + ", got " + len);
+        }
+        if (depth == dims.size() - 1 && o.getClass().isArray() && o.getClass().getComponentType().isPrimitive()) {
+            for (int i = 0; i < len; i++) {
+                element(Array.get(o, i), pos[0]++, dv, lv, kinds, path);
+            }
+            return;
+        }
+        for (int i = 0; i < len; i++) {
+            path.add(i);
+            flatten(o instanceof List<?> l ? l.get(i) : Array.get(o, i), dims, depth + 1, pos, dv, lv, kinds, path);
+            path.remove(path.size() - 1);
+        }
+    }
+
+    private static void write(long addr, DType type, double[] dv, long[] lv, int n) {
+        switch (type) {
+            case FLOAT32 -> {
+                float[] f = new float[n];
+                for (int i = 0; i < n; i++) f[i] = (float) dv[i];
+                Memory.putFloats(addr, f, 0, n);
+            }
+            case FLOAT64 -> Memory.putDoubles(addr, dv, 0, n);
+            case INT64 -> Memory.putLongs(addr, lv, 0, n);
+            case INT32 -> {
+                int[] v = new int[n];
+                for (int i = 0; i < n; i++) v[i] = (int) lv[i];
+                Memory.putInts(addr, v, 0, n);
+            }
+            case BOOL -> {
+                byte[] v = new byte[n];
+                for (int i = 0; i < n; i++) v[i] = (byte) (lv[i] != 0 ? 1 : 0);
+                Memory.putBytes(addr, v, 0, n);
+            }
+        }
+    }
+
+    /** float32 data with an explicit shape, copied once into off-heap memory. */
+    public static Tensor fromArray(float[] data, long... shape) {
+        Shape s = checked(data.length, shape);
+        return constant(s, DType.FLOAT32, a -> Memory.putFloats(a, data, 0, data.length));
+    }
+
+    /** float64 data with an explicit shape. */
+    public static Tensor fromArray(double[] data, long... shape) {
+        Shape s = checked(data.length, shape);
+        return constant(s, DType.FLOAT64, a -> Memory.putDoubles(a, data, 0, data.length));
+    }
+
+    /** int64 data with an explicit shape. */
+    public static Tensor fromArray(long[] data, long... shape) {
+        Shape s = checked(data.length, shape);
+        return constant(s, DType.INT64, a -> Memory.putLongs(a, data, 0, data.length));
+    }
+
+    /** int32 data with an explicit shape. */
+    public static Tensor fromArray(int[] data, long... shape) {
+        Shape s = checked(data.length, shape);
+        return constant(s, DType.INT32, a -> Memory.putInts(a, data, 0, data.length));
+    }
+
+    private static Shape checked(int length, long[] shape) {
+        Shape s = shape.length == 0 ? Shape.of(length) : Shape.of(shape);
+        if (s.numel() != length) {
+            throw new IllegalArgumentException("fromArray: shape " + s + " holds " + s.numel()
+                    + " elements but the array has " + length);
+        }
+        return s;
+    }
+
+    /** Every element {@code value}. */
+    public static Tensor full(Shape shape, Number value, DType dtype) {
+        return Elementwise.fill(dtype, shape, value, null);
+    }
+
+    /** {@code start, start + step, …} below {@code end} (above, for a negative step). */
+    public static Tensor arange(Number start, Number end, Number step, DType requested) {
+        double s = start.doubleValue();
+        double e = end.doubleValue();
+        double st = step.doubleValue();
+        if (st == 0) {
+            throw new IllegalArgumentException("arange: step must be nonzero");
+        }
+        if (!Double.isFinite(s) || !Double.isFinite(e)) {
+            throw new IllegalArgumentException("arange: start (" + start + ") and end (" + end + ") must be finite");
+        }
+        if ((st > 0 && e < s) || (st < 0 && e > s)) {
+            throw new IllegalArgumentException("arange: upper bound and larger bound inconsistent with step sign: start "
+                    + start + ", end " + end + ", step " + step);
+        }
+        DType type = requested != null ? requested
+                : Promotion.resultType(start, end, step).isFloatingPoint() ? DType.defaultFloat() : DType.INT64;
+        long count = (long) Math.ceil((e - s) / st);
+        return Tensor.of(Graph.node(Op.ARANGE, Shape.of(count), type, new Attrs.Arange(s, st)));
+    }
+
+    /** Uniform [0, 1) or standard normal values from {@code g}. */
+    public static Tensor random(boolean normal, Generator g, Shape shape, DType dtype) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException((normal ? "randn" : "rand") + ": dtype must be floating, got " + dtype);
+        }
+        return Tensor.of(Graph.node(normal ? Op.RANDN : Op.RAND, shape, dtype, new Attrs.Random(g.seed(), g.nextStream())));
+    }
+}

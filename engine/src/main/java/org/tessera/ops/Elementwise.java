@@ -1,0 +1,150 @@
+package org.tessera.ops;
+
+import java.util.Locale;
+import org.tessera.DType;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+
+/** Builders for elementwise primitives: type promotion, broadcasting, casts. */
+public final class Elementwise {
+    private Elementwise() {
+    }
+
+    static String name(Op op) {
+        return op.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code t} as {@code dtype} (itself when it already is). */
+    public static Tensor cast(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Node n = t.node();
+        if (n.op() == Op.FILL && !n.isRealized()) {
+            return fill(dtype, t.shape(), ((Attrs.Fill) n.attrs()).value(), t);
+        }
+        return Tensor.of(Graph.node(Op.CAST, t.shape(), dtype, null, n));
+    }
+
+    /** A 0-d or broadcast constant; on the device of {@code like} when given. */
+    static Tensor fill(DType dtype, Shape shape, Number value, Tensor like) {
+        Number v = convert(value, dtype);
+        if (like == null) {
+            return Tensor.of(Graph.node(Op.FILL, shape, dtype, new Attrs.Fill(v)));
+        }
+        return Tensor.of(Graph.nodeOn(Op.FILL, shape, dtype, like.device(), new Attrs.Fill(v)));
+    }
+
+    /** The value as it would be stored in {@code dtype}. */
+    static Number convert(Number v, DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> v.floatValue();
+            case FLOAT64 -> v.doubleValue();
+            case INT32 -> (int) toLong(v);
+            case INT64 -> toLong(v);
+            case BOOL -> v.doubleValue() != 0 ? 1L : 0L;
+        };
+    }
+
+    private static long toLong(Number v) {
+        return (v instanceof Double || v instanceof Float) ? (long) v.doubleValue() : v.longValue();
+    }
+
+    /** A Java number as a 0-d operand of {@code dtype} on the device of {@code like}. */
+    public static Tensor scalar(Number v, DType dtype, Tensor like) {
+        return fill(dtype, Shape.scalar(), v, like);
+    }
+
+    /** Unary ops that keep integers (neg, abs, sign). */
+    public static Tensor unary(Op op, Tensor x) {
+        if (op == Op.NEG && x.dtype() == DType.BOOL) {
+            throw new IllegalArgumentException("neg: negation of a bool tensor is not supported; use logicalNot()");
+        }
+        return Tensor.of(Graph.node(op, x.shape(), x.dtype(), null, x.node()));
+    }
+
+    /** Unary ops whose result is floating: integer inputs become float32 first. */
+    public static Tensor floating(Op op, Tensor x) {
+        Tensor in = x.dtype().isFloatingPoint() ? x : cast(x, DType.defaultFloat());
+        return Tensor.of(Graph.node(op, in.shape(), in.dtype(), null, in.node()));
+    }
+
+    /** Logical not of a bool tensor (other types compare with zero first). */
+    public static Tensor not(Tensor x) {
+        Tensor b = x.dtype() == DType.BOOL ? x : compare(Op.NE, x, 0);
+        return Tensor.of(Graph.node(Op.NOT, b.shape(), DType.BOOL, null, b.node()));
+    }
+
+    private static Tensor operand(Object o, DType dtype, Tensor like) {
+        if (o instanceof Tensor t) {
+            return cast(t, dtype);
+        }
+        if (o instanceof Boolean b) {
+            return scalar(b ? 1 : 0, dtype, like);
+        }
+        return scalar((Number) o, dtype, like);
+    }
+
+    /** Arithmetic ({@code add, sub, mul, div, pow, maximum, minimum}) of tensors or numbers. */
+    public static Tensor binary(Op op, Object a, Object b) {
+        Tensor like = a instanceof Tensor t ? t : (Tensor) b;
+        DType type = Promotion.resultType(a, b);
+        if (op == Op.DIV && !type.isFloatingPoint()) {
+            type = DType.defaultFloat();
+        }
+        if (type == DType.BOOL && op != Op.MAXIMUM && op != Op.MINIMUM && op != Op.MUL) {
+            if (op == Op.ADD) {
+                return logical(Op.OR, a, b);
+            }
+            throw new IllegalArgumentException(name(op) + ": not supported for bool tensors; convert with to(DType.INT64)"
+                    + " or use logicalAnd/logicalOr");
+        }
+        if (op == Op.POW && !type.isFloatingPoint() && b instanceof Number n && n.longValue() < 0
+                && !(n instanceof Double || n instanceof Float)) {
+            throw new IllegalArgumentException("pow: integers to negative integer powers are not allowed: exponent "
+                    + n + " on a " + type + " tensor; use a float tensor");
+        }
+        Tensor x = operand(a, type, like);
+        Tensor y = operand(b, type, like);
+        Shape shape = Shape.broadcast(name(op), x.shape(), y.shape());
+        return Tensor.of(Graph.node(op, shape, type, null, x.node(), y.node()));
+    }
+
+    /** Comparisons ({@code eq, ne, lt, le, gt, ge}); the result is bool. */
+    public static Tensor compare(Op op, Object a, Object b) {
+        Tensor like = a instanceof Tensor t ? t : (Tensor) b;
+        DType type = Promotion.resultType(a, b);
+        Tensor x = operand(a, type, like);
+        Tensor y = operand(b, type, like);
+        Shape shape = Shape.broadcast(name(op), x.shape(), y.shape());
+        return Tensor.of(Graph.node(op, shape, DType.BOOL, null, x.node(), y.node()));
+    }
+
+    /** Logical and/or; non-bool inputs count as true when non-zero. */
+    public static Tensor logical(Op op, Object a, Object b) {
+        Tensor like = a instanceof Tensor t ? t : (Tensor) b;
+        Tensor x = a instanceof Tensor t ? (t.dtype() == DType.BOOL ? t : compare(Op.NE, t, 0))
+                : operand(a, DType.BOOL, like);
+        Tensor y = b instanceof Tensor t ? (t.dtype() == DType.BOOL ? t : compare(Op.NE, t, 0))
+                : operand(b, DType.BOOL, like);
+        Shape shape = Shape.broadcast(name(op), x.shape(), y.shape());
+        return Tensor.of(Graph.node(op, shape, DType.BOOL, null, x.node(), y.node()));
+    }
+
+    /** {@code cond ? a : b}, elementwise with broadcasting; {@code cond} must be bool. */
+    public static Tensor where(Tensor cond, Object a, Object b) {
+        if (cond.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException("where: the condition must be a bool tensor, got " + cond.dtype()
+                    + "; build it with a comparison such as x.gt(0)");
+        }
+        DType type = Promotion.resultType(a, b);
+        Tensor x = operand(a, type, cond);
+        Tensor y = operand(b, type, cond);
+        Shape shape = Shape.broadcast("where", Shape.broadcast("where", cond.shape(), x.shape()), y.shape());
+        return Tensor.of(Graph.node(Op.WHERE, shape, type, null, cond.node(), x.node(), y.node()));
+    }
+}

@@ -462,9 +462,12 @@ public final class Tensor {
         return Elementwise.floating(Op.COS, this);
     }
 
-    /** {@code max(this, 0)}; written as {@code where(x > 0, x, 0)}, so the gradient at 0 is 0. */
+    /**
+     * {@code max(this, 0)}, written as {@code where(x <= 0, 0, x)}: NaN stays NaN and the gradient
+     * at 0 is 0, as in PyTorch.
+     */
     public Tensor relu() {
-        return Tessera.where(gt(0), this, 0);
+        return Tessera.where(le(0), 0, this);
     }
 
     /** {@code 1 / (1 + exp(-x))}. */

@@ -33,6 +33,7 @@ public final class Memory {
     static final Cleaner CLEANER = Cleaner.create();
 
     private static volatile RootAllocator root;
+    private static final BufferPool POOL = new BufferPool(parsePool(System.getProperty("tessera.memory.pool")));
 
     static {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -71,6 +72,13 @@ public final class Memory {
         return r;
     }
 
+    private static long parsePool(String s) {
+        if (s != null && s.trim().equals("0")) {
+            return 0;
+        }
+        return s == null || s.isBlank() ? 512L << 20 : parseLimit(s);
+    }
+
     static long parseLimit(String s) {
         if (s == null || s.isBlank()) {
             return Long.MAX_VALUE;
@@ -107,9 +115,31 @@ public final class Memory {
         return root().getLimit();
     }
 
-    /** Bytes currently held by tensor buffers, in all scopes. */
+    /** Bytes currently held by tensor buffers, in all scopes (not counting the reuse pool). */
     public static long allocatedBytes() {
-        return root().getAllocatedMemory();
+        return root().getAllocatedMemory() - POOL.pooledBytes();
+    }
+
+    /** Bytes of freed buffers kept for reuse. */
+    public static long pooledBytes() {
+        return POOL.pooledBytes();
+    }
+
+    /** Returns every pooled buffer to the operating system. */
+    public static void trimPool() {
+        POOL.drain();
+    }
+
+    /** Frees a buffer: keeps it for reuse when it is large and the pool has room, else closes it. */
+    static void recycle(ArrowBuf buf, long size) {
+        if (size >= BufferPool.MIN_POOLED) {
+            ArrowBuf owned = BufferPool.transfer(buf, root());
+            if (!POOL.offer(owned, size)) {
+                owned.close();
+            }
+            return;
+        }
+        buf.close();
     }
 
     /**
@@ -117,10 +147,15 @@ public final class Memory {
      * unreachable buffers once if the limit is hit.
      */
     static ArrowBuf allocate(BufferAllocator allocator, long bytes, String what) {
-        long size = Math.max(ALIGNMENT, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+        long size = BufferPool.sizeClass(bytes);
+        ArrowBuf pooled = POOL.take(size);
+        if (pooled != null) {
+            return BufferPool.transfer(pooled, allocator);
+        }
         try {
             return allocator.buffer(size);
         } catch (OutOfMemoryException first) {
+            POOL.drain();
             reclaim();
             try {
                 return allocator.buffer(size);

@@ -19,6 +19,7 @@ public final class Storage {
     private volatile ArrowBuf buf;
     private volatile boolean released;
     private volatile MemoryScope scope;
+    private boolean wrapped;
 
     private Storage(ArrowBuf buf, long bytes, String what, MemoryScope scope) {
         this.buf = buf;
@@ -58,7 +59,9 @@ public final class Storage {
                     + buf.capacity());
         }
         buf.getReferenceManager().retain();
-        return new Storage(buf, bytes, what, null);
+        Storage s = new Storage(buf, bytes, what, null);
+        s.wrapped = true;
+        return s;
     }
 
     /** The address of the first byte; throws if the buffer was released. */
@@ -114,7 +117,11 @@ public final class Storage {
             ArrowBuf b = buf;
             buf = null;
             if (b != null) {
-                b.close();
+                if (wrapped) {
+                    b.close();
+                } else {
+                    Memory.recycle(b, b.capacity());
+                }
             }
         }
     }

@@ -172,18 +172,41 @@ final class ElementwiseKernels {
     /** {@code out = cond != 0 ? a : b}. */
     static void where(long[] c, Kind k, Object a, Object b, Object out, int n) {
         switch (k) {
+            // bit selects instead of ?: so that random conditions cost no branch mispredictions
             case F32 -> {
                 float[] x = (float[]) a, y = (float[]) b, o = (float[]) out;
-                for (int i = 0; i < n; i++) o[i] = c[i] != 0 ? x[i] : y[i];
+                for (int i = 0; i < n; i++) {
+                    int m = (int) -c[i];
+                    o[i] = Float.intBitsToFloat((Float.floatToRawIntBits(x[i]) & m)
+                            | (Float.floatToRawIntBits(y[i]) & ~m));
+                }
             }
             case F64 -> {
                 double[] x = (double[]) a, y = (double[]) b, o = (double[]) out;
-                for (int i = 0; i < n; i++) o[i] = c[i] != 0 ? x[i] : y[i];
+                for (int i = 0; i < n; i++) {
+                    long m = -c[i];
+                    o[i] = Double.longBitsToDouble((Double.doubleToRawLongBits(x[i]) & m)
+                            | (Double.doubleToRawLongBits(y[i]) & ~m));
+                }
             }
             case I64 -> {
                 long[] x = (long[]) a, y = (long[]) b, o = (long[]) out;
-                for (int i = 0; i < n; i++) o[i] = c[i] != 0 ? x[i] : y[i];
+                for (int i = 0; i < n; i++) {
+                    long m = -c[i];
+                    o[i] = (x[i] & m) | (y[i] & ~m);
+                }
             }
+        }
+    }
+
+    /** {@code max(x, 0)} for float tiles (NaN stays NaN). */
+    static void relu(Kind k, Object in, Object out, int n) {
+        if (k == Kind.F32) {
+            float[] a = (float[]) in, o = (float[]) out;
+            for (int i = 0; i < n; i++) o[i] = Math.max(a[i], 0f);
+        } else {
+            double[] a = (double[]) in, o = (double[]) out;
+            for (int i = 0; i < n; i++) o[i] = Math.max(a[i], 0d);
         }
     }
 

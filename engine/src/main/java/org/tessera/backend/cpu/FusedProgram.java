@@ -29,6 +29,10 @@ final class FusedProgram {
     private final List<Node> steps = new ArrayList<>();
     private final Map<Node, Integer> index = new IdentityHashMap<>();
     private final List<Node> leaves = new ArrayList<>();
+    /** Steps computed as {@code max(x, 0)}: WHERE(x <= 0, 0, x), which is exactly that for floats. */
+    private final java.util.Set<Node> reluSteps = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Steps whose only use was folded into another step. */
+    private final java.util.Set<Node> skipped = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     private FusedProgram(Node root) {
         this.root = root;
@@ -77,7 +81,44 @@ final class FusedProgram {
                 }
             }
         }
+        p.foldRelu();
         return p;
+    }
+
+    private static boolean isZeroFill(Node n) {
+        return n.op() == Op.FILL && !n.isRealized() && ((Attrs.Fill) n.attrs()).value().doubleValue() == 0
+                && n.shape().rank() == 0;
+    }
+
+    /**
+     * Finds WHERE(LE(x, 0), 0, x) on floats (what relu builds) and evaluates it as one
+     * vectorizable max; the comparison is skipped when nothing else in the chain reads it.
+     */
+    private void foldRelu() {
+        Map<Node, Integer> uses = new IdentityHashMap<>();
+        for (Node s : steps) {
+            if (leaves.contains(s)) {
+                continue;
+            }
+            for (Node in : s.inputs()) {
+                uses.merge(in, 1, Integer::sum);
+            }
+        }
+        for (Node s : steps) {
+            if (s.op() != Op.WHERE || leaves.contains(s) || !s.dtype().isFloatingPoint()) {
+                continue;
+            }
+            Node c = s.input(0);
+            Node x = s.input(2);
+            if (leaves.contains(c) || c.op() != Op.LE || c.input(0) != x || !isZeroFill(c.input(1))
+                    || !isZeroFill(s.input(1)) || !x.shape().equals(s.shape())) {
+                continue;
+            }
+            reluSteps.add(s);
+            if (uses.getOrDefault(c, 0) == 1 && c != root) {
+                skipped.add(c);
+            }
+        }
     }
 
     /** Leaves that must be realized (locally) before this program can run. */
@@ -102,13 +143,30 @@ final class FusedProgram {
             }
         }
         Strided dst = Strided.contiguous(out, root.dtype(), shape);
+        // give steps whose values are dead the same tile array, so the working set stays in L1
+        int[] slot = assignSlots();
+        int slots = 0;
+        for (int v : slot) {
+            slots = Math.max(slots, v + 1);
+        }
+        Kind[] slotKind = new Kind[slots];
+        for (int i = 0; i < ns; i++) {
+            if (slot[i] >= 0) {
+                slotKind[slot[i]] = Kind.of(steps.get(i).dtype());
+            }
+        }
+        final int slotCount = slots;
         long n = shape.numel();
         Parallel.forRange(n, 4L * TILE, TILE, (start, end) -> {
+            Object[] arrays = new Object[slotCount];
+            for (int k = 0; k < slotCount; k++) {
+                arrays[k] = slotKind[k].newTile(TILE);
+            }
             Object[] tiles = new Object[ns];
             int[] in = new int[3];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
-                tiles[i] = Kind.of(s.dtype()).newTile(TILE);
+                tiles[i] = slot[i] >= 0 ? arrays[slot[i]] : null;
                 if (loads[i] == null && s.op() == Op.FILL) {
                     fillTile(tiles[i], s.dtype(), ((Attrs.Fill) s.attrs()).value());
                 }
@@ -121,7 +179,11 @@ final class FusedProgram {
                         continue;
                     }
                     Node s = steps.get(i);
-                    if (s.op() == Op.FILL) {
+                    if (s.op() == Op.FILL || skipped.contains(s)) {
+                        continue;
+                    }
+                    if (reluSteps.contains(s)) {
+                        ElementwiseKernels.relu(Kind.of(s.dtype()), tiles[index.get(s.input(2))], tiles[i], len);
                         continue;
                     }
                     Node[] inputs = s.inputs();
@@ -133,6 +195,58 @@ final class FusedProgram {
                 dst.store(t, len, tiles[ns - 1]);
             }
         });
+    }
+
+    /** The inputs a step actually reads when evaluated. */
+    private List<Node> reads(Node s) {
+        if (leaves.contains(s) || s.op() == Op.FILL || skipped.contains(s)) {
+            return List.of();
+        }
+        if (reluSteps.contains(s)) {
+            return List.of(s.input(2));
+        }
+        return List.of(s.inputs());
+    }
+
+    /**
+     * Tile slots by liveness: a step may write into the tile of an input it reads for the last
+     * time (every kernel reads element i before writing element i). Constants keep their own.
+     */
+    private int[] assignSlots() {
+        int ns = steps.size();
+        int[] lastUse = new int[ns];
+        for (int i = 0; i < ns; i++) {
+            lastUse[i] = steps.get(i).op() == Op.FILL && !leaves.contains(steps.get(i)) ? Integer.MAX_VALUE : i;
+        }
+        lastUse[ns - 1] = Integer.MAX_VALUE;
+        for (int i = 0; i < ns; i++) {
+            for (Node in : reads(steps.get(i))) {
+                int j = index.get(in);
+                if (lastUse[j] != Integer.MAX_VALUE) {
+                    lastUse[j] = Math.max(lastUse[j], i);
+                }
+            }
+        }
+        int[] slot = new int[ns];
+        Map<Kind, ArrayDeque<Integer>> free = new java.util.EnumMap<>(Kind.class);
+        int next = 0;
+        for (int i = 0; i < ns; i++) {
+            Node s = steps.get(i);
+            if (skipped.contains(s)) {
+                slot[i] = -1;
+                continue;
+            }
+            for (Node in : reads(s)) {
+                int j = index.get(in);
+                if (lastUse[j] == i && slot[j] >= 0) {
+                    free.computeIfAbsent(Kind.of(in.dtype()), k -> new ArrayDeque<>()).push(slot[j]);
+                    lastUse[j] = -1; // freed once even if read twice
+                }
+            }
+            ArrayDeque<Integer> q = free.get(Kind.of(s.dtype()));
+            slot[i] = q != null && !q.isEmpty() ? q.pop() : next++;
+        }
+        return slot;
     }
 
     private static void evaluate(Node s, Object[] tiles, int[] in, Object out, int len) {

@@ -122,29 +122,49 @@ final class ReduceKernels {
         switch (Kind.of(t)) {
             case F32 -> {
                 float[] x = (float[]) tile;
-                double s0 = op == Op.PROD ? 1 : 0, s1 = s0, s2 = s0, s3 = s0;
-                float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+                // eight independent chains: a single accumulator would wait on add latency
+                double[] sums = new double[8];
+                float[] m = new float[8];
+                java.util.Arrays.fill(sums, op == Op.PROD ? 1 : 0);
+                java.util.Arrays.fill(m, op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     Runs.read(t, addr + off * es, es, len, x, 0);
+                    int full = len & ~7;
                     switch (op) {
                         case SUM -> {
-                            int i = 0;
-                            for (; i + 3 < len; i += 4) {
-                                s0 += x[i];
-                                s1 += x[i + 1];
-                                s2 += x[i + 2];
-                                s3 += x[i + 3];
+                            for (int i = 0; i < full; i += 8) {
+                                for (int k = 0; k < 8; k++) sums[k] += x[i + k];
                             }
-                            for (; i < len; i++) s0 += x[i];
+                            for (int i = full; i < len; i++) sums[0] += x[i];
                         }
-                        case PROD -> { for (int i = 0; i < len; i++) s0 *= x[i]; }
-                        case MAX -> { for (int i = 0; i < len; i++) m = Math.max(m, x[i]); }
-                        case MIN -> { for (int i = 0; i < len; i++) m = Math.min(m, x[i]); }
+                        case PROD -> { for (int i = 0; i < len; i++) sums[0] *= x[i]; }
+                        case MAX -> {
+                            for (int i = 0; i < full; i += 8) {
+                                for (int k = 0; k < 8; k++) m[k] = Math.max(m[k], x[i + k]);
+                            }
+                            for (int i = full; i < len; i++) m[0] = Math.max(m[0], x[i]);
+                        }
+                        case MIN -> {
+                            for (int i = 0; i < full; i += 8) {
+                                for (int k = 0; k < 8; k++) m[k] = Math.min(m[k], x[i + k]);
+                            }
+                            for (int i = full; i < len; i++) m[0] = Math.min(m[0], x[i]);
+                        }
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                return op == Op.SUM ? (Object) ((s0 + s1) + (s2 + s3)) : op == Op.PROD ? (Object) s0 : (Object) (double) m;
+                if (op == Op.SUM) {
+                    return ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
+                }
+                if (op == Op.PROD) {
+                    return sums[0];
+                }
+                float r = m[0];
+                for (int k = 1; k < 8; k++) {
+                    r = op == Op.MAX ? Math.max(r, m[k]) : Math.min(r, m[k]);
+                }
+                return (double) r;
             }
             case F64 -> {
                 double[] x = (double[]) tile;

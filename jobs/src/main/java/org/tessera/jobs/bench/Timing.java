@@ -1,0 +1,32 @@
+package org.tessera.jobs.bench;
+
+import java.util.Arrays;
+
+/** Repeats a measurement and reports the median, the statistic quoted for noisy shared machines. */
+final class Timing {
+    private Timing() {
+    }
+
+    /** Something to time; returns a value so that the work cannot be optimized away. */
+    @FunctionalInterface
+    interface Work {
+        Object run() throws Exception;
+    }
+
+    static volatile Object sink;
+
+    /** Median seconds of {@code reps} timed runs after {@code warmup} untimed ones. */
+    static double median(int warmup, int reps, Work w) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            sink = w.run();
+        }
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long s = System.nanoTime();
+            sink = w.run();
+            t[i] = (System.nanoTime() - s) / 1e9;
+        }
+        Arrays.sort(t);
+        return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    }
+}

@@ -80,6 +80,19 @@ final class FusedProgram {
         return p;
     }
 
+    /**
+     * Whether a node inlined here was realized since planning, by another consumer that was
+     * realized first; such a node may have dropped its inputs, so the chain must be planned again.
+     */
+    boolean isStale() {
+        for (Node s : steps) {
+            if (s != root && s.isRealized() && !leaves.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Leaves that must be realized (locally) before this program can run. */
     List<Node> dependencies() {
         List<Node> d = new ArrayList<>();

@@ -20,7 +20,8 @@ public final class Graph {
     /** A new node on an explicit device. */
     public static Node nodeOn(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
         Node n = new Node(op, shape, dtype, device, attrs, inputs);
-        if (GradMode.isEnabled() && op.isDifferentiable()) {
+        // as in PyTorch, only floating results carry gradient history (a cast to int64 ends it)
+        if (GradMode.isEnabled() && op.isDifferentiable() && dtype.isFloatingPoint()) {
             for (Node in : inputs) {
                 if (in.requiresGrad()) {
                     n.setRequiresGrad(true);

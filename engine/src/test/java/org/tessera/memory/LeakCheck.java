@@ -25,12 +25,22 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(LeakCheck.class);
-    private static final long RECLAIM_WAIT_MS = 5_000;
+    private final long reclaimWaitMs;
 
     /** Marks a test that runs outside any memory scope; its leaks are checked against the root allocator. */
     @Retention(RetentionPolicy.RUNTIME)
     @Target(ElementType.METHOD)
     public @interface Unscoped {
+    }
+
+    /** A leak check that waits up to five seconds for unreachable buffers to be released. */
+    public LeakCheck() {
+        this(5_000);
+    }
+
+    /** A leak check that waits up to {@code reclaimWaitMs} for unreachable buffers to be released. */
+    LeakCheck(long reclaimWaitMs) {
+        this.reclaimWaitMs = reclaimWaitMs;
     }
 
     @Override
@@ -48,18 +58,30 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
         MemoryScope scope = store.remove("scope", MemoryScope.class);
         String test = context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName();
         if (scope != null) {
-            // the test may have left nested scopes open after a failure; the outer one reports that
-            if (MemoryScope.current() != scope) {
-                throw new AssertionError(test + ": a memory scope opened by the test was not closed");
+            // scopes the test left open are closed here, so that later tests start clean, and reported
+            int open = 0;
+            for (MemoryScope s = MemoryScope.current(); s != null && s != scope; s = MemoryScope.current()) {
+                open++;
+                try {
+                    s.close();
+                } catch (IllegalStateException leaked) {
+                    // reported below, with the count of scopes left open
+                }
+                if (MemoryScope.current() == s) {
+                    throw new AssertionError(test + ": a memory scope opened by the test cannot be closed");
+                }
             }
             try {
                 scope.close();
             } catch (IllegalStateException e) {
                 throw new AssertionError(test + ": " + e.getMessage(), e);
             }
+            if (open > 0) {
+                throw new AssertionError(test + ": " + open + " memory scope(s) opened by the test were not closed");
+            }
         }
         long before = store.get("rootBefore", Long.class);
-        long leaked = waitForRoot(before);
+        long leaked = waitForRoot(before, reclaimWaitMs);
         if (leaked > 0) {
             throw new AssertionError(test + ": leaked " + leaked + " bytes of off-heap memory (the root allocator"
                     + " held " + before + " bytes before the test and " + (before + leaked) + " after it)");
@@ -71,8 +93,8 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** Bytes the root holds above {@code before}, after waiting (bounded) for unreachable buffers to go. */
-    private static long waitForRoot(long before) {
-        long deadline = System.nanoTime() + RECLAIM_WAIT_MS * 1_000_000;
+    private static long waitForRoot(long before, long waitMs) {
+        long deadline = System.nanoTime() + waitMs * 1_000_000;
         long extra = Memory.allocatedBytes() - before;
         while (extra > 0 && System.nanoTime() < deadline) {
             Memory.reclaim();

@@ -169,7 +169,9 @@ class BadInputTest {
             assertArrayEquals(new float[] {2, 4, 6}, gone.toFloatArray());
         }
         fails(IllegalStateException.class, gone::toFloatArray, "released buffer", "MUL", "[3]", "scope.keep");
-        fails(IllegalStateException.class, () -> gone.add(1).toFloatArray(), "released buffer", "MUL");
+        fails(IllegalStateException.class, () -> gone.add(1), "add", "input 0", "[3] float32", "released buffer",
+                "MUL");
+        fails(IllegalStateException.class, () -> kept.mul(gone), "mul", "input 1", "released buffer");
         fails(IllegalStateException.class, gone::toString, "released buffer");
         assertArrayEquals(new float[] {8, 10, 12}, kept.toFloatArray());
         assertArrayEquals(new float[] {9, 11, 13}, kept.add(1).toFloatArray());

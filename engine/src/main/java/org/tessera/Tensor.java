@@ -91,7 +91,7 @@ public final class Tensor {
      * Marks a leaf tensor as needing gradients (PyTorch's {@code requires_grad_}); returns this.
      *
      * @throws IllegalArgumentException for a non-floating dtype
-     * @throws IllegalStateException for a tensor computed from others
+     * @throws IllegalStateException for a tensor with gradient history (computed from tensors that require grad)
      */
     public Tensor requiresGrad(boolean value) {
         if (value && !dtype().isFloatingPoint()) {
@@ -99,8 +99,11 @@ public final class Tensor {
                     + dtype());
         }
         if (!node.isLeaf()) {
-            throw new IllegalStateException("requiresGrad: only leaf tensors can be marked; this one is the result of "
-                    + node.op() + " (use detach() first)");
+            if (node.requiresGrad()) {
+                throw new IllegalStateException("requiresGrad: only leaf tensors can be marked; this one is the result of "
+                        + node.op() + " (use detach() first)");
+            }
+            node.markLeaf(); // computed without gradient history: a leaf, as in PyTorch
         }
         node.setRequiresGrad(value);
         return this;

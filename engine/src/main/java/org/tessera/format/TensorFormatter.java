@@ -54,7 +54,7 @@ public final class TensorFormatter {
         }
         DType t = hostNode.dtype();
         if (t != DType.FLOAT32 && t != DType.INT64 && t != DType.BOOL) {
-            suffixes.add("dtype=" + t);
+            suffixes.add("dtype=torch." + t); // spelled as PyTorch prints it
         }
         suffixes.addAll(extra);
         StringBuilder sb = new StringBuilder(prefix).append(body);

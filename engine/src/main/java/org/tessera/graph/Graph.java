@@ -19,8 +19,18 @@ public final class Graph {
 
     /** A new node on an explicit device. */
     public static Node nodeOn(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i].storage() != null && inputs[i].storage().isReleased()) {
+                // fail at the call that uses the tensor, not later when the graph is computed
+                throw new IllegalStateException(op.name().toLowerCase(java.util.Locale.ROOT) + ": input " + i + " ("
+                        + inputs[i].shape() + " " + inputs[i].dtype() + ") uses a released buffer ("
+                        + inputs[i].storage() + "): its memory was freed when its scope closed; keep the tensor in"
+                        + " an open scope or call scope.keep(tensor)");
+            }
+        }
         Node n = new Node(op, shape, dtype, device, attrs, inputs);
-        if (GradMode.isEnabled() && op.isDifferentiable()) {
+        // as in PyTorch, only floating results carry gradient history (a cast to int64 ends it)
+        if (GradMode.isEnabled() && op.isDifferentiable() && dtype.isFloatingPoint()) {
             for (Node in : inputs) {
                 if (in.requiresGrad()) {
                     n.setRequiresGrad(true);

@@ -31,6 +31,7 @@ public final class Node {
     private volatile Object remote;
 
     private volatile boolean requiresGrad;
+    private volatile boolean markedLeaf;
     private volatile Node grad;
 
     public Node(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
@@ -142,7 +143,7 @@ public final class Node {
     }
 
     private void afterRealize() {
-        if (!requiresGrad) {
+        if (!requiresGrad || markedLeaf) {
             inputs = NONE;
         }
     }
@@ -159,7 +160,21 @@ public final class Node {
 
     /** Whether this node is a leaf for autograd (no inputs to pass gradients to). */
     public boolean isLeaf() {
-        return inputs.length == 0 || !op.isDifferentiable();
+        return markedLeaf || inputs.length == 0 || !op.isDifferentiable();
+    }
+
+    /**
+     * Makes a computed node without gradient history a leaf (its inputs still compute its
+     * value, but gradients stop here), as when a detached result is marked to require grad.
+     */
+    public void markLeaf() {
+        if (requiresGrad && !isLeaf()) {
+            throw new IllegalStateException("node " + id + " (" + op + ") has gradient history and cannot become a leaf");
+        }
+        markedLeaf = true;
+        if (isRealized()) {
+            inputs = NONE;
+        }
     }
 
     public Node grad() {

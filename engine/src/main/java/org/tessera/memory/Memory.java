@@ -155,14 +155,15 @@ public final class Memory {
         try {
             return allocator.buffer(size);
         } catch (OutOfMemoryException first) {
-            POOL.drain();
+            // unreachable tensors first return their buffers to the pool; then empty the pool
             reclaim();
+            POOL.drain();
             try {
                 return allocator.buffer(size);
             } catch (OutOfMemoryException second) {
                 throw new TesseraMemoryException("allocate: cannot allocate " + bytes + " bytes for " + what
                         + ": the allocator limit is " + root().getLimit() + " bytes and "
-                        + root().getAllocatedMemory() + " are in use (after reclaiming unreachable tensors);"
+                        + allocatedBytes() + " are in use (after reclaiming unreachable tensors);"
                         + " release tensors (close a scope) or raise tessera.memory.limit", second);
             }
         }

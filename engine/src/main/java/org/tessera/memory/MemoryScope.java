@@ -78,14 +78,15 @@ public final class MemoryScope implements AutoCloseable {
             if (closed) {
                 return;
             }
+            // checked before marking closed, so that a refused close leaves the scope open and closable
+            ArrayDeque<MemoryScope> stack = STACK.get();
+            if (Thread.currentThread() != thread || stack.peek() != this) {
+                throw new IllegalStateException("scope: closed out of order or on another thread; close scopes"
+                        + " in the reverse order of opening, with try-with-resources");
+            }
             closed = true;
+            stack.pop();
         }
-        ArrayDeque<MemoryScope> stack = STACK.get();
-        if (Thread.currentThread() != thread || stack.peek() != this) {
-            throw new IllegalStateException("scope: closed out of order or on another thread; close scopes"
-                    + " in the reverse order of opening, with try-with-resources");
-        }
-        stack.pop();
         for (Storage s : owned) {
             s.free();
         }

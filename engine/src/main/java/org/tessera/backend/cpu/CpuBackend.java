@@ -102,7 +102,7 @@ public final class CpuBackend implements Backend {
                 }
                 Storage s = allocate(n);
                 if (op == Op.FILL) {
-                    (program != null ? program : FusedProgram.plan(n)).run(s.address());
+                    current(program, n).run(s.address());
                 } else {
                     SourceKernels.fill(op, n.attrs(), n.dtype(), n.shape().numel(), s.address());
                 }
@@ -110,7 +110,7 @@ public final class CpuBackend implements Backend {
             }
             case UNARY, BINARY, TERNARY -> {
                 Storage s = allocate(n);
-                (program != null ? program : FusedProgram.plan(n)).run(s.address());
+                current(program, n).run(s.address());
                 setContiguous(n, s);
             }
             case REDUCE -> reduce(n);
@@ -130,6 +130,11 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
+    }
+
+    /** The program planned for {@code n}, planned again if part of its chain was realized meanwhile. */
+    private static FusedProgram current(FusedProgram program, Node n) {
+        return program == null || program.isStale() ? FusedProgram.plan(n) : program;
     }
 
     // ---- copies ----

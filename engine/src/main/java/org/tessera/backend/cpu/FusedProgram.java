@@ -121,6 +121,19 @@ final class FusedProgram {
         }
     }
 
+    /**
+     * Whether a node inlined here was realized since planning, by another consumer that was
+     * realized first; such a node may have dropped its inputs, so the chain must be planned again.
+     */
+    boolean isStale() {
+        for (Node s : steps) {
+            if (s != root && s.isRealized() && !leaves.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Leaves that must be realized (locally) before this program can run. */
     List<Node> dependencies() {
         List<Node> d = new ArrayList<>();
@@ -242,6 +255,10 @@ final class FusedProgram {
                     free.computeIfAbsent(Kind.of(in.dtype()), k -> new ArrayDeque<>()).push(slot[j]);
                     lastUse[j] = -1; // freed once even if read twice
                 }
+            }
+            if (s.op() == Op.FILL && !leaves.contains(s)) {
+                slot[i] = next++; // filled once per chunk, so never shared
+                continue;
             }
             ArrayDeque<Integer> q = free.get(Kind.of(s.dtype()));
             slot[i] = q != null && !q.isEmpty() ? q.pop() : next++;

@@ -141,7 +141,7 @@ def elementwise(dt):
          outputs="all", wrt=["x"])
     case(f"scalar_first_operand_{s}", {"x": rnd([2, 3], dt, 0.25, 2)},
          [let("a", "add", 1.5, "x"), let("b", "sub", 2, "x"), let("c", "mul", 0.5, "x"),
-          let("d", "div", 3, "x"), let("loss", "sum", op("add", op("add", "a", "b"), op("mul", "c", "d")))],
+          let("d", "div", 3, "x"), let("loss", "sum", op("add", op("mul", "a", "b"), op("mul", "c", op("exp", "d"))))],
          outputs="all", wrt=["x"])
     case(f"zero_dim_inputs_{s}", {"x": data([1.5], [], dt), "y": data([-0.75], [], dt)},
          [let("z", "mul", op("add", "x", "y"), op("exp", "y"))], wrt=["x", "y"])
@@ -427,10 +427,73 @@ def reductions(dt):
          outputs="all", wrt=["W1", "b1", "W2", "unused"])
 
 
-def distinct(shape, dt):
-    """A random permutation of distinct multiples of 1/8: no ties."""
+def edge_cases(dt):
+    s = sfx(dt)
+    # more elements than one tile of the fused CPU kernels (2048), read through strided views
+    case(f"large_transposed_chain_{s}", {"a": distinct([40, 60], dt, 2.0 ** -10), "w": rnd([40], dt), "b": rnd([60, 3], dt)},
+         [let("t", "transpose", "a"), let("e", "mul", op("tanh", "t"), "w"), let("s0", "sum", "e", dim=0),
+          let("s1", "sum", "e", dim=1, keepdim=True), let("mx", "max", "t", dim=0), let("all", "sum", "e"),
+          let("mm", "matmul", op("transpose", "b"), "e"),
+          let("loss", "add", op("sum", op("mul", "s0", "s0")), op("add", op("sum", "mm"), op("sum", "mx.values")))],
+         outputs=["s0", "s1", "mx", "all", "mm", "loss"], wrt=["a", "w", "b"])
+    case(f"large_strided_slice_{s}", {"a": rnd([64, 70], dt)},
+         [let("v", "slice", "a", index=["1::2", "::3"]), let("r", "sum", op("exp", "v"), dim=1),
+          let("loss", "sum", op("mul", "r", "r"))], outputs=["r", "loss"], wrt=["a"])
+    case(f"empty_tensors_{s}", {"x": data([], [0, 3], dt), "v": rnd([3], dt), "m": rnd([3, 2], dt)},
+         [let("s0", "sum", "x", dim=0), let("sall", "sum", "x"), let("p", "prod", "x"), let("mean", "mean", "x"),
+          let("r", "reshape", "x", shape=[3, 0]), let("mul", "mul", "x", "v"), let("mm", "matmul", "x", "m"),
+          let("cat", "cat", "x", op("unsqueeze", "v", dim=0)), let("sl", "slice", "v", index=["2:1"])],
+         outputs="all")
+    case(f"division_by_zero_{s}", {"x": data([1.0, -1.0, 0.0, 2.5], [4], dt), "z": data([0.0, 0.0, 0.0, -0.0], [4], dt)},
+         [let("q", "div", "x", "z"), let("lz", "log", "z"), let("sq", "sqrt", op("neg", "x"))], outputs="all")
+    case(f"softmax_with_neg_infinity_{s}", {"x": data(["-Infinity", 0.0, 1.0, "-Infinity", 2.0, 2.0], [2, 3], dt)},
+         [let("s", "softmax", "x", dim=1), let("m", "max", "x", dim=1), let("am", "argmin", "x", dim=1)],
+         outputs="all")
+    case(f"argmax_nan_{s}", {"x": data([1.0, "NaN", 3.0, 2.0, 0.5, -1.0], [2, 3], dt)},
+         [let("amx", "argmax", "x", dim=1), let("amn", "argmin", "x", dim=1), let("aall", "argmax", "x"),
+          let("n", "min", "x", dim=1)], outputs="all")
+    case(f"broadcast_to_keep_size_{s}", {"x": rnd([3, 1], dt)},
+         [let("b", "broadcast_to", "x", shape=[2, -1, 4])], wrt=["x"], grad_output=gout([2, 3, 4], dt))
+    case(f"chains_sharing_subexpressions_{s}", {"x": rnd([4, 5], dt, 0.25, 2)},
+         [let("m", "mul", "x", "x"), let("c", "sum", "m", dim=1, keepdim=True),
+          let("n", "div", op("add", "m", 1), "c"), let("k", "sub", op("exp", op("neg", "m")), op("mean", "n")),
+          let("loss", "sum", op("mul", "k", "n"))], outputs="all", wrt=["x"])
+
+
+def layouts(dt):
+    s = sfx(dt)
+    case(f"matmul_strided_batch_{s}", {"a": rnd([4, 3, 4], dt), "b": rnd([2, 4, 2], dt)},
+         [let("c", "matmul", op("slice", "a", index=["::2"]), "b")], wrt=["a", "b"], grad_output=gout([2, 3, 2], dt))
+    case(f"matmul_transposed_within_batch_{s}", {"a": rnd([2, 4, 3], dt), "b": rnd([2, 5, 4], dt)},
+         [let("c", "matmul", op("transpose", "a"), op("transpose", "b", dim0=1, dim1=2))], wrt=["a", "b"],
+         grad_output=gout([2, 3, 5], dt))
+    case(f"reshape_of_expanded_{s}", {"a": rnd([3, 1], dt)},
+         [let("r", "reshape", op("broadcast_to", "a", shape=[3, 4]), shape=[2, 6])], wrt=["a"],
+         grad_output=gout([2, 6], dt))
+    case(f"mean_of_expanded_{s}", {"a": rnd([1, 4], dt)},
+         [let("m0", "mean", op("broadcast_to", "a", shape=[3, 4]), dim=0),
+          let("m1", "mean", op("broadcast_to", "a", shape=[3, 4]), dim=1, keepdim=True),
+          let("loss", "add", op("sum", op("mul", "m0", "m0")), op("sum", "m1"))], outputs="all", wrt=["a"])
+    case(f"cat_stack_of_views_{s}", {"a": rnd([2, 3, 4], dt), "b": rnd([4, 3, 2], dt)},
+         [let("c", "cat", op("slice", "a", index=[":", ":", "1:3"]), op("permute", "b", dims=[2, 1, 0]), dim=2),
+          let("st", "stack", op("transpose", op("slice", "a", index=[0])), op("slice", "b", index=[":", ":", 1]), dim=1),
+          let("loss", "add", op("sum", op("mul", "c", "c")), op("sum", op("exp", "st")))], outputs="all",
+         wrt=["a", "b"])
+    case(f"where_views_{s}", {"a": rnd([3, 4], dt, avoid_zero=True), "b": rnd([4, 3], dt), "k": rnd([4], dt)},
+         [let("w", "where", op("gt", op("transpose", "b"), 0), "a", op("broadcast_to", "k", shape=[3, 4]))],
+         wrt=["a", "b", "k"], grad_output=gout([3, 4], dt))
+    case(f"masked_select_transposed_mask_{s}", {"a": rnd([3, 4], dt), "b": rnd([4, 3], dt, avoid_zero=True)},
+         [let("m", "masked_select", "a", op("lt", op("transpose", "b"), 0)),
+          let("loss", "sum", op("mul", "m", op("add", "m", 2)))], outputs="all", wrt=["a"])
+    case(f"sum_over_noncontiguous_keepdim_{s}", {"a": rnd([3, 4, 5], dt)},
+         [let("p", "permute", "a", dims=[1, 2, 0]), let("k", "sum", "p", dim=[0, 2], keepdim=True),
+          let("n", "div", "p", "k"), let("loss", "sum", op("mul", "n", "p"))], outputs="all", wrt=["a"])
+
+
+def distinct(shape, dt, step=0.125):
+    """A random permutation of distinct multiples of step (a power of two) around 0: no ties."""
     n = numel(shape)
-    vals = [(i - n // 2) / 8.0 for i in range(n)]
+    vals = [(i - n // 2) * step for i in range(n)]
     RNG.shuffle(vals)
     return data(vals, shape, dt)
 
@@ -484,6 +547,14 @@ def integers():
     case("bool_ops", {"p": data([True, False, True, False], [4], "bool"), "q": data([True, True, False, False], [4], "bool")},
          [let("add", "add", "p", "q"), let("mul", "mul", "p", "q"), let("eq", "eq", "p", "q"),
           let("mx", "max", "p"), let("w", "where", "p", "q", False)], outputs="all")
+    case("int_float_exponent_and_zero_division", {"a": data([4, 9, 0, 2], [4], "int64"),
+                                                 "z": data([0, 0, 0, 1], [4], "int64")},
+         [let("root", "pow", "a", 0.5), let("q", "div", "a", "z"), let("fz", "div", "a", 0.0)], outputs="all")
+    case("int_overflow_and_exactness", {"a": data([2000000000, 2000000000, -5], [3], "int32"),
+                                        "b": data([9007199254740993, -9007199254740993, 3], [3], "int64")},
+         [let("sum", "sum", "a"), let("wrap", "add", "a", "a"), let("big", "add", "b", 1),
+          let("bmax", "max", "b"), let("bmul", "mul", "b", 2), let("cmp", "eq", "b", op("add", "b", 1))],
+         outputs="all")
     case("cat_mixed_dtypes", {"a": i64([2], 0, 5), "b": rnd([3], "float32")},
          [let("c", "cat", "a", "b")], outputs="all")
 
@@ -515,6 +586,9 @@ def errors():
     case("error_max_of_empty_dim", {"a": data([], [0, 3], "float32")}, [let("bad", "max", "a", dim=0)])
     case("error_index_out_of_range", {"a": f([2, 3])}, [let("bad", "slice", "a", index=[0, 3])],
          engine_error="IndexOutOfBoundsException")
+    case("error_neg_of_bool", {"p": data([True, False], [2], "bool")}, [let("bad", "neg", "p")])
+    case("error_sub_of_bools", {"p": data([True, False], [2], "bool")}, [let("bad", "sub", "p", "p")])
+    case("error_matmul_zero_dim", {"a": data([2.0], [], "float32"), "b": f([3])}, [let("bad", "matmul", "a", "b")])
     case("error_too_many_indices", {"a": f([2, 3])}, [let("bad", "slice", "a", index=[0, 1, 0])])
 
 
@@ -586,7 +660,7 @@ def main():
     oracle = find_oracle(a.oracle)
     for dt in FLOATS:
         for group in (elementwise, broadcasting, comparisons, where_clamp, matmuls, noncontiguous, movement,
-                      slicing, masks, reductions):
+                      slicing, masks, reductions, edge_cases, layouts):
             group(dt)
     integers()
     errors()

@@ -164,7 +164,7 @@ final class CaseInterpreter {
             case "sub" -> binary(Op.SUB, args);
             case "mul" -> binary(Op.MUL, args);
             case "div" -> binary(Op.DIV, args);
-            case "pow" -> args.get(0) instanceof Tensor x && args.get(1) instanceof Number e ? x.pow(e) : binary(Op.POW, args);
+            case "pow" -> binary(Op.POW, args);
             case "maximum" -> t(args, 0).maximum(t(args, 1));
             case "minimum" -> t(args, 0).minimum(t(args, 1));
             case "eq" -> compare(Op.EQ, args);

@@ -3,7 +3,6 @@ package org.tessera.conformance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,7 +39,6 @@ final class ExpectedTensor {
             return;
         }
         Tensor t = assertInstanceOf(Tensor.class, actual, what + ": expected a tensor");
-        assertNotNull(t, what);
         DType dtype = DType.of(expected.get("dtype").asText());
         assertEquals(dtype, t.dtype(), what + ": dtype");
         assertArrayEquals(CaseInterpreter.longs(expected.get("shape")), t.shape().dims(), what + ": shape " + t.shape());

@@ -489,17 +489,20 @@ public final class Tensor {
         return Tessera.scalarLike(1, this).div(this);
     }
 
-    /** Limits values to {@code [min, max]}; either bound may be null. */
+    /**
+     * Limits values to {@code [min, max]}; either bound may be null. NaN stays NaN, and as in
+     * PyTorch the gradient flows wherever {@code min <= x <= max}, bounds included.
+     */
     public Tensor clamp(Number min, Number max) {
         if (min == null && max == null) {
             throw new IllegalArgumentException("clamp: at least one of min and max must be given");
         }
         Tensor r = this;
         if (min != null) {
-            r = r.maximum(Tessera.scalarLike(min, r));
+            r = Tessera.where(r.lt(min), Tessera.scalarLike(min, r), r);
         }
         if (max != null) {
-            r = r.minimum(Tessera.scalarLike(max, r));
+            r = Tessera.where(r.gt(max), Tessera.scalarLike(max, r), r);
         }
         return r;
     }

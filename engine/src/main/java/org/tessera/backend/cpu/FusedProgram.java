@@ -151,8 +151,11 @@ final class FusedProgram {
         int ns = steps.size();
         Strided[] loads = new Strided[ns];
         for (int i = 0; i < ns; i++) {
-            if (leaves.contains(steps.get(i))) {
-                loads[i] = Strided.of(steps.get(i), shape);
+            // a step may have been realized since planning (as the input of a leaf realized first);
+            // it may then have dropped its inputs, so read its data instead of recomputing it
+            Node s = steps.get(i);
+            if (leaves.contains(s) || (s != root && s.isRealized())) {
+                loads[i] = Strided.of(s, shape);
             }
         }
         Strided dst = Strided.contiguous(out, root.dtype(), shape);

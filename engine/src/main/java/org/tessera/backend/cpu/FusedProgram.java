@@ -151,11 +151,9 @@ final class FusedProgram {
         int ns = steps.size();
         Strided[] loads = new Strided[ns];
         for (int i = 0; i < ns; i++) {
-            // a step may have been realized since planning (as the input of a leaf realized first);
-            // it may then have dropped its inputs, so read its data instead of recomputing it
-            Node s = steps.get(i);
-            if (leaves.contains(s) || (s != root && s.isRealized())) {
-                loads[i] = Strided.of(s, shape);
+            // steps realized since planning make the program stale; CpuBackend plans it again
+            if (leaves.contains(steps.get(i))) {
+                loads[i] = Strided.of(steps.get(i), shape);
             }
         }
         Strided dst = Strided.contiguous(out, root.dtype(), shape);

@@ -657,8 +657,8 @@ public final class Tensor {
 
     /** As {@link #max(int)}, keeping the dim as size 1 when asked. */
     public ValuesIndices max(int dim, boolean keepDim) {
-        return new ValuesIndices(Reductions.reduce(Op.MAX, this, new int[] {dim}, keepDim),
-                Reductions.arg(Op.ARGMAX, this, dim, keepDim));
+        Tensor values = Reductions.extremeAlong(Op.MAX, this, dim);
+        return new ValuesIndices(keepDim ? values : values.squeeze(dim), Reductions.arg(Op.ARGMAX, this, dim, keepDim));
     }
 
     /** Largest values over several dims, without indices (PyTorch's {@code amax}). */
@@ -678,8 +678,8 @@ public final class Tensor {
 
     /** As {@link #min(int)}, keeping the dim when asked. */
     public ValuesIndices min(int dim, boolean keepDim) {
-        return new ValuesIndices(Reductions.reduce(Op.MIN, this, new int[] {dim}, keepDim),
-                Reductions.arg(Op.ARGMIN, this, dim, keepDim));
+        Tensor values = Reductions.extremeAlong(Op.MIN, this, dim);
+        return new ValuesIndices(keepDim ? values : values.squeeze(dim), Reductions.arg(Op.ARGMIN, this, dim, keepDim));
     }
 
     /** Smallest values over several dims, without indices. */

@@ -60,6 +60,21 @@ public final class GradientRules {
             case SUM -> one(expandBack(g, n, x.shape()));
             case PROD -> one(prodGrad(g, n, x, out));
             case MAX, MIN -> {
+                Attrs.Reduce r = (Attrs.Reduce) n.attrs();
+                if (r.toFirstIndex()) {
+                    // max(dim): all of the gradient to the index that argmax returns
+                    int dim = r.dims()[0];
+                    Tensor idx = x.detach().argmax(dim, true);
+                    if (n.op() == Op.MIN) {
+                        idx = x.detach().argmin(dim, true);
+                    }
+                    long[] along = new long[x.dim()];
+                    java.util.Arrays.fill(along, 1);
+                    along[dim] = x.shape().get(dim);
+                    Tensor positions = Tessera.arange(0L, x.shape().get(dim), 1L).reshape(along);
+                    Tensor hit = positions.eq(idx).to(g.dtype());
+                    yield one(keep(g, n, x.shape()).mul(hit));
+                }
                 Tensor outK = keep(out, n, x.shape());
                 Tensor mask = x.eq(outK).to(g.dtype());
                 int[] dims = ((Attrs.Reduce) n.attrs()).dims();

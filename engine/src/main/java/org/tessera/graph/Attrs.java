@@ -19,11 +19,20 @@ public final class Attrs {
     public record Random(long seed, long stream) {
     }
 
-    /** Reductions: the reduced dims (sorted, non-negative) and whether they are kept as size 1. */
-    public record Reduce(int[] dims, boolean keepDim) {
+    /**
+     * Reductions: the reduced dims (sorted, non-negative), whether they are kept as size 1, and
+     * for MAX/MIN whether the gradient goes to the first extreme index only (PyTorch's
+     * {@code max(dim)}) rather than being shared among ties ({@code max()}, {@code amax}).
+     */
+    public record Reduce(int[] dims, boolean keepDim, boolean toFirstIndex) {
+        /** A reduction whose MAX/MIN gradient is shared among ties. */
+        public Reduce(int[] dims, boolean keepDim) {
+            this(dims, keepDim, false);
+        }
+
         @Override
         public String toString() {
-            return "dims=" + Arrays.toString(dims) + ", keepDim=" + keepDim;
+            return "dims=" + Arrays.toString(dims) + ", keepDim=" + keepDim + (toFirstIndex ? ", toFirstIndex" : "");
         }
     }
 

@@ -61,6 +61,18 @@ public final class Reductions {
 
     /** A primitive reduction node. */
     public static Tensor reduce(Op op, Tensor x, int[] dims, boolean keepDim) {
+        return reduce(op, x, dims, keepDim, false);
+    }
+
+    /**
+     * The values of {@code max(dim)} / {@code min(dim)}: as {@link #reduce}, but the gradient
+     * goes to the index that argmax/argmin returns, as in PyTorch.
+     */
+    public static Tensor extremeAlong(Op op, Tensor x, int dim) {
+        return reduce(op, x, new int[] {dim}, true, true);
+    }
+
+    private static Tensor reduce(Op op, Tensor x, int[] dims, boolean keepDim, boolean toFirstIndex) {
         String name = Elementwise.name(op);
         int[] d = normalize(x, dims, name);
         DType out = switch (op) {
@@ -81,7 +93,7 @@ public final class Reductions {
         }
         Tensor in = (op == Op.SUM || op == Op.PROD) && out != x.dtype() ? Elementwise.cast(x, out) : x;
         Shape shape = reducedShape(x.shape(), d, keepDim);
-        return Tensor.of(Graph.node(op, shape, out, new Attrs.Reduce(d, keepDim), in.node()));
+        return Tensor.of(Graph.node(op, shape, out, new Attrs.Reduce(d, keepDim, toFirstIndex), in.node()));
     }
 
     /** Index of the max (min) along {@code dim}, or over the flattened tensor when dim is null. */

@@ -29,18 +29,11 @@ import org.tessera.ValuesIndices;
  * with {@code src/test/oracle/make_cases.py}). Each case runs on every available device.
  */
 class OpConformanceTest {
-    private static final String MAX_DIM_TIES = "max(dim) and min(dim) share one gradient rule with amax/amin:"
-            + " on ties the gradient is split evenly among the tied elements, where PyTorch's max(dim) gives it"
-            + " all to the returned index (its values and indices agree with PyTorch; see"
-            + " max_argmax_ties_forward_* and max_all_ties_backward_*)";
-
     /**
      * Cases whose difference from PyTorch is a deliberate engine choice, with the reason; they
-     * are reported as skipped, not dropped.
+     * are reported as skipped, not dropped. None at present.
      */
-    private static final Map<String, String> DELIBERATE_DIFFERENCES = Map.of(
-            "max_dim_ties_backward_f32", MAX_DIM_TIES,
-            "max_dim_ties_backward_f64", MAX_DIM_TIES);
+    private static final Map<String, String> DELIBERATE_DIFFERENCES = Map.of();
 
     /** The devices this machine can run the suite on. */
     static Stream<Device> devices() {

@@ -6,6 +6,7 @@
 #   2. When nvcc is on PATH: the PTX is regenerated into a temporary directory; with the same nvcc
 #      release as recorded it must be byte-identical, with another release it must at least build
 #      (nvcc's output differs between releases, so only the recording release can be compared).
+#   3. When g++ is on PATH: the kernels' logic runs on the host (engine/scripts/emulate-kernels.sh).
 # Regenerate with: engine/scripts/build-ptx.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +21,12 @@ if [ "$recorded" != "$actual" ]; then
   exit 1
 fi
 echo "check-ptx: source hash matches ($actual)"
+
+if command -v g++ >/dev/null; then
+  "$root/engine/scripts/emulate-kernels.sh"
+else
+  echo "check-ptx: g++ not on PATH; skipped the host emulation of the kernels"
+fi
 
 if ! command -v nvcc >/dev/null; then
   echo "check-ptx: nvcc not on PATH; skipped regenerating the PTX"

@@ -191,6 +191,7 @@ final class CudaContext {
 
     /** A new device buffer of {@code bytes} from the pool. */
     DeviceBuffer allocate(long bytes, String what) {
+        enter(); // a pool miss calls cuMemAlloc, which needs this context on the calling thread
         return new DeviceBuffer(pool, pool.allocate(bytes, what), bytes);
     }
 

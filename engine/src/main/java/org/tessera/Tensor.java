@@ -123,7 +123,7 @@ public final class Tensor {
     /** Sets the accumulated gradient to zeros (keeping its shape), as {@code x.grad.zero_()}. */
     public void zeroGrad() {
         if (node.grad() != null) {
-            node.setGrad(Tessera.zeros(dtype(), shape().dims()).node());
+            node.setGrad(Tessera.zerosLike(this).node());
         }
     }
 

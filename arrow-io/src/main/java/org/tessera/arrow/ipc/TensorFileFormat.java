@@ -1,0 +1,145 @@
+package org.tessera.arrow.ipc;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.tessera.DType;
+import org.tessera.Shape;
+import org.tessera.arrow.internal.ArrowLayouts;
+
+/**
+ * The byte layout of a Tessera tensor file: a standard Arrow IPC file or stream holding one
+ * tensor as a flat column, its dtype and shape in the schema metadata. This class owns the
+ * layout; the writer and reader follow it.
+ *
+ * <pre>
+ *  file:   "ARROW1" 00 00 | schema | batch 0 | ... | batch m-1 | EOS | footer | int32 footer length | "ARROW1"
+ *  stream:                  schema | batch 0 | ... | batch m-1 | EOS
+ *
+ *  message = FF FF FF FF | int32 metadata length L | flatbuffer Message (L bytes, padded to 8) | body
+ *  EOS     = FF FF FF FF | 00 00 00 00
+ *
+ *  schema: one non-nullable field "values" of the dtype's Arrow type
+ *          (FloatingPoint SINGLE/DOUBLE, Int 32/64 signed, Bool), with schema metadata
+ *            tessera.format  "1"                 this layout's version
+ *            tessera.dtype   "float32" ...       the tensor's dtype
+ *            tessera.shape   "[2,3,4]"           JSON array of dims ("[]" for a 0-d tensor)
+ *            tessera.batch   "16777216"          elements per record batch (the last may hold fewer)
+ *            tessera.crc32c  "1a2b3c4d,..."      CRC-32C of each batch's data bytes, hex, comma-separated
+ *  batch i: elements [i * batch, min((i + 1) * batch, numel)) in row-major order;
+ *           one field node (length, null count 0) and two buffers: validity (0 bytes) and data
+ *           (little-endian values; bool bit-packed, least significant bit first)
+ * </pre>
+ *
+ * The checksums are computed before anything is written (one fast pass over memory), so the
+ * stream format, whose schema comes first, carries them too; they turn any damage to the data
+ * bytes into an error instead of a silently wrong tensor.
+ */
+public final class TensorFileFormat {
+    /** The version written in {@code tessera.format}. */
+    public static final String VERSION = "1";
+    /** Metadata keys. */
+    public static final String KEY_FORMAT = "tessera.format";
+    public static final String KEY_DTYPE = "tessera.dtype";
+    public static final String KEY_SHAPE = "tessera.shape";
+    public static final String KEY_BATCH = "tessera.batch";
+    public static final String KEY_CRC = "tessera.crc32c";
+    /** The column name. */
+    public static final String FIELD = "values";
+    /** The magic bytes at both ends of the file format. */
+    static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
+    /** Default bytes per record batch. */
+    public static final long DEFAULT_BATCH_BYTES = 64L << 20;
+
+    private TensorFileFormat() {
+    }
+
+    /** Elements per batch for a requested batch size in bytes (at least 1, within Arrow's int lengths). */
+    static long batchElements(DType dtype, long batchBytes) {
+        long per = dtype == DType.BOOL ? batchBytes * 8 : batchBytes / dtype.byteSize();
+        return Math.max(1, Math.min(per, 1L << 30));
+    }
+
+    /** The schema of a tensor file. */
+    static Schema schema(DType dtype, Shape shape, long batch, long[] crcs) {
+        Map<String, String> md = new LinkedHashMap<>();
+        md.put(KEY_FORMAT, VERSION);
+        md.put(KEY_DTYPE, dtype.toString());
+        md.put(KEY_SHAPE, shapeJson(shape));
+        md.put(KEY_BATCH, Long.toString(batch));
+        StringBuilder c = new StringBuilder();
+        for (int i = 0; i < crcs.length; i++) {
+            c.append(i == 0 ? "" : ",").append(Long.toHexString(crcs[i]));
+        }
+        md.put(KEY_CRC, c.toString());
+        Field f = new Field(FIELD, new FieldType(false, ArrowLayouts.arrowType(dtype), null), null);
+        return new Schema(List.of(f), md);
+    }
+
+    static String shapeJson(Shape shape) {
+        StringBuilder b = new StringBuilder("[");
+        long[] d = shape.dims();
+        for (int i = 0; i < d.length; i++) {
+            b.append(i == 0 ? "" : ",").append(d[i]);
+        }
+        return b.append(']').toString();
+    }
+
+    /** Parses {@code "[2,3]"}; throws IllegalArgumentException with the reason. */
+    static long[] parseShape(String s) {
+        String t = s.trim();
+        if (!t.startsWith("[") || !t.endsWith("]") || t.length() > 4096) {
+            throw new IllegalArgumentException("shape " + abbreviate(s) + " is not a JSON array of integers");
+        }
+        String body = t.substring(1, t.length() - 1).trim();
+        if (body.isEmpty()) {
+            return new long[0];
+        }
+        String[] parts = body.split(",", -1);
+        if (parts.length > 64) {
+            throw new IllegalArgumentException("shape has " + parts.length + " dimensions; at most 64 are supported");
+        }
+        long[] out = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Long.parseLong(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("shape " + abbreviate(s) + ": entry " + i + " ('" + parts[i].trim()
+                        + "') is not an integer");
+            }
+            if (out[i] < 0) {
+                throw new IllegalArgumentException("shape " + abbreviate(s) + ": dimension " + i + " is negative");
+            }
+        }
+        return out;
+    }
+
+    /** Parses the checksum list; throws IllegalArgumentException with the reason. */
+    static long[] parseCrcs(String s) {
+        if (s.isEmpty()) {
+            return new long[0];
+        }
+        List<Long> out = new ArrayList<>();
+        for (String p : s.split(",", -1)) {
+            String t = p.trim().toLowerCase(Locale.ROOT);
+            if (t.isEmpty() || t.length() > 8) {
+                throw new IllegalArgumentException("checksum '" + abbreviate(p) + "' is not an 8-digit hex number");
+            }
+            try {
+                out.add(Long.parseLong(t, 16));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("checksum '" + abbreviate(p) + "' is not a hex number");
+            }
+        }
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 100 ? "'" + s + "'" : "'" + s.substring(0, 100) + "...'";
+    }
+}

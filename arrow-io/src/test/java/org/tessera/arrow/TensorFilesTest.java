@@ -140,9 +140,12 @@ class TensorFilesTest {
         return p;
     }
 
+    /** Tessera metadata with a valid header checksum, so that the loader reaches the check under test. */
     private static Map<String, String> meta(String dtype, String shape) {
-        return Map.of("tessera.format", "1", "tessera.dtype", dtype, "tessera.shape", shape, "tessera.batch", "1024",
-                "tessera.crc32c", "0");
+        Map<String, String> md = new java.util.HashMap<>(Map.of("tessera.format", "1", "tessera.dtype", dtype,
+                "tessera.shape", shape, "tessera.batch", "1024", "tessera.crc32c", "0"));
+        md.put("tessera.check", Long.toHexString(org.tessera.arrow.ipc.TensorFileFormat.check(md)));
+        return md;
     }
 
     @Test
@@ -155,6 +158,8 @@ class TensorFilesTest {
             {meta("float32", "4"), "not a JSON array"},
             {meta("int64", "[4]"), "does not match the column type"},
             {Map.of("tessera.format", "9"), "format version '9'"},
+            {Map.of("tessera.dtype", "float32"), "no tessera.format entry"},
+            {withCheck("0"), "fails its checksum"},
         };
         for (int i = 0; i < cases.length; i++) {
             @SuppressWarnings("unchecked")
@@ -163,6 +168,12 @@ class TensorFilesTest {
             assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
             assertTrue(e.getMessage().contains((String) cases[i][1]), e.getMessage());
         }
+    }
+
+    private static Map<String, String> withCheck(String check) {
+        Map<String, String> md = new java.util.HashMap<>(meta("float32", "[4]"));
+        md.put("tessera.check", check);
+        return md;
     }
 
     @Test

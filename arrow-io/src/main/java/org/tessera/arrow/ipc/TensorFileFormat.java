@@ -24,19 +24,26 @@ import org.tessera.arrow.internal.ArrowLayouts;
  *  message = FF FF FF FF | int32 metadata length L | flatbuffer Message (L bytes, padded to 8) | body
  *  EOS     = FF FF FF FF | 00 00 00 00
  *
- *  schema: one non-nullable field "values" of the dtype's Arrow type
- *          (FloatingPoint SINGLE/DOUBLE, Int 32/64 signed, Bool), with schema metadata
+ *  schema: one non-nullable field "tessera_tensor" of the dtype's Arrow type
+ *          (FloatingPoint SINGLE/DOUBLE, Int 32/64 signed, Bool), field metadata
+ *          tessera.format "1" (a second marker, should the schema's own metadata be damaged), and schema metadata
  *            tessera.format  "1"                 this layout's version
  *            tessera.dtype   "float32" ...       the tensor's dtype
  *            tessera.shape   "[2,3,4]"           JSON array of dims ("[]" for a 0-d tensor)
  *            tessera.batch   "16777216"          elements per record batch (the last may hold fewer)
  *            tessera.crc32c  "1a2b3c4d,..."      CRC-32C of each batch's data bytes, hex, comma-separated
+ *            tessera.check   "5e6f7a8b"          CRC-32C of the four values above joined by '|', hex
  *  batch i: elements [i * batch, min((i + 1) * batch, numel)) in row-major order;
  *           one field node (length, null count 0) and two buffers: validity (0 bytes) and data
  *           (little-endian values; bool bit-packed, least significant bit first)
  * </pre>
  *
- * The checksums are computed before anything is written (one fast pass over memory), so the
+ * A file whose field is named {@code tessera_tensor} or whose schema or field has any
+ * {@code tessera.} key must have all of them, and in the file format the footer's copy of the
+ * schema must equal the schema message. (Flatbuffers share vtables between tables of one
+ * layout, so one damaged vtable can erase all key-value metadata at once; these redundant
+ * markers keep such damage from passing for a foreign file.) The checksums are
+ * computed before anything is written (one fast pass over memory), so the
  * stream format, whose schema comes first, carries them too; they turn any damage to the data
  * bytes into an error instead of a silently wrong tensor.
  */
@@ -49,8 +56,11 @@ public final class TensorFileFormat {
     public static final String KEY_SHAPE = "tessera.shape";
     public static final String KEY_BATCH = "tessera.batch";
     public static final String KEY_CRC = "tessera.crc32c";
-    /** The column name. */
-    public static final String FIELD = "values";
+    public static final String KEY_CHECK = "tessera.check";
+    /** The prefix of every key. */
+    public static final String PREFIX = "tessera.";
+    /** The column name; also a marker that survives damage to the metadata. */
+    public static final String FIELD = "tessera_tensor";
     /** The magic bytes at both ends of the file format. */
     static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
     /** Default bytes per record batch. */
@@ -77,8 +87,18 @@ public final class TensorFileFormat {
             c.append(i == 0 ? "" : ",").append(Long.toHexString(crcs[i]));
         }
         md.put(KEY_CRC, c.toString());
-        Field f = new Field(FIELD, new FieldType(false, ArrowLayouts.arrowType(dtype), null), null);
+        md.put(KEY_CHECK, Long.toHexString(check(md)));
+        Field f = new Field(FIELD, new FieldType(false, ArrowLayouts.arrowType(dtype), null,
+                Map.of(KEY_FORMAT, VERSION)), null);
         return new Schema(List.of(f), md);
+    }
+
+    /** The checksum of the metadata values that describe the tensor. */
+    public static long check(Map<String, String> md) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        String joined = md.get(KEY_DTYPE) + "|" + md.get(KEY_SHAPE) + "|" + md.get(KEY_BATCH) + "|" + md.get(KEY_CRC);
+        c.update(joined.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return c.getValue();
     }
 
     static String shapeJson(Shape shape) {

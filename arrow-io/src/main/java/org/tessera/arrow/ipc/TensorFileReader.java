@@ -75,6 +75,14 @@ public final class TensorFileReader {
                             + " are not supported");
                 }
                 schema = footer.schema();
+                IpcMessages.Framed first = io.frame(8, footer.footerStart());
+                Schema leading = first == null ? null : IpcMessages.schema(first.message(), 8);
+                if (isTessera(schema) || (leading != null && isTessera(leading))) {
+                    if (!schema.equals(leading)) {
+                        throw new IpcMessages.Malformed("the schema in the footer differs from the schema message at"
+                                + " the start of the file; one of them is damaged");
+                    }
+                }
                 for (int i = 0; i < footer.blocks().size(); i++) {
                     long[] b = footer.blocks().get(i);
                     IpcMessages.Framed f = io.frame(b[0], b[0] + b[1]);
@@ -115,6 +123,19 @@ public final class TensorFileReader {
             // flatbuffer accessors over damaged bytes fail with index errors (or recurse on cyclic offsets)
             throw new TesseraIOException(src, "malformed Arrow metadata: " + e, e);
         }
+    }
+
+    /** Whether the schema or its field carries any Tessera key. */
+    private static boolean isTessera(Schema schema) {
+        if (hasTesseraKey(schema.getCustomMetadata())) {
+            return true;
+        }
+        return schema.getFields().stream().anyMatch(f -> hasTesseraKey(f.getMetadata())
+                || TensorFileFormat.FIELD.equals(f.getName()));
+    }
+
+    private static boolean hasTesseraKey(Map<String, String> md) {
+        return md != null && md.keySet().stream().anyMatch(k -> k.startsWith(TensorFileFormat.PREFIX));
     }
 
     private static boolean startsWithMagic(ByteBuffer head) {
@@ -162,9 +183,13 @@ public final class TensorFileReader {
             }
         }
         Map<String, String> md = schema.getCustomMetadata();
-        String version = md == null ? null : md.get(TensorFileFormat.KEY_FORMAT);
-        if (version == null) {
+        if (!isTessera(schema)) {
             return new Layout(dtype, listSize, valueShape, perm, list ? 2 : 1, list ? 2 : 1, null, 0, null);
+        }
+        String version = md.get(TensorFileFormat.KEY_FORMAT);
+        if (version == null) {
+            throw new IpcMessages.Malformed("the schema has Tessera metadata but no " + TensorFileFormat.KEY_FORMAT
+                    + " entry; the metadata is damaged");
         }
         if (!version.equals(TensorFileFormat.VERSION)) {
             throw new IpcMessages.Malformed("tensor file format version " + TensorFileFormat.abbreviate(version)
@@ -177,6 +202,11 @@ public final class TensorFileReader {
         if (!d.equals(dtype.toString())) {
             throw new IpcMessages.Malformed("metadata dtype " + TensorFileFormat.abbreviate(d)
                     + " does not match the column type " + type + " (" + dtype + ")");
+        }
+        String check = md.getOrDefault(TensorFileFormat.KEY_CHECK, "");
+        if (!check.equals(Long.toHexString(TensorFileFormat.check(md)))) {
+            throw new IpcMessages.Malformed("the Tessera metadata fails its checksum (" + TensorFileFormat.KEY_CHECK
+                    + " " + TensorFileFormat.abbreviate(check) + "); the dtype, shape or batch checksums are damaged");
         }
         long[] shape;
         long batch;

@@ -9,6 +9,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -39,6 +41,8 @@ import org.tessera.ops.Creation;
  */
 public final class TensorFileReader {
     private static final int NIO_CHUNK = 1 << 30;
+    /** Tensors from this size on are read with several threads. */
+    private static final long PARALLEL_BYTES = 32L << 20;
 
     private final Path path;
     private final String src;
@@ -308,27 +312,34 @@ public final class TensorFileReader {
         }
         Storage s = Storage.allocate(total * dtype.byteSize(), "tensor file " + src);
         try (BufferAllocator scratch = Memory.root().newChildAllocator("load " + src, 0, Long.MAX_VALUE)) {
-            long at = 0;
-            for (int i = 0; i < batches.size(); i++) {
-                IpcMessages.Batch b = batches.get(i);
-                long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
-                long n = elems[i];
-                long crc;
-                if (dtype != DType.BOOL) {
-                    crc = readInto(ch, s.arrowBuf(), at * dtype.byteSize(), n * dtype.byteSize(), pos, i);
-                } else {
-                    long packed = (n + 7) / 8;
-                    try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
-                        crc = readInto(ch, bits, 0, packed, pos, i);
-                        Bits.unpack(bits.memoryAddress(), s.address() + at, n);
-                    }
+            long[] starts = new long[batches.size()];
+            for (int i = 1; i < starts.length; i++) {
+                starts[i] = starts[i - 1] + elems[i - 1];
+            }
+            // batches go to disjoint parts of the tensor, so they are read in parallel: on a fresh allocation
+            // the page faults of first touch cost more than the copy from the page cache, and they scale with cores
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            IntStream indices = IntStream.range(0, batches.size());
+            if (dtype != DType.BOOL && batches.size() > 1 && total * dtype.byteSize() >= PARALLEL_BYTES) {
+                indices = indices.parallel();
+            }
+            indices.forEach(i -> {
+                if (failure.get() != null) {
+                    return;
                 }
-                if (l.tessera() && crc != l.crcs()[i]) {
-                    throw new IpcMessages.Malformed("record batch " + i + ": checksum " + Long.toHexString(crc)
-                            + " differs from the recorded " + Long.toHexString(l.crcs()[i])
-                            + "; the data bytes are damaged");
+                try {
+                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i]);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
                 }
-                at += n;
+            });
+            Throwable e = failure.get();
+            if (e instanceof IOException io) {
+                throw io;
+            } else if (e instanceof RuntimeException re) {
+                throw re;
+            } else if (e instanceof Error err) {
+                throw err;
             }
         } catch (RuntimeException | IOException | Error e) {
             s.release();
@@ -344,6 +355,27 @@ public final class TensorFileReader {
             full[i + 1] = l.permutation()[i] + 1;
         }
         return t.permute(full);
+    }
+
+    /** Reads batch {@code i} into the tensor at element {@code at} and checks its checksum. */
+    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, Layout l, IpcMessages.Batch b,
+                                  int i, long at, long n) throws IOException {
+        DType dtype = l.dtype();
+        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
+        long crc;
+        if (dtype != DType.BOOL) {
+            crc = readInto(ch, s.arrowBuf(), at * dtype.byteSize(), n * dtype.byteSize(), pos, i);
+        } else {
+            long packed = (n + 7) / 8;
+            try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
+                crc = readInto(ch, bits, 0, packed, pos, i);
+                Bits.unpack(bits.memoryAddress(), s.address() + at, n);
+            }
+        }
+        if (l.tessera() && crc != l.crcs()[i]) {
+            throw new IpcMessages.Malformed("record batch " + i + ": checksum " + Long.toHexString(crc)
+                    + " differs from the recorded " + Long.toHexString(l.crcs()[i]) + "; the data bytes are damaged");
+        }
     }
 
     /** Reads {@code len} bytes at file position {@code pos} into {@code buf} at {@code off}; returns their CRC-32C. */

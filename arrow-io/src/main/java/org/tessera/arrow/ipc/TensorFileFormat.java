@@ -50,12 +50,17 @@ import org.tessera.arrow.internal.ArrowLayouts;
 public final class TensorFileFormat {
     /** The version written in {@code tessera.format}. */
     public static final String VERSION = "1";
-    /** Metadata keys. */
+    /** Metadata key: the layout version. */
     public static final String KEY_FORMAT = "tessera.format";
+    /** Metadata key: the dtype name. */
     public static final String KEY_DTYPE = "tessera.dtype";
+    /** Metadata key: the shape as a JSON array. */
     public static final String KEY_SHAPE = "tessera.shape";
+    /** Metadata key: elements per record batch. */
     public static final String KEY_BATCH = "tessera.batch";
+    /** Metadata key: the per-batch CRC-32C list. */
     public static final String KEY_CRC = "tessera.crc32c";
+    /** Metadata key: the CRC-32C of the values above. */
     public static final String KEY_CHECK = "tessera.check";
     /** The prefix of every key. */
     public static final String PREFIX = "tessera.";

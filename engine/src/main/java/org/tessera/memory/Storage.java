@@ -52,16 +52,24 @@ public final class Storage {
     /**
      * Wraps an existing Arrow buffer without copying; the storage takes one new reference on it
      * (the caller keeps its own) and releases that when it is released.
+     *
+     * <p>Like an allocation, the wrapper joins this thread's innermost open scope, if any, so that
+     * closing the scope drops the reference deterministically (the memory itself stays with the
+     * buffer's owner until the owner releases it too).
      */
     public static Storage wrap(ArrowBuf buf, long bytes, String what) {
         if (bytes > buf.capacity()) {
             throw new IllegalArgumentException(what + ": needs " + bytes + " bytes but the Arrow buffer holds "
                     + buf.capacity());
         }
+        MemoryScope s = MemoryScope.current();
         buf.getReferenceManager().retain();
-        Storage s = new Storage(buf, bytes, what, null);
-        s.wrapped = true;
-        return s;
+        Storage st = new Storage(buf, bytes, what, s);
+        st.wrapped = true;
+        if (s != null) {
+            s.track(st);
+        }
+        return st;
     }
 
     /** The address of the first byte; throws if the buffer was released. */
@@ -131,11 +139,13 @@ public final class Storage {
         if (released) {
             return;
         }
-        BufferAllocator to = target != null ? target.allocator() : Memory.root();
-        ArrowBuf old = buf;
-        ArrowBuf moved = old.getReferenceManager().transferOwnership(old, to).getTransferredBuffer();
-        buf = moved;
-        old.close();
+        if (!wrapped) {
+            // a wrapped buffer stays with the allocator that made it; only its release moves
+            BufferAllocator to = target != null ? target.allocator() : Memory.root();
+            ArrowBuf old = buf;
+            buf = old.getReferenceManager().transferOwnership(old, to).getTransferredBuffer();
+            old.close();
+        }
         scope = target;
         if (target != null) {
             target.track(this);

@@ -23,7 +23,7 @@ public final class Graph {
         if (GradMode.isEnabled() && op.isDifferentiable()) {
             for (Node in : inputs) {
                 if (in.requiresGrad()) {
-                    n.setRequiresGrad(true);
+                    n.setGradHistory();
                     break;
                 }
             }

@@ -31,6 +31,7 @@ public final class Node {
     private volatile Object remote;
 
     private volatile boolean requiresGrad;
+    private volatile boolean gradHistory;
     private volatile Node grad;
 
     public Node(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
@@ -157,9 +158,18 @@ public final class Node {
         this.requiresGrad = v;
     }
 
-    /** Whether this node is a leaf for autograd (no inputs to pass gradients to). */
+    /**
+     * Whether this node is a leaf for autograd: no inputs to pass gradients to, or no gradient
+     * history when it was built (as a detached tensor later marked with requiresGrad).
+     */
     public boolean isLeaf() {
-        return inputs.length == 0 || !op.isDifferentiable();
+        return inputs.length == 0 || !op.isDifferentiable() || !gradHistory;
+    }
+
+    /** Records that the node requires grad because an input does (it is not a leaf). */
+    public void setGradHistory() {
+        this.gradHistory = true;
+        this.requiresGrad = true;
     }
 
     public Node grad() {

@@ -48,23 +48,47 @@ sealed interface Expr extends Serializable {
 
     /** Builds the local graph of {@code e} for one output block; slots come from {@code slots}. */
     static Node build(Expr e, long[] blockSize, IntFunction<Node> slots) {
+        return build(e, blockSize, slots, new java.util.IdentityHashMap<>());
+    }
+
+    private static Node build(Expr e, long[] blockSize, IntFunction<Node> slots, java.util.Map<Expr, Node> done) {
+        Node n = done.get(e);
+        if (n != null) {
+            return n;
+        }
         if (e instanceof Slot s) {
-            return slots.apply(s.slot());
-        }
-        if (e instanceof Fill f) {
-            return Graph.nodeOn(Op.FILL, Shape.of(blockShape(f.shape(), blockSize)), f.dtype(), Device.CPU,
+            n = slots.apply(s.slot());
+        } else if (e instanceof Fill f) {
+            n = Graph.nodeOn(Op.FILL, Shape.of(blockShape(f.shape(), blockSize)), f.dtype(), Device.CPU,
                     new Attrs.Fill(f.value()));
+        } else {
+            Apply a = (Apply) e;
+            Node[] in = new Node[a.args().length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = build(a.args()[i], blockSize, slots, done);
+            }
+            n = Graph.nodeOn(a.op(), Shape.of(blockShape(a.shape(), blockSize)), a.dtype(), Device.CPU, a.attrs(), in);
         }
-        Apply a = (Apply) e;
-        Node[] in = new Node[a.args().length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = build(a.args()[i], blockSize, slots);
-        }
-        return Graph.nodeOn(a.op(), Shape.of(blockShape(a.shape(), blockSize)), a.dtype(), Device.CPU, a.attrs(), in);
+        done.put(e, n);
+        return n;
     }
 
     /** A short text of the fused chain, for explain(). */
     static String describe(Expr e) {
+        return describe(e, new java.util.IdentityHashMap<>());
+    }
+
+    private static String describe(Expr e, java.util.Map<Expr, String> seen) {
+        String known = seen.get(e);
+        if (known != null) {
+            return known.length() > 40 ? "…" : known;
+        }
+        String d = describeOnce(e, seen);
+        seen.put(e, d);
+        return d;
+    }
+
+    private static String describeOnce(Expr e, java.util.Map<Expr, String> seen) {
         if (e instanceof Slot s) {
             return "$" + s.slot();
         }
@@ -74,7 +98,7 @@ sealed interface Expr extends Serializable {
         Apply a = (Apply) e;
         StringBuilder b = new StringBuilder(a.op().name().toLowerCase(java.util.Locale.ROOT)).append('(');
         for (int i = 0; i < a.args().length; i++) {
-            b.append(i == 0 ? "" : ", ").append(describe(a.args()[i]));
+            b.append(i == 0 ? "" : ", ").append(describe(a.args()[i], seen));
         }
         return b.append(')').toString();
     }

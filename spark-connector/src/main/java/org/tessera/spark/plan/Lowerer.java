@@ -230,11 +230,9 @@ public final class Lowerer {
     // ---------------------------------------------------------------- fused elementwise regions
 
     private SparkValue lowerRegion(Node root, String[] note) {
-        Map<Node, Integer> uses = new IdentityHashMap<>();
-        countUses(root, uses, true);
         List<Node> leaves = new ArrayList<>();
         Map<Node, Integer> slots = new IdentityHashMap<>();
-        Expr expr = build(root, true, uses, leaves, slots);
+        Expr expr = build(root, true, new IdentityHashMap<>(), leaves, slots);
         List<SparkValue> vals = new ArrayList<>();
         for (Node leaf : leaves) {
             vals.add(lower(leaf));
@@ -404,35 +402,32 @@ public final class Lowerer {
                 && (n.op().isElementwise() || n.op() == Op.EXPAND);
     }
 
-    private static void countUses(Node n, Map<Node, Integer> uses, boolean root) {
-        int u = uses.merge(n, 1, Integer::sum);
-        if (u > 1 || (!root && !fusable(n))) {
-            return;
+    /** The region's expression; a node used twice becomes one shared Expr object (a DAG, computed once). */
+    private Expr build(Node n, boolean root, Map<Node, Expr> built, List<Node> leaves, Map<Node, Integer> slots) {
+        Expr e = built.get(n);
+        if (e != null) {
+            return e;
         }
-        for (Node in : n.inputs()) {
-            countUses(in, uses, false);
-        }
-    }
-
-    private Expr build(Node n, boolean root, Map<Node, Integer> uses, List<Node> leaves, Map<Node, Integer> slots) {
         long[] shape = n.shape().dims();
         if (!n.isRealized() && n.op() == Op.FILL) {
-            return new Expr.Fill(((Attrs.Fill) n.attrs()).value(), n.dtype(), shape);
-        }
-        if (!root && (!fusable(n) || uses.getOrDefault(n, 0) > 1)) {
+            e = new Expr.Fill(((Attrs.Fill) n.attrs()).value(), n.dtype(), shape);
+        } else if (!root && !fusable(n)) {
             Integer s = slots.get(n);
             if (s == null) {
                 s = leaves.size();
                 leaves.add(n);
                 slots.put(n, s);
             }
-            return new Expr.Slot(s, shape);
+            e = new Expr.Slot(s, shape);
+        } else {
+            Node[] in = n.inputs();
+            Expr[] args = new Expr[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = build(in[i], false, built, leaves, slots);
+            }
+            e = new Expr.Apply(n.op(), n.dtype(), (Serializable) n.attrs(), shape, args);
         }
-        Node[] in = n.inputs();
-        Expr[] args = new Expr[in.length];
-        for (int i = 0; i < in.length; i++) {
-            args[i] = build(in[i], false, uses, leaves, slots);
-        }
-        return new Expr.Apply(n.op(), n.dtype(), (Serializable) n.attrs(), shape, args);
+        built.put(n, e);
+        return e;
     }
 }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public final class SharedSpark {
     private static TesseraSession session;
+    private static final java.util.concurrent.atomic.AtomicInteger JOBS = new java.util.concurrent.atomic.AtomicInteger();
 
     private SharedSpark() {
     }
@@ -28,10 +29,31 @@ public final class SharedSpark {
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .getOrCreate();
+            session.sparkContext().sc().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+                @Override
+                public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
+                    JOBS.incrementAndGet();
+                }
+            });
             TesseraSession s = session;
             Runtime.getRuntime().addShutdownHook(new Thread(s::close));
         }
         return session;
+    }
+
+    /** How many Spark jobs have started so far (listener events arrive asynchronously: wait a little). */
+    public static int jobsStarted() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return JOBS.get();
+    }
+
+    /** A random block size in [1, size], usually not dividing size. */
+    public static long block(java.util.Random r, long size) {
+        return 1 + r.nextInt((int) Math.max(1, size));
     }
 
     /** Local float64 standard normal values from the global generator. */

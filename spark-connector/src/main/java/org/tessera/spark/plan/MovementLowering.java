@@ -103,11 +103,7 @@ final class MovementLowering {
             }
             return r;
         }
-        // 2) only the first dim is cut: every block is a run of whole rows
-        boolean rows = d.layout().pdim() == 0;
-        for (int k = 1; k < from.length; k++) {
-            rows &= g.numChunks(k) == 1;
-        }
+        // 2) whole rows: only dim 0 is cut, at boundaries that are whole rows of the result too
         long innerIn = 1;
         for (int k = 1; k < from.length; k++) {
             innerIn *= from[k];
@@ -116,39 +112,67 @@ final class MovementLowering {
         for (int k = 1; k < to.length; k++) {
             innerOut *= to[k];
         }
-        if (rows && from.length >= 1 && to.length >= 1) {
-            long[] c = g.chunks(0);
+        if (from.length >= 1 && to.length >= 1 && innerIn > 0 && innerOut > 0) {
+            if (!rowAligned(d.layout(), innerIn, innerOut)) {
+                long unit = innerOut / gcd(innerIn, innerOut);
+                long rowsPer = Math.max(unit, (g.chunk(0, 0) + unit - 1) / unit * unit);
+                long[] block = from.clone();
+                block[0] = rowsPer;
+                d = l.rechunk(d, new Layout(BlockGrid.regular(d.shape(), block), 0));
+                note[0] = "re-chunked to whole rows (shuffle), then ";
+            } else {
+                note[0] = "";
+            }
+            BlockGrid rg = d.layout().grid();
+            long[] c = rg.chunks(0);
             long[] oc = new long[c.length];
-            boolean ok = true;
             for (int i = 0; i < c.length; i++) {
-                long elems = c[i] * innerIn;
-                ok &= innerOut == 0 ? elems == 0 : elems % innerOut == 0 && (g.offset(0, i) * innerIn) % innerOut == 0;
-                oc[i] = innerOut == 0 ? 0 : elems / innerOut;
+                oc[i] = c[i] * innerIn / innerOut;
             }
-            if (ok) {
-                long[][] chunks = new long[to.length][];
-                chunks[0] = oc;
-                for (int k = 1; k < to.length; k++) {
-                    chunks[k] = new long[] {to[k]};
-                }
-                Layout out = new Layout(BlockGrid.of(chunks), 0);
-                note[0] = "reshape of whole-row blocks (narrow)";
-                long[] tail = Arrays.copyOfRange(to, 1, to.length);
-                long inner = innerOut;
-                return map(l, d, out, b -> {
-                    long[] s = new long[tail.length + 1];
-                    s[0] = inner == 0 ? 0 : b.data().numel() / inner;
-                    System.arraycopy(tail, 0, s, 1, tail.length);
-                    int[] idx = new int[s.length];
-                    idx[0] = b.index(0);
-                    return new Block(idx, b.data().reshape(s));
-                });
+            long[][] chunks = new long[to.length][];
+            chunks[0] = oc;
+            for (int k = 1; k < to.length; k++) {
+                chunks[k] = new long[] {to[k]};
             }
+            Layout out = new Layout(BlockGrid.of(chunks), 0);
+            note[0] += "reshape of whole-row blocks (narrow)";
+            long[] tail = Arrays.copyOfRange(to, 1, to.length);
+            long inner = innerOut;
+            return map(l, d, out, b -> {
+                long[] s = new long[tail.length + 1];
+                s[0] = b.data().numel() / inner;
+                System.arraycopy(tail, 0, s, 1, tail.length);
+                int[] idx = new int[s.length];
+                idx[0] = b.index(0);
+                return new Block(idx, b.data().reshape(s));
+            });
         }
         throw new UnsupportedOperationException("reshape: cannot reshape the distributed tensor " + d.shape()
                 + " cut by " + d.layout() + " to " + Shape.of(to) + "; distributed reshapes may only add or remove"
                 + " size-1 dims, or regroup whole rows of a tensor cut along dim 0 only (re-chunk it first with"
                 + " TesseraSession.rechunk)");
+    }
+
+    private static boolean rowAligned(Layout lay, long innerIn, long innerOut) {
+        BlockGrid g = lay.grid();
+        if (lay.pdim() != 0) {
+            return false;
+        }
+        for (int k = 1; k < g.rank(); k++) {
+            if (g.numChunks(k) != 1) {
+                return false;
+            }
+        }
+        for (int i = 0; i < g.numChunks(0); i++) {
+            if ((g.offset(0, i) * innerIn) % innerOut != 0 || (g.chunk(0, i) * innerIn) % innerOut != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /** For each dim of {@code from}, its dim in {@code to} (-1 for dropped size-1 dims), or null. */

@@ -87,7 +87,7 @@ final class ReduceLowering {
         }
         Shape keptShape = keptGrid.shape();
         SparkValue result;
-        if (acrossPartitions) {
+        if (acrossPartitions || n.shape().rank() == 0) {
             l.settings.checkCollect(keptShape.numel() * outType.byteSize(), name + " result " + keptShape);
             note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, then a tree of fan-in "
                     + l.settings.fanIn() + " across " + lay.partitions() + " partitions to the driver";

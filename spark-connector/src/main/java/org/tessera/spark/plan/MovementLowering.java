@@ -48,13 +48,18 @@ final class MovementLowering {
         JavaRDD<Block> rdd = d.rdd().mapPartitions(it -> {
             TaskSupport.begin(fail);
             List<Block> res = new ArrayList<>();
-            it.forEachRemaining(b -> res.add(f.apply(b)));
+            it.forEachRemaining(b -> {
+                Block out1 = f.apply(b);
+                if (out1 != null) {
+                    res.add(out1);
+                }
+            });
             return res.iterator();
         }, true);
         return new SparkValue.Distributed(rdd, out, d.dtype());
     }
 
-    /** A per-block transformation shipped to executors. */
+    /** A per-block transformation shipped to executors; null drops the block. */
     @FunctionalInterface
     interface BlockMapper extends java.io.Serializable {
         Block apply(Block b);
@@ -80,20 +85,18 @@ final class MovementLowering {
             int pdim = map[d.layout().pdim()];
             boolean repartition = false;
             if (pdim < 0) {
-                // the partition dim was a removed size-1 dim: there is one partition; keep any single-chunk dim
-                for (int k = 0; k < to.length && pdim < 0; k++) {
-                    if (og.numChunks(k) == 1) {
+                // the partition dim was a size-1 dim: its blocks are regrouped by a dim that is kept
+                pdim = 0;
+                for (int k = to.length - 1; k >= 0; k--) {
+                    if (og.numChunks(k) > 1) {
                         pdim = k;
                     }
                 }
-                if (pdim < 0) {
-                    pdim = 0;
-                    repartition = true;
-                }
+                repartition = d.layout().partitions() > 1 || og.numChunks(pdim) > 1;
             }
             Layout out = new Layout(og, pdim);
             note[0] = "reshape by re-keying blocks (narrow)";
-            SparkValue.Distributed r = map(l, d, out, b -> rekey(b, map, to.length, og));
+            SparkValue.Distributed r = map(l, d, out, b -> rekeyUnit(b, map, to.length, og));
             if (repartition) {
                 // the blocks all sit in the single partition of the removed dim: spread them by dim 0
                 note[0] = "reshape by re-keying blocks, then a shuffle to spread them over partitions";
@@ -201,6 +204,17 @@ final class MovementLowering {
         return map;
     }
 
+    /** Re-keys a block for a reshape that drops or adds size-1 dims; empty chunks of dropped dims vanish. */
+    private static Block rekeyUnit(Block b, int[] map, int rank, BlockGrid og) {
+        long[] shape = b.data().shape().dims();
+        for (int j = 0; j < map.length; j++) {
+            if (map[j] < 0 && shape[j] == 0) {
+                return null;
+            }
+        }
+        return rekey(b, map, rank, og);
+    }
+
     private static Block rekey(Block b, int[] map, int rank, BlockGrid og) {
         int[] idx = new int[rank];
         for (int j = 0; j < map.length; j++) {
@@ -276,20 +290,45 @@ final class MovementLowering {
                 localStart[k][i] = chunks[k][i] == 0 ? 0 : st + step * t0 - o;
             }
         }
-        Layout out = new Layout(BlockGrid.of(chunks), d.layout().pdim());
-        note[0] = "slice block by block (narrow; chunks outside the slice become empty)";
+        // empty chunks of other dims are dropped (their blocks vanish); the partition dim keeps them
+        int pd = d.layout().pdim();
+        int[][] renumber = new int[r][];
+        long[][] kept = new long[r][];
+        for (int k = 0; k < r; k++) {
+            renumber[k] = new int[chunks[k].length];
+            List<Long> keep = new ArrayList<>();
+            for (int i = 0; i < chunks[k].length; i++) {
+                boolean drop = k != pd && chunks[k][i] == 0 && count[k] > 0;
+                renumber[k][i] = drop ? -1 : keep.size();
+                if (!drop) {
+                    keep.add(chunks[k][i]);
+                }
+            }
+            if (keep.isEmpty()) {
+                keep.add(0L);
+                renumber[k][0] = 0;
+            }
+            kept[k] = keep.stream().mapToLong(Long::longValue).toArray();
+        }
+        Layout out = new Layout(BlockGrid.of(kept), pd);
+        note[0] = "slice block by block (narrow; blocks outside the slice are dropped)";
         long[] steps = s.steps();
         return map(l, d, out, b -> {
             int[] idx = b.index();
+            int[] nidx = new int[r];
             long[] ls = new long[r];
             long[] shape = new long[r];
             for (int k = 0; k < r; k++) {
+                nidx[k] = renumber[k][idx[k]];
+                if (nidx[k] < 0) {
+                    return null;
+                }
                 ls[k] = localStart[k][idx[k]];
                 shape[k] = chunks[k][idx[k]];
             }
             Node v = Graph.nodeOn(Op.SLICE, Shape.of(shape), b.data().dtype(), Device.CPU,
                     new Attrs.Slice(ls, steps), b.data().node());
-            return new Block(idx, Tensor.of(v));
+            return new Block(nidx, Tensor.of(v));
         });
     }
 

@@ -97,8 +97,11 @@ final class FusedProgram {
         int ns = steps.size();
         Strided[] loads = new Strided[ns];
         for (int i = 0; i < ns; i++) {
-            if (leaves.contains(steps.get(i))) {
-                loads[i] = Strided.of(steps.get(i), shape);
+            Node s = steps.get(i);
+            // a chain node may have been realized since planning (as the input of a dependency):
+            // it has then dropped its inputs, so its data is loaded instead of recomputed
+            if (leaves.contains(s) || (s != root && s.isRealized())) {
+                loads[i] = Strided.of(s, shape);
             }
         }
         Strided dst = Strided.contiguous(out, root.dtype(), shape);

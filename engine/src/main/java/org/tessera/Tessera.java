@@ -113,7 +113,17 @@ public final class Tessera {
     /** {@code value} everywhere, with the shape, dtype and device of {@code t}. */
     public static Tensor fullLike(Tensor t, Number value) {
         Tensor s = scalarLike(value, t);
-        return t.dim() == 0 ? s : Creation.full(t.shape(), value, t.dtype()).to(t.device());
+        if (t.dim() == 0) {
+            return s;
+        }
+        if (!t.device().equals(Device.CPU)) {
+            // a fill node on the target device: a distributed backend makes it block by block
+            // instead of filling the whole tensor on the host and copying it over
+            return Tensor.of(org.tessera.graph.Graph.nodeOn(org.tessera.graph.Op.FILL, t.shape(), t.dtype(),
+                    t.device(), new org.tessera.graph.Attrs.Fill(s.node().attrs() instanceof
+                            org.tessera.graph.Attrs.Fill f ? f.value() : value)));
+        }
+        return Creation.full(t.shape(), value, t.dtype());
     }
 
     /** A 0-d tensor holding {@code value} in the dtype and on the device of {@code like}. */

@@ -57,6 +57,11 @@ public final class Autograd {
                     continue;
                 }
                 if (n.isLeaf()) {
+                    if (!g.device().equals(n.device())) {
+                        // a gradient computed elsewhere (a local parameter used against
+                        // distributed data) is kept on the parameter's device, as in PyTorch
+                        g = g.to(n.device());
+                    }
                     Node old = n.grad();
                     n.setGrad(old == null ? g.node() : Tensor.of(old).add(g).node());
                     continue;

@@ -2,21 +2,26 @@ package org.tessera.graph;
 
 import java.util.Arrays;
 
-/** Parameters of primitive nodes, one small immutable record per op family. */
+/**
+ * Parameters of primitive nodes, one small immutable record per op family.
+ *
+ * <p>Every record is {@link java.io.Serializable} so that a distributed backend can ship the
+ * parameters of an op to the machines that compute its blocks.
+ */
 public final class Attrs {
     private Attrs() {
     }
 
     /** FILL: the value, kept as a {@code Number} so that int64 values stay exact. */
-    public record Fill(Number value) {
+    public record Fill(Number value) implements java.io.Serializable {
     }
 
     /** ARANGE: {@code start + i * step}. */
-    public record Arange(double start, double step) {
+    public record Arange(double start, double step) implements java.io.Serializable {
     }
 
     /** RAND and RANDN: the generator's seed and the stream drawn for this call. */
-    public record Random(long seed, long stream) {
+    public record Random(long seed, long stream) implements java.io.Serializable {
     }
 
     /**
@@ -24,7 +29,7 @@ public final class Attrs {
      * for MAX/MIN whether the gradient goes to the first extreme index only (PyTorch's
      * {@code max(dim)}) rather than being shared among ties ({@code max()}, {@code amax}).
      */
-    public record Reduce(int[] dims, boolean keepDim, boolean toFirstIndex) {
+    public record Reduce(int[] dims, boolean keepDim, boolean toFirstIndex) implements java.io.Serializable {
         /** A reduction whose MAX/MIN gradient is shared among ties. */
         public Reduce(int[] dims, boolean keepDim) {
             this(dims, keepDim, false);
@@ -37,14 +42,14 @@ public final class Attrs {
     }
 
     /** PERMUTE: the new order of the input's dims. */
-    public record Permute(int[] perm) {
+    public record Permute(int[] perm) implements java.io.Serializable {
     }
 
     /** SLICE and SLICE_SCATTER: first index and step per dim. */
-    public record Slice(long[] starts, long[] steps) {
+    public record Slice(long[] starts, long[] steps) implements java.io.Serializable {
     }
 
     /** CAT: the dim to join along. */
-    public record Cat(int dim) {
+    public record Cat(int dim) implements java.io.Serializable {
     }
 }

@@ -158,7 +158,10 @@ public final class Node {
         this.requiresGrad = v;
     }
 
-    /** Whether this node is a leaf for autograd (no inputs to pass gradients to). */
+    /**
+     * Whether this node is a leaf for autograd: no inputs to pass gradients to, or no gradient
+     * history when it was built (as a detached tensor later marked with requiresGrad).
+     */
     public boolean isLeaf() {
         return markedLeaf || inputs.length == 0 || !op.isDifferentiable();
     }

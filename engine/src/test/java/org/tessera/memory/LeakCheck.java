@@ -46,6 +46,9 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     @Override
     public void beforeEach(ExtensionContext context) {
         ExtensionContext.Store store = context.getStore(NS);
+        if (isUnscoped(context)) {
+            settle();
+        }
         store.put("rootBefore", Memory.allocatedBytes());
         if (!isUnscoped(context)) {
             store.put("scope", MemoryScope.open("test " + context.getDisplayName()));
@@ -90,6 +93,24 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
 
     private static boolean isUnscoped(ExtensionContext context) {
         return context.getTestMethod().map(m -> m.isAnnotationPresent(Unscoped.class)).orElse(false);
+    }
+
+    /**
+     * Lets earlier tests' unreachable buffers go before the baseline is taken, so that their
+     * release during this test cannot hide a leak of this test's own.
+     */
+    private static void settle() {
+        long last = -1;
+        for (int i = 0; i < 10 && Memory.allocatedBytes() != last; i++) {
+            last = Memory.allocatedBytes();
+            System.gc();
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Bytes the root holds above {@code before}, after waiting (bounded) for unreachable buffers to go. */

@@ -1,0 +1,122 @@
+package org.tessera.spark;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Every configuration key of Tessera on Spark, declared once with its default and its meaning.
+ *
+ * <p>Keys live under {@code spark.tessera.*} and are read from the Spark session's runtime
+ * configuration when a tensor is planned, so {@code spark.conf().set(...)} takes effect for the
+ * next computation. Sizes accept {@code k}, {@code m} and {@code g} suffixes.
+ */
+public final class TesseraConf {
+    /** One configuration key: name, default, description and parser. */
+    public record Key<T>(String name, String defaultValue, String doc, Function<String, T> parser) {
+        /** The value in {@code session}'s configuration, or the default. */
+        public T get(SparkSession session) {
+            String raw = session == null ? defaultValue : session.conf().get(name, defaultValue);
+            try {
+                return parser.apply(raw.trim());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(name + ": cannot use value '" + raw + "': " + e.getMessage()
+                        + " (default " + defaultValue + ")", e);
+            }
+        }
+    }
+
+    /** Target size of one block when Tessera chooses the grid. */
+    public static final Key<Long> BLOCK_TARGET_BYTES = bytes("spark.tessera.block.targetBytes", "32m",
+            "Target size of one block when Tessera chooses a grid (creation, distribute, to(device)).");
+    /** Largest block allowed. */
+    public static final Key<Long> BLOCK_MAX_BYTES = bytes("spark.tessera.block.maxBytes", "512m",
+            "Largest block allowed; a grid or DataFrame partition that would make a larger block is refused.");
+    /** Largest tensor that may be collected to the driver. */
+    public static final Key<Long> COLLECT_MAX_BYTES = bytes("spark.tessera.collect.maxBytes", "1g",
+            "Largest tensor that may be collected to the driver (reading values, local results of reductions"
+                    + " and products).");
+    /** Size under which the smaller matmul operand is broadcast. */
+    public static final Key<Long> BROADCAST_THRESHOLD_BYTES = bytes("spark.tessera.matmul.broadcastThresholdBytes",
+            "64m", "A distributed matmul operand at most this large is collected and broadcast to every task"
+                    + " (no shuffle).");
+    /** Matmul strategy. */
+    public static final Key<MatmulStrategy> MATMUL_STRATEGY = new Key<>("spark.tessera.matmul.strategy", "auto",
+            "Matmul strategy for distributed operands: auto (chosen by size), broadcast, selfProduct or shuffle.",
+            MatmulStrategy::parse);
+    /** Fan-in of tree reductions. */
+    public static final Key<Integer> REDUCE_FAN_IN = new Key<>("spark.tessera.reduce.fanIn", "8",
+            "How many partial results each step of a tree reduction combines (at least 2).", s -> {
+                int v = Integer.parseInt(s);
+                if (v < 2) {
+                    throw new IllegalArgumentException("expected an integer of at least 2");
+                }
+                return v;
+            });
+    /** Storage level used by persist and checkpoint. */
+    public static final Key<String> STORAGE_LEVEL = new Key<>("spark.tessera.storageLevel", "MEMORY_AND_DISK",
+            "Spark storage level used by TesseraSession.persist and checkpoint (a StorageLevel name).", s -> {
+                org.apache.spark.storage.StorageLevel.fromString(s.toUpperCase(Locale.ROOT));
+                return s.toUpperCase(Locale.ROOT);
+            });
+    /** Reliable checkpoint directory. */
+    public static final Key<String> CHECKPOINT_DIR = new Key<>("spark.tessera.checkpoint.dir", "",
+            "Directory for reliable checkpoints; empty means local checkpoints (executor storage).", s -> s);
+    /** Fault injection for tests. */
+    public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
+            "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"
+                    + " (needs a master that allows retries, such as local[2,4]).", TesseraConf::bool);
+
+    private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
+            BROADCAST_THRESHOLD_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, STORAGE_LEVEL, CHECKPOINT_DIR,
+            FAIL_FIRST_ATTEMPT);
+
+    private TesseraConf() {
+    }
+
+    /** Every key, in the order of the documentation table. */
+    public static List<Key<?>> all() {
+        return ALL;
+    }
+
+    /** The keys as a Markdown table (key, default, meaning), for the README. */
+    public static String markdownTable() {
+        StringBuilder b = new StringBuilder("| key | default | meaning |\n|---|---|---|\n");
+        for (Key<?> k : ALL) {
+            b.append("| `").append(k.name()).append("` | `").append(k.defaultValue().isEmpty() ? "(empty)"
+                    : k.defaultValue()).append("` | ").append(k.doc()).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static Key<Long> bytes(String name, String def, String doc) {
+        return new Key<>(name, def, doc, TesseraConf::parseBytes);
+    }
+
+    /** Parses {@code 123}, {@code 64k}, {@code 32m}, {@code 1g} (also with a trailing b). */
+    public static long parseBytes(String s) {
+        String t = s.toLowerCase(Locale.ROOT);
+        if (t.endsWith("b")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+        if (last == 'k' || last == 'm' || last == 'g' || last == 't') {
+            mult = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : last == 'g' ? 1L << 30 : 1L << 40;
+            t = t.substring(0, t.length() - 1);
+        }
+        long v = Long.parseLong(t.trim());
+        if (v <= 0) {
+            throw new IllegalArgumentException("expected a positive size in bytes");
+        }
+        return v * mult;
+    }
+
+    private static boolean bool(String s) {
+        if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new IllegalArgumentException("expected true or false");
+    }
+}

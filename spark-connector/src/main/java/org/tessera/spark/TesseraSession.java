@@ -1,0 +1,406 @@
+package org.tessera.spark;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Generator;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.backend.Backends;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Op;
+import org.tessera.spark.block.Block;
+import org.tessera.spark.io.DataFrames;
+import org.tessera.spark.io.IpcFiles;
+import org.tessera.spark.kryo.TesseraKryoRegistrator;
+import org.tessera.spark.plan.Layout;
+import org.tessera.spark.plan.Lowerer;
+import org.tessera.spark.plan.Settings;
+import org.tessera.spark.plan.Sources;
+import org.tessera.spark.plan.SparkBackend;
+import org.tessera.spark.plan.SparkValue;
+
+/**
+ * The entry point of Tessera on Spark: wraps a {@link SparkSession} and makes distributed tensors,
+ * which are ordinary {@link Tensor}s on the {@code spark} device: every op of the engine applies.
+ *
+ * <p>Operations are lazy, as everywhere in Tessera: they record a graph, checked for shapes on
+ * the driver at once; Spark jobs run when a value is read, realized, persisted or collected.
+ *
+ * <pre>{@code
+ * try (TesseraSession ts = TesseraSession.builder().master("local[2]").getOrCreate()) {
+ *     Tensor x = ts.randn(DType.FLOAT64, new long[] {1000, 10}, 250, 10);   // 4 row blocks
+ *     Tensor w = Tessera.zeros(DType.FLOAT64, 10, 1).requiresGrad(true);   // local
+ *     Tensor loss = x.matmul(w).sub(1).square().mean();
+ *     loss.backward();                                                    // w.grad() is local
+ * }
+ * }</pre>
+ */
+public final class TesseraSession implements AutoCloseable {
+    private static volatile TesseraSession active;
+
+    private final SparkSession spark;
+    private final JavaSparkContext sc;
+    private final boolean owns;
+    private final SparkBackend backend;
+
+    private TesseraSession(SparkSession spark, boolean owns) {
+        this.spark = spark;
+        this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        this.owns = owns;
+        this.backend = new SparkBackend(spark);
+        Backends.register(backend);
+        active = this;
+    }
+
+    /** A builder; without a master or session it starts an embedded {@code local[*]} Spark. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The session most recently created. */
+    public static TesseraSession active() {
+        TesseraSession s = active;
+        if (s == null) {
+            throw new IllegalStateException("no TesseraSession: create one with TesseraSession.builder().getOrCreate()");
+        }
+        return s;
+    }
+
+    /** Builds a {@link TesseraSession}. */
+    public static final class Builder {
+        private SparkSession session;
+        private String master;
+        private String appName = "tessera";
+        private final Map<String, String> conf = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Wraps an existing session (its configuration is left as it is). */
+        public Builder sparkSession(SparkSession s) {
+            this.session = s;
+            return this;
+        }
+
+        /** The Spark master, such as {@code local[2]} or {@code spark://host:7077}. */
+        public Builder master(String m) {
+            this.master = m;
+            return this;
+        }
+
+        /** The application name. */
+        public Builder appName(String name) {
+            this.appName = name;
+            return this;
+        }
+
+        /** Any Spark or {@code spark.tessera.*} setting. */
+        public Builder config(String key, String value) {
+            conf.put(key, value);
+            return this;
+        }
+
+        /**
+         * Wraps the given session, or gets or creates one (with Kryo and Tessera's registrator unless
+         * configured otherwise, and an embedded {@code local[*]} master when none is named).
+         */
+        public TesseraSession getOrCreate() {
+            if (session != null) {
+                conf.forEach((k, v) -> session.conf().set(k, v));
+                return new TesseraSession(session, false);
+            }
+            SparkSession.Builder b = SparkSession.builder().appName(appName);
+            boolean hasMaster = master != null || conf.containsKey("spark.master")
+                    || System.getProperty("spark.master") != null;
+            if (!hasMaster) {
+                b.master("local[*]");
+            } else if (master != null) {
+                b.master(master);
+            }
+            if (!conf.containsKey("spark.serializer")) {
+                b.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+            }
+            if (!conf.containsKey("spark.kryo.registrator")) {
+                b.config("spark.kryo.registrator", TesseraKryoRegistrator.class.getName());
+            }
+            conf.forEach(b::config);
+            boolean existed = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+            return new TesseraSession(b.getOrCreate(), !existed);
+        }
+    }
+
+    /** The wrapped Spark session. */
+    public SparkSession spark() {
+        return spark;
+    }
+
+    /** The Java Spark context. */
+    public JavaSparkContext sparkContext() {
+        return sc;
+    }
+
+    /** The device of distributed tensors ({@code spark}). */
+    public Device device() {
+        return SparkBackend.DEVICE;
+    }
+
+    /** The current settings, read from the session's configuration. */
+    Settings settings() {
+        return Settings.read(spark);
+    }
+
+    /** Forces (or, with AUTO, releases) the matmul strategy for later computations. */
+    public void matmulStrategy(MatmulStrategy s) {
+        spark.conf().set(TesseraConf.MATMUL_STRATEGY.name(), s.confValue());
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    private Layout layout(Shape shape, DType dtype, long[] blockShape) {
+        if (shape.rank() == 0) {
+            throw new IllegalArgumentException("distributed tensors need at least one dim; got a scalar");
+        }
+        if (blockShape == null || blockShape.length == 0) {
+            Settings s = settings();
+            return Lowerer.defaultLayout(shape, dtype, s.blockTargetBytes(), sc.defaultParallelism());
+        }
+        return new Layout(BlockGrid.regular(shape, blockShape), 0);
+    }
+
+    private Tensor source(Op op, Shape shape, DType dtype, Object attrs, long[] blockShape) {
+        return Tensor.of(Sources.create(sc, settings(), op, shape, dtype, attrs, layout(shape, dtype, blockShape)));
+    }
+
+    /** {@code value} everywhere, cut into blocks of {@code blockShape} (default: chosen by size). */
+    public Tensor full(long[] shape, Number value, DType dtype, long... blockShape) {
+        Number v = switch (dtype) {
+            case FLOAT32 -> value.floatValue();
+            case FLOAT64 -> value.doubleValue();
+            case INT32 -> value.intValue();
+            case INT64 -> value.longValue();
+            case BOOL -> value.doubleValue() != 0 ? 1L : 0L;
+        };
+        return source(Op.FILL, Shape.of(shape), dtype, new Attrs.Fill(v), blockShape);
+    }
+
+    /** Zeros of the given dtype. Example: {@code ts.zeros(DType.FLOAT64, new long[] {4, 3}, 2, 3)}. */
+    public Tensor zeros(DType dtype, long[] shape, long... blockShape) {
+        return full(shape, 0, dtype, blockShape);
+    }
+
+    /** Zeros of the default float type, default blocks. */
+    public Tensor zeros(long... shape) {
+        return zeros(DType.defaultFloat(), shape);
+    }
+
+    /** Ones of the given dtype. */
+    public Tensor ones(DType dtype, long[] shape, long... blockShape) {
+        return full(shape, 1, dtype, blockShape);
+    }
+
+    /** Ones of the default float type, default blocks. */
+    public Tensor ones(long... shape) {
+        return ones(DType.defaultFloat(), shape);
+    }
+
+    /** {@code start, start + step, …} below {@code end}, as a 1-D tensor in blocks of {@code block}. */
+    public Tensor arange(double start, double end, double step, DType dtype, long block) {
+        Tensor probe = Tessera.arange(start, end, step);
+        long n = probe.numel();
+        return source(Op.ARANGE, Shape.of(n), dtype, new Attrs.Arange(start, step), new long[] {block});
+    }
+
+    /** Uniform [0, 1) values from the global generator ({@link Tessera#manualSeed}). */
+    public Tensor rand(DType dtype, long[] shape, long... blockShape) {
+        Generator g = Tessera.defaultGenerator();
+        return source(Op.RAND, Shape.of(shape), dtype, new Attrs.Random(g.seed(), g.nextStream()), blockShape);
+    }
+
+    /** Standard normal values from the global generator ({@link Tessera#manualSeed}). */
+    public Tensor randn(DType dtype, long[] shape, long... blockShape) {
+        Generator g = Tessera.defaultGenerator();
+        return source(Op.RANDN, Shape.of(shape), dtype, new Attrs.Random(g.seed(), g.nextStream()), blockShape);
+    }
+
+    /** A local tensor cut into blocks of {@code blockShape} (default: chosen by size) and sent to the cluster. */
+    public Tensor distribute(Tensor local, long... blockShape) {
+        Tensor t = local.to(Device.CPU);
+        return distribute(t, layout(t.shape(), t.dtype(), blockShape).grid());
+    }
+
+    /** A local tensor cut by an explicit (possibly irregular) grid, partitioned along dim 0. */
+    public Tensor distribute(Tensor local, BlockGrid grid) {
+        Tensor t = local.to(Device.CPU);
+        if (!grid.shape().equals(t.shape())) {
+            throw new IllegalArgumentException("distribute: the grid covers " + grid.shape() + " but the tensor is "
+                    + t.shape());
+        }
+        Layout layout = new Layout(grid, 0);
+        settings().checkBlocks(layout, t.dtype(), "distribute");
+        JavaRDD<Block> rdd = Lowerer.distribute(sc, t, layout);
+        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, layout, t.dtype())));
+    }
+
+    /**
+     * The values of a tensor as a local CPU tensor, refused with an error naming
+     * {@code spark.tessera.collect.maxBytes} when it is larger.
+     */
+    public Tensor collect(Tensor t) {
+        return t.to(Device.CPU);
+    }
+
+    // ---------------------------------------------------------------- inspection and lifetime
+
+    /** The grid of a distributed tensor (realizing it lazily, without a job), or null if it is held on the driver. */
+    public BlockGrid grid(Tensor t) {
+        SparkValue v = value(t);
+        return v instanceof SparkValue.Distributed d ? d.layout().grid() : null;
+    }
+
+    /** The partition dim of a distributed tensor (-1 if it is held on the driver). */
+    public int partitionDim(Tensor t) {
+        SparkValue v = value(t);
+        return v instanceof SparkValue.Distributed d ? d.layout().pdim() : -1;
+    }
+
+    /** The RDD of blocks behind a distributed tensor (null if it is held on the driver). */
+    public JavaRDD<Block> blocks(Tensor t) {
+        SparkValue v = value(t);
+        return v instanceof SparkValue.Distributed d ? d.rdd() : null;
+    }
+
+    private SparkValue value(Tensor t) {
+        requireSpark(t, "grid");
+        t.realize();
+        return (SparkValue) t.node().remote();
+    }
+
+    private static void requireSpark(Tensor t, String op) {
+        if (!t.device().equals(SparkBackend.DEVICE)) {
+            throw new IllegalArgumentException(op + ": expected a tensor on the spark device, got one on " + t.device());
+        }
+    }
+
+    /**
+     * The plan that computing {@code t} would run: one line per step with its layout, the fused
+     * elementwise chains and the matmul strategies. Runs no job.
+     */
+    public String explain(Tensor t) {
+        requireSpark(t, "explain");
+        Lowerer l = backend.lowerer(true);
+        l.lower(t.node());
+        return "== Tessera plan ==\n" + l.plan();
+    }
+
+    /** Realizes {@code t} and keeps its blocks (storage level {@code spark.tessera.storageLevel}); returns t. */
+    public Tensor persist(Tensor t) {
+        JavaRDD<Block> rdd = blocks(t);
+        if (rdd != null && rdd.getStorageLevel().equals(StorageLevel.NONE())) {
+            rdd.persist(StorageLevel.fromString(settings().storageLevel()));
+        }
+        return t;
+    }
+
+    /** Drops the kept blocks of {@code t}. */
+    public void unpersist(Tensor t) {
+        JavaRDD<Block> rdd = blocks(t);
+        if (rdd != null) {
+            rdd.unpersist(false);
+        }
+    }
+
+    /**
+     * Computes {@code t} now, keeps its blocks and cuts its lineage (reliable checkpoint when
+     * {@code spark.tessera.checkpoint.dir} is set, else a local one); returns a new leaf with the
+     * same values and no history, so iterative loops keep plans and driver memory bounded.
+     */
+    public Tensor checkpoint(Tensor t) {
+        requireSpark(t, "checkpoint");
+        t.realize();
+        SparkValue v = (SparkValue) t.node().remote();
+        if (v instanceof SparkValue.Local l) {
+            return Tensor.of(SparkBackend.wrap(l));
+        }
+        SparkValue.Distributed d = (SparkValue.Distributed) v;
+        Settings s = settings();
+        JavaRDD<Block> rdd = d.rdd().map(b -> b);
+        rdd.persist(StorageLevel.fromString(s.storageLevel()));
+        if (!s.checkpointDir().isEmpty()) {
+            sc.setCheckpointDir(s.checkpointDir());
+            rdd.checkpoint();
+        } else {
+            rdd.rdd().localCheckpoint();
+        }
+        rdd.count();
+        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, d.layout(), d.dtype())));
+    }
+
+    /** The same values cut into blocks of {@code blockShape}, partitioned along dim 0 (a shuffle). */
+    public Tensor rechunk(Tensor t, long... blockShape) {
+        requireSpark(t, "rechunk");
+        t.realize();
+        SparkValue v = (SparkValue) t.node().remote();
+        Layout target = new Layout(BlockGrid.regular(t.shape(), blockShape), 0);
+        SparkValue.Distributed d = v instanceof SparkValue.Distributed dd ? dd : null;
+        if (d == null) {
+            return distribute(Tensor.of(((SparkValue.Local) v).value()), blockShape);
+        }
+        return Tensor.of(SparkBackend.wrap(backend.lowerer(false).relayout(d, target)));
+    }
+
+    // ---------------------------------------------------------------- DataFrames and files
+
+    /**
+     * A 2-D tensor from numeric columns (one tensor column each), one {@code array<float|double>}
+     * column, or one Spark ML {@code Vector} column; row blocks follow the DataFrame's partitions
+     * and row order is kept. Nulls, NaNs and non-numeric columns are errors unless {@code options} say otherwise.
+     */
+    public Tensor fromDataFrame(Dataset<Row> df, DataFrameOptions options, String... columns) {
+        return DataFrames.toTensor(this, df, options, columns);
+    }
+
+    /** {@link #fromDataFrame(Dataset, DataFrameOptions, String...)} with the default options (float64, errors). */
+    public Tensor fromDataFrame(Dataset<Row> df, String... columns) {
+        return fromDataFrame(df, DataFrameOptions.defaults(), columns);
+    }
+
+    /** A DataFrame with one double (or float, …) column per tensor column, named as given; row order kept. */
+    public Dataset<Row> toDataFrame(Tensor t, String... columnNames) {
+        return DataFrames.toColumns(this, t, columnNames);
+    }
+
+    /** A DataFrame with the rows of a 2-D tensor in one array column. */
+    public Dataset<Row> toDataFrameArray(Tensor t, String columnName) {
+        return DataFrames.toArrayColumn(this, t, columnName);
+    }
+
+    /** Writes a 2-D tensor as Arrow IPC files in {@code dir}, one file per row block, in parallel. */
+    public void writeIpc(Tensor t, String dir) {
+        IpcFiles.write(this, t, dir);
+    }
+
+    /** Reads a tensor written by {@link #writeIpc}, one row block per file, in parallel. */
+    public Tensor readIpc(String dir) {
+        return IpcFiles.read(this, dir);
+    }
+
+    /** Stops the Spark session if this object created it. */
+    @Override
+    public void close() {
+        if (owns) {
+            spark.stop();
+        }
+        if (active == this) {
+            active = null;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package org.tessera.spark.block;
+
+import java.io.Externalizable;
+import java.io.IOException;
+import java.io.ObjectInput;
+import java.io.ObjectOutput;
+import org.tessera.Device;
+import org.tessera.Tensor;
+
+/**
+ * One block of a distributed tensor: a realized, row-major CPU tensor and its index in the grid.
+ *
+ * <p>The data lives off-heap; a block that becomes unreachable releases it. Serialization (Java
+ * or Kryo) writes the layout of {@link BlockCodec}.
+ */
+public final class Block implements Externalizable {
+    private static final long serialVersionUID = 1L;
+    private int[] index;
+    private Tensor data;
+
+    /** For deserialization only. */
+    public Block() {
+    }
+
+    /**
+     * A block holding {@code data} (realized now and made row-major if it is not) at {@code index}.
+     *
+     * @throws IllegalArgumentException when the index rank differs from the data's rank
+     */
+    public Block(int[] index, Tensor data) {
+        if (index.length != data.dim()) {
+            throw new IllegalArgumentException("block: index " + BlockIndex.format(index) + " has rank " + index.length
+                    + " but the data has shape " + data.shape());
+        }
+        if (!data.device().equals(Device.CPU)) {
+            throw new IllegalArgumentException("block: data must be on the CPU, got " + data.device());
+        }
+        this.index = index.clone();
+        this.data = data.realize().contiguous();
+    }
+
+    /** The chunk number along each dim (a copy). */
+    public int[] index() {
+        return index.clone();
+    }
+
+    /** The chunk number along {@code dim}. */
+    public int index(int dim) {
+        return index[dim];
+    }
+
+    /** The index as a key. */
+    public BlockIndex key() {
+        return new BlockIndex(index);
+    }
+
+    /** The block's values as a realized, row-major CPU tensor. */
+    public Tensor data() {
+        return data;
+    }
+
+    /** Bytes of element data. */
+    public long bytes() {
+        return data.numel() * data.dtype().byteSize();
+    }
+
+    /** The same data at another index. */
+    public Block withIndex(int[] newIndex) {
+        return new Block(newIndex, data);
+    }
+
+    @Override
+    public void writeExternal(ObjectOutput out) throws IOException {
+        BlockCodec.write(this, out::write);
+    }
+
+    @Override
+    public void readExternal(ObjectInput in) throws IOException {
+        Block b = BlockCodec.read(in::readFully);
+        this.index = b.index;
+        this.data = b.data;
+    }
+
+    @Override
+    public String toString() {
+        return "Block" + BlockIndex.format(index) + " " + data.shape() + " " + data.dtype();
+    }
+}

@@ -1,0 +1,400 @@
+package org.tessera.spark.io;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.tessera.DType;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.memory.Memory;
+import org.tessera.memory.Storage;
+import org.tessera.ops.Creation;
+import org.tessera.spark.BlockGrid;
+import org.tessera.spark.DataFrameOptions;
+import org.tessera.spark.DataFrameOptions.Missing;
+import org.tessera.spark.TesseraConf;
+import org.tessera.spark.TesseraSession;
+import org.tessera.spark.block.Block;
+import org.tessera.spark.block.Blocks;
+import org.tessera.spark.plan.Layout;
+import org.tessera.spark.plan.SparkBackend;
+import org.tessera.spark.plan.SparkValue;
+import org.tessera.spark.plan.TaskSupport;
+
+/**
+ * DataFrame ⇄ tensor. Rows are read from Spark's internal rows (no per-row objects), one block of
+ * whole rows per DataFrame partition, so row blocks follow the partitions and row order is kept.
+ */
+public final class DataFrames {
+    private static final int NUMERIC = 0;
+    private static final int ARRAY = 1;
+    private static final int VECTOR = 2;
+
+    private DataFrames() {
+    }
+
+    /** See {@link TesseraSession#fromDataFrame(Dataset, DataFrameOptions, String...)}. */
+    public static Tensor toTensor(TesseraSession ts, Dataset<Row> df, DataFrameOptions options, String... columns) {
+        String[] cols = columns.length == 0 ? df.columns() : columns;
+        if (cols.length == 0) {
+            throw new IllegalArgumentException("fromDataFrame: the DataFrame has no columns");
+        }
+        StructType schema = df.schema();
+        int[] kinds = new int[cols.length];
+        int mode = NUMERIC;
+        for (int i = 0; i < cols.length; i++) {
+            if (!Arrays.asList(schema.fieldNames()).contains(cols[i])) {
+                throw new IllegalArgumentException("fromDataFrame: no column '" + cols[i] + "'; the DataFrame has "
+                        + Arrays.toString(schema.fieldNames()));
+            }
+            DataType t = schema.apply(cols[i]).dataType();
+            if (t instanceof ArrayType at && (at.elementType() == DataTypes.DoubleType
+                    || at.elementType() == DataTypes.FloatType)) {
+                mode = ARRAY;
+                kinds[i] = at.elementType() == DataTypes.DoubleType ? 5 : 4;
+            } else if (t instanceof VectorUDT) {
+                mode = VECTOR;
+            } else {
+                kinds[i] = numericKind(t, cols[i]);
+            }
+            if (mode != NUMERIC && cols.length != 1) {
+                throw new IllegalArgumentException("fromDataFrame: column '" + cols[i] + "' of type "
+                        + t.simpleString() + " must be the only column converted (got " + Arrays.toString(cols) + ")");
+            }
+        }
+        long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());
+        int m = mode;
+        DType dtype = options.dtype();
+        Column[] spec = new Column[cols.length];
+        for (int i = 0; i < cols.length; i++) {
+            spec[i] = new Column(cols[i], kinds[i]);
+        }
+        JavaRDD<InternalRow> rows = df.select(cols[0], Arrays.copyOfRange(cols, 1, cols.length)).queryExecution()
+                .toRdd().toJavaRDD();
+        JavaRDD<Block> blocks = rows.mapPartitionsWithIndex((p, it) -> {
+            TaskSupport.begin(false);
+            return Collections.singletonList(readPartition(p, it, m, spec, options, dtype, blockMax)).iterator();
+        }, true).persist(StorageLevel.MEMORY_AND_DISK());
+        // one job: converts every partition (kept) and reports rows and width per partition
+        List<long[]> shapes = blocks.map(b -> b.data().shape().dims()).collect();
+        long width = -1;
+        long[] rowChunks = new long[shapes.size()];
+        for (int p = 0; p < shapes.size(); p++) {
+            long[] s = shapes.get(p);
+            rowChunks[p] = s[0];
+            if (s[0] > 0) {
+                if (width >= 0 && width != s[1]) {
+                    throw new IllegalArgumentException("fromDataFrame: column '" + cols[0] + "' holds arrays or vectors of"
+                            + " different lengths (" + width + " and " + s[1] + "); all rows need the same length");
+                }
+                width = s[1];
+            }
+        }
+        if (width < 0) {
+            width = mode == NUMERIC ? cols.length : 0;
+        }
+        long w = width;
+        JavaRDD<Block> fixed = blocks;
+        if (mode != NUMERIC) {
+            // empty partitions could not know the width
+            fixed = blocks.map(b -> b.data().shape().get(1) == w ? b
+                    : new Block(b.index(), Blocks.zeros(new long[] {0, w}, dtype)));
+        }
+        Layout layout = new Layout(BlockGrid.of(rowChunks, new long[] {width}), 0);
+        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(fixed, layout, dtype)));
+    }
+
+    /** A converted column: its name and how to read it. */
+    private record Column(String name, int kind) implements java.io.Serializable {
+    }
+
+    private static int numericKind(DataType t, String name) {
+        if (t == DataTypes.ByteType) {
+            return 0;
+        } else if (t == DataTypes.ShortType) {
+            return 1;
+        } else if (t == DataTypes.IntegerType) {
+            return 2;
+        } else if (t == DataTypes.LongType) {
+            return 3;
+        } else if (t == DataTypes.FloatType) {
+            return 4;
+        } else if (t == DataTypes.DoubleType) {
+            return 5;
+        }
+        throw new IllegalArgumentException("fromDataFrame: column '" + name + "' has type " + t.simpleString()
+                + "; Tessera reads numeric columns (byte, short, int, long, float, double), one array<float|double>"
+                + " column or one ML Vector column; cast or drop it first");
+    }
+
+    private static double read(InternalRow r, int i, int kind) {
+        return switch (kind) {
+            case 0 -> r.getByte(i);
+            case 1 -> r.getShort(i);
+            case 2 -> r.getInt(i);
+            case 3 -> r.getLong(i);
+            case 4 -> r.getFloat(i);
+            default -> r.getDouble(i);
+        };
+    }
+
+    /** Growable row-major values of one partition. */
+    private static final class Buffer {
+        double[] data = new double[1 << 12];
+        int size;
+
+        void add(double v) {
+            if (size == data.length) {
+                data = Arrays.copyOf(data, data.length * 2);
+            }
+            data[size++] = v;
+        }
+    }
+
+    private static Block readPartition(int p, java.util.Iterator<InternalRow> it, int mode, Column[] cols,
+                                       DataFrameOptions o, DType dtype, long blockMax) {
+        Buffer buf = new Buffer();
+        long rows = 0;
+        int width = mode == NUMERIC ? cols.length : -1;
+        double[] row = new double[Math.max(width, 0)];
+        long seen = 0;
+        outer:
+        while (it.hasNext()) {
+            InternalRow r = it.next();
+            seen++;
+            double[] values;
+            if (mode == NUMERIC) {
+                for (int i = 0; i < cols.length; i++) {
+                    if (r.isNullAt(i)) {
+                        if (o.onNull() == Missing.DROP) {
+                            continue outer;
+                        }
+                        if (o.onNull() == Missing.ERROR) {
+                            throw missing("null", cols[i].name(), p, seen, "onNull");
+                        }
+                        row[i] = o.fillValue();
+                    } else {
+                        row[i] = read(r, i, cols[i].kind());
+                    }
+                }
+                values = row;
+            } else {
+                if (r.isNullAt(0)) {
+                    if (o.onNull() == Missing.DROP) {
+                        continue;
+                    }
+                    throw missing("null", cols[0].name(), p, seen, o.onNull() == Missing.ERROR ? "onNull"
+                            : "onNull (FILL needs a length: nulls of array or vector columns can only be dropped)");
+                }
+                values = mode == ARRAY ? arrayValues(r.getArray(0), cols[0], p, seen, o) : vectorValues(r.getStruct(0, 4));
+                if (values == null) {
+                    continue;
+                }
+                if (width < 0) {
+                    width = values.length;
+                } else if (values.length != width) {
+                    throw new IllegalArgumentException("fromDataFrame: column '" + cols[0].name() + "' has rows of"
+                            + " length " + width + " and " + values.length + " (partition " + p + ", row " + seen
+                            + "); all rows need the same length");
+                }
+            }
+            for (int i = 0; i < values.length; i++) {
+                double v = values[i];
+                if (Double.isNaN(v)) {
+                    switch (o.onNaN()) {
+                        case ERROR -> throw missing("NaN", cols[Math.min(i, cols.length - 1)].name(), p, seen, "onNaN");
+                        case DROP -> {
+                            buf.size -= i;
+                            continue outer;
+                        }
+                        case FILL -> v = o.fillValue();
+                        default -> {
+                        }
+                    }
+                }
+                buf.add(v);
+            }
+            rows++;
+            if ((long) buf.size * dtype.byteSize() > blockMax) {
+                throw new IllegalArgumentException("fromDataFrame: partition " + p + " holds more than " + blockMax
+                        + " bytes, above " + TesseraConf.BLOCK_MAX_BYTES.name() + "; repartition the DataFrame into"
+                        + " more partitions or raise " + TesseraConf.BLOCK_MAX_BYTES.name());
+            }
+        }
+        int w = Math.max(width, 0);
+        Shape s = Shape.of(rows, w);
+        Storage st = Storage.allocate(s.numel() * dtype.byteSize(), "DataFrame partition " + p + " " + s);
+        if (dtype == DType.FLOAT64) {
+            Memory.putDoubles(st.address(), buf.data, 0, buf.size);
+        } else {
+            float[] f = new float[buf.size];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) buf.data[i];
+            }
+            Memory.putFloats(st.address(), f, 0, f.length);
+        }
+        return new Block(new int[] {p, 0}, Creation.fromStorage(st, s, dtype, 0, s.contiguousStrides()));
+    }
+
+    private static double[] arrayValues(ArrayData a, Column c, int p, long row, DataFrameOptions o) {
+        int n = a.numElements();
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            if (a.isNullAt(i)) {
+                if (o.onNull() == Missing.DROP) {
+                    return null;
+                }
+                if (o.onNull() == Missing.ERROR) {
+                    throw missing("null element", c.name(), p, row, "onNull");
+                }
+                v[i] = o.fillValue();
+            } else {
+                v[i] = c.kind() == 5 ? a.getDouble(i) : a.getFloat(i);
+            }
+        }
+        return v;
+    }
+
+    /** ML vectors are stored as struct(type: 0 sparse / 1 dense, size, indices, values). */
+    private static double[] vectorValues(InternalRow v) {
+        byte type = v.getByte(0);
+        double[] values = v.getArray(3).toDoubleArray();
+        if (type == 1) {
+            return values;
+        }
+        double[] dense = new double[v.getInt(1)];
+        int[] idx = v.getArray(2).toIntArray();
+        for (int i = 0; i < idx.length; i++) {
+            dense[idx[i]] = values[i];
+        }
+        return dense;
+    }
+
+    private static IllegalArgumentException missing(String what, String column, int p, long row, String option) {
+        return new IllegalArgumentException("fromDataFrame: " + what + " in column '" + column + "' (partition " + p
+                + ", row " + row + " of the partition); choose DataFrameOptions." + option
+                + "(Missing.DROP or Missing.FILL) to convert anyway");
+    }
+
+    // ---------------------------------------------------------------- tensor -> DataFrame
+
+    /** See {@link TesseraSession#toDataFrame}. */
+    public static Dataset<Row> toColumns(TesseraSession ts, Tensor t, String... names) {
+        SparkValue.Distributed d = rowsOf(ts, t, "toDataFrame");
+        long width = t.shape().get(1);
+        String[] cols = names;
+        if (cols.length == 0) {
+            cols = new String[(int) width];
+            for (int i = 0; i < cols.length; i++) {
+                cols[i] = "c" + i;
+            }
+        }
+        if (cols.length != width) {
+            throw new IllegalArgumentException("toDataFrame: got " + cols.length + " column names for a tensor of shape "
+                    + t.shape() + "; expected " + width);
+        }
+        DataType type = sqlType(t.dtype());
+        List<StructField> fields = new ArrayList<>();
+        for (String c : cols) {
+            fields.add(DataTypes.createStructField(c, type, false));
+        }
+        BlockGrid g = d.layout().grid();
+        JavaRDD<Row> rows = d.rdd().mapPartitionsWithIndex((p, it) -> {
+            TaskSupport.begin(false);
+            Object[][] r = slabRows(Blocks.sorted(it), g, p);
+            List<Row> out = new ArrayList<>(r.length);
+            for (Object[] values : r) {
+                out.add(RowFactory.create(values));
+            }
+            return out.iterator();
+        }, true);
+        return ts.spark().createDataFrame(rows, DataTypes.createStructType(fields));
+    }
+
+    /** See {@link TesseraSession#toDataFrameArray}. */
+    public static Dataset<Row> toArrayColumn(TesseraSession ts, Tensor t, String name) {
+        SparkValue.Distributed d = rowsOf(ts, t, "toDataFrameArray");
+        DataType type = DataTypes.createArrayType(sqlType(t.dtype()), false);
+        BlockGrid g = d.layout().grid();
+        JavaRDD<Row> rows = d.rdd().mapPartitionsWithIndex((p, it) -> {
+            TaskSupport.begin(false);
+            Object[][] r = slabRows(Blocks.sorted(it), g, p);
+            List<Row> out = new ArrayList<>(r.length);
+            for (Object[] values : r) {
+                out.add(RowFactory.create((Object) values));
+            }
+            return out.iterator();
+        }, true);
+        return ts.spark().createDataFrame(rows, DataTypes.createStructType(List.of(
+                DataTypes.createStructField(name, type, false))));
+    }
+
+    private static SparkValue.Distributed rowsOf(TesseraSession ts, Tensor t, String op) {
+        if (t.dim() != 2) {
+            throw new IllegalArgumentException(op + ": expected a 2-D tensor, got shape " + t.shape());
+        }
+        Tensor s = t.device().equals(SparkBackend.DEVICE) ? t : ts.distribute(t);
+        s.realize();
+        SparkValue v = (SparkValue) s.node().remote();
+        if (v instanceof SparkValue.Local l) {
+            s = ts.distribute(Tensor.of(l.value()));
+            s.realize();
+            v = (SparkValue) s.node().remote();
+        }
+        SparkValue.Distributed d = (SparkValue.Distributed) v;
+        if (d.layout().pdim() != 0) {
+            d = ((SparkBackend) org.tessera.backend.Backends.forDevice(SparkBackend.DEVICE)).lowerer(false)
+                    .relayout(d, new Layout(d.layout().grid(), 0));
+        }
+        return d;
+    }
+
+    private static DataType sqlType(DType t) {
+        return switch (t) {
+            case FLOAT64 -> DataTypes.DoubleType;
+            case FLOAT32 -> DataTypes.FloatType;
+            case INT64 -> DataTypes.LongType;
+            case INT32 -> DataTypes.IntegerType;
+            case BOOL -> DataTypes.BooleanType;
+        };
+    }
+
+    /** The rows of one partition's slab as boxed values, columns of all its blocks side by side. */
+    private static Object[][] slabRows(List<Block> blocks, BlockGrid g, int p) {
+        int n = (int) g.chunk(0, p);
+        int width = (int) g.shape().get(1);
+        Object[][] rows = new Object[n][width];
+        for (Block b : blocks) {
+            int c0 = (int) g.offset(1, b.index(1));
+            Tensor data = b.data();
+            int bw = (int) data.shape().get(1);
+            Object flat = switch (data.dtype()) {
+                case FLOAT64 -> data.toDoubleArray();
+                case FLOAT32 -> data.toFloatArray();
+                case INT64 -> data.toLongArray();
+                case INT32 -> data.toIntArray();
+                case BOOL -> data.toBooleanArray();
+            };
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < bw; c++) {
+                    rows[r][c0 + c] = java.lang.reflect.Array.get(flat, r * bw + c);
+                }
+            }
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,2 @@
+/** Kryo registration of every class Tessera sends over the network. */
+package org.tessera.spark.kryo;

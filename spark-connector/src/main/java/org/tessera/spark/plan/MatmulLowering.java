@@ -1,0 +1,285 @@
+package org.tessera.spark.plan;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+import org.tessera.spark.BlockGrid;
+import org.tessera.spark.MatmulStrategy;
+import org.tessera.spark.block.Block;
+import org.tessera.spark.block.BlockIndex;
+import org.tessera.spark.block.Blocks;
+import scala.Tuple2;
+
+/**
+ * The matmul primitive {@code [1, M, K] @ [1, K, N]} with a distributed operand, by one of three
+ * strategies: broadcast the small (or local) side; self product when both sides are split along
+ * K on the same partitions (partial products summed as a tree); or a shuffle-based block product.
+ */
+final class MatmulLowering {
+    private MatmulLowering() {
+    }
+
+    static SparkValue lower(Lowerer l, Node n, String[] note) {
+        SparkValue a = l.lower(n.input(0));
+        SparkValue b = l.lower(n.input(1));
+        if (a instanceof SparkValue.Local && b instanceof SparkValue.Local) {
+            note[0] = "matmul on the driver (local operands)";
+            return l.computeLocally(n, List.of(a, b));
+        }
+        if (n.shape().get(0) != 1) {
+            throw new UnsupportedOperationException("matmul: batched products of distributed tensors are not supported"
+                    + " (batch " + n.shape().get(0) + ", operands " + a.shape() + " @ " + b.shape() + "); use 2-D"
+                    + " operands");
+        }
+        long bytesA = a.shape().numel() * a.dtype().byteSize();
+        long bytesB = b.shape().numel() * b.dtype().byteSize();
+        MatmulStrategy s = l.settings.strategy();
+        String why;
+        if (s == MatmulStrategy.AUTO) {
+            if (a instanceof SparkValue.Local || b instanceof SparkValue.Local) {
+                s = MatmulStrategy.BROADCAST;
+                why = "one operand is local";
+            } else if (((SparkValue.Distributed) a).layout().pdim() == 2
+                    && ((SparkValue.Distributed) b).layout().pdim() == 1) {
+                s = MatmulStrategy.SELF_PRODUCT;
+                why = "both operands are split along the inner dim";
+            } else if (Math.min(bytesA, bytesB) <= l.settings.broadcastThresholdBytes()) {
+                s = MatmulStrategy.BROADCAST;
+                why = "the smaller operand (" + Math.min(bytesA, bytesB) + " bytes) is under the broadcast threshold";
+            } else {
+                s = MatmulStrategy.SHUFFLE;
+                why = "both operands are above the broadcast threshold (" + bytesA + " and " + bytesB + " bytes)";
+            }
+        } else {
+            why = "forced by " + org.tessera.spark.TesseraConf.MATMUL_STRATEGY.name();
+        }
+        String head = "matmul " + a.shape() + " @ " + b.shape() + ", strategy " + s.confValue() + " (" + why + ")";
+        return switch (s) {
+            case BROADCAST -> {
+                boolean localLeft = a instanceof SparkValue.Local
+                        || (!(b instanceof SparkValue.Local) && bytesA <= bytesB);
+                if (localLeft) {
+                    note[0] = head + ": left side broadcast";
+                    yield broadcastLeft(l, l.local(a), asDistributed(l, b, null), n.dtype());
+                }
+                note[0] = head + ": right side broadcast";
+                yield broadcastRight(l, asDistributed(l, a, null), l.local(b), n.dtype());
+            }
+            case SELF_PRODUCT -> {
+                SparkValue.Distributed da = asDistributed(l, a, null);
+                Layout la = da.layout();
+                if (la.pdim() != 2) {
+                    da = l.rechunk(da, new Layout(la.grid(), 2));
+                }
+                SparkValue.Distributed db = asDistributed(l, b, da.layout().grid().chunks(2));
+                Layout lb = new Layout(db.layout().grid().withChunks(1, da.layout().grid().chunks(2)), 1);
+                db = l.rechunk(db, lb);
+                note[0] = head + ": partial products per inner block, summed as a tree";
+                yield selfProduct(l, da, db, n.dtype());
+            }
+            default -> {
+                SparkValue.Distributed da = asDistributed(l, a, null);
+                SparkValue.Distributed db = asDistributed(l, b, da.layout().grid().chunks(2));
+                BlockGrid gb = db.layout().grid();
+                if (!gb.sameChunks(1, da.layout().grid(), 2)) {
+                    db = l.rechunk(db, new Layout(gb.withChunks(1, da.layout().grid().chunks(2)), db.layout().pdim()));
+                }
+                note[0] = head + ": blocks shuffled to the task of each output block";
+                yield shuffle(l, da, db, n.dtype());
+            }
+        };
+    }
+
+    /** The operand as a distributed value; a local one is distributed with the given inner chunks. */
+    private static SparkValue.Distributed asDistributed(Lowerer l, SparkValue v, long[] innerChunks) {
+        if (v instanceof SparkValue.Distributed d) {
+            return d;
+        }
+        Layout lay = l.defaultLayout(v.shape(), v.dtype());
+        if (innerChunks != null) {
+            lay = new Layout(lay.grid().withChunks(1, innerChunks), 1);
+        }
+        return l.distribute(l.dry ? null : Tensor.of(((SparkValue.Local) v).value()), lay);
+    }
+
+    private static Node product(Node x, Node y, DType t) {
+        return Graph.nodeOn(Op.MATMUL, Shape.of(1, x.shape().get(1), y.shape().get(2)), t, Device.CPU, null, x, y);
+    }
+
+    /** {@code local @ distributed}: each task multiplies its right blocks by columns of the local left. */
+    private static SparkValue broadcastLeft(Lowerer l, SparkValue.Local a, SparkValue.Distributed b, DType t) {
+        Layout lb = b.layout();
+        long m = a.shape().get(1);
+        BlockGrid out = BlockGrid.of(new long[] {1}, new long[] {m}, lb.grid().chunks(2));
+        if (l.dry) {
+            return finish(l, null, out, 2, t, lb.pdim() == 1);
+        }
+        LocalOperand op = LocalOperand.of(l.sc, Tensor.of(a.value()));
+        boolean fail = l.settings.failFirstAttempt();
+        BlockGrid gb = lb.grid();
+        JavaRDD<Block[]> partials = b.rdd().mapPartitions(it -> {
+            TaskSupport.begin(fail);
+            Tensor left = op.get();
+            List<Block> res = new ArrayList<>();
+            for (Block blk : Blocks.sorted(it)) {
+                int[] idx = blk.index();
+                long ks = gb.offset(1, idx[1]);
+                long kl = gb.chunk(1, idx[1]);
+                Tensor ls = Blocks.region(left, new long[] {0, 0, ks}, new long[] {1, m, kl});
+                res.add(new Block(new int[] {0, 0, idx[2]}, Tensor.of(product(ls.node(), blk.data().node(), t))));
+            }
+            return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+        }, true);
+        return finish(l, partials, out, lb.pdim() == 0 ? 0 : 2, t, lb.pdim() == 1);
+    }
+
+    /** {@code distributed @ local}: each task multiplies its left blocks by rows of the local right. */
+    private static SparkValue broadcastRight(Lowerer l, SparkValue.Distributed a, SparkValue.Local b, DType t) {
+        Layout la = a.layout();
+        long nn = b.shape().get(2);
+        BlockGrid out = BlockGrid.of(new long[] {1}, la.grid().chunks(1), new long[] {nn});
+        if (l.dry) {
+            return finish(l, null, out, 1, t, la.pdim() == 2);
+        }
+        LocalOperand op = LocalOperand.of(l.sc, Tensor.of(b.value()));
+        boolean fail = l.settings.failFirstAttempt();
+        BlockGrid ga = la.grid();
+        JavaRDD<Block[]> partials = a.rdd().mapPartitions(it -> {
+            TaskSupport.begin(fail);
+            Tensor right = op.get();
+            List<Block> res = new ArrayList<>();
+            for (Block blk : Blocks.sorted(it)) {
+                int[] idx = blk.index();
+                long ks = ga.offset(2, idx[2]);
+                long kl = ga.chunk(2, idx[2]);
+                Tensor rs = Blocks.region(right, new long[] {0, ks, 0}, new long[] {1, kl, nn});
+                res.add(new Block(new int[] {0, idx[1], 0}, Tensor.of(product(blk.data().node(), rs.node(), t))));
+            }
+            return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+        }, true);
+        return finish(l, partials, out, la.pdim() == 0 ? 0 : 1, t, la.pdim() == 2);
+    }
+
+    /** Both split along K on the same partitions: each partition multiplies the pairs it holds. */
+    private static SparkValue selfProduct(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
+        BlockGrid out = BlockGrid.of(new long[] {1}, a.layout().grid().chunks(1), b.layout().grid().chunks(2));
+        if (l.dry) {
+            return finish(l, null, out, 1, t, a.layout().partitions() > 1);
+        }
+        boolean fail = l.settings.failFirstAttempt();
+        JavaRDD<Block[]> partials = Rdds.zip(l.sc, List.of(a.rdd(), b.rdd()), a.layout().partitions())
+                .mapPartitions(it -> {
+                    TaskSupport.begin(fail);
+                    List<List<Block>> in = it.next();
+                    List<Block> res = new ArrayList<>();
+                    for (Block x : in.get(0)) {
+                        for (Block y : in.get(1)) {
+                            if (x.index(2) == y.index(1)) {
+                                res.add(new Block(new int[] {0, x.index(1), y.index(2)},
+                                        Tensor.of(product(x.data().node(), y.data().node(), t))));
+                            }
+                        }
+                    }
+                    return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+                }, true);
+        return finish(l, partials, out, 1, t, a.layout().partitions() > 1);
+    }
+
+    /** Sends each left block to every output column and each right block to every output row. */
+    private static SparkValue shuffle(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
+        BlockGrid ga = a.layout().grid();
+        BlockGrid gb = b.layout().grid();
+        BlockGrid out = BlockGrid.of(new long[] {1}, ga.chunks(1), gb.chunks(2));
+        Layout outLayout = new Layout(out, 1);
+        l.settings.checkBlocks(outLayout, t, "matmul");
+        if (l.dry) {
+            return new SparkValue.Distributed(null, outLayout, t);
+        }
+        int ni = ga.numChunks(1);
+        int nj = gb.numChunks(2);
+        boolean fail = l.settings.failFirstAttempt();
+        JavaPairRDD<BlockIndex, Rdds.Piece> left = a.rdd().flatMapToPair(blk -> {
+            List<Tuple2<BlockIndex, Rdds.Piece>> r = new ArrayList<>();
+            for (int j = 0; j < nj; j++) {
+                r.add(new Tuple2<>(new BlockIndex(0, blk.index(1), j), new Rdds.Piece(new long[] {0}, blk)));
+            }
+            return r.iterator();
+        });
+        JavaPairRDD<BlockIndex, Rdds.Piece> right = b.rdd().flatMapToPair(blk -> {
+            List<Tuple2<BlockIndex, Rdds.Piece>> r = new ArrayList<>();
+            for (int i = 0; i < ni; i++) {
+                r.add(new Tuple2<>(new BlockIndex(0, i, blk.index(2)), new Rdds.Piece(new long[] {1}, blk)));
+            }
+            return r.iterator();
+        });
+        JavaRDD<Block> rdd = left.union(right).partitionBy(new GridPartitioner(1, ni)).mapPartitionsWithIndex((p, it) -> {
+            TaskSupport.begin(fail);
+            Map<Integer, TreeMap<Integer, Block>> lefts = new TreeMap<>();
+            Map<Integer, TreeMap<Integer, Block>> rights = new TreeMap<>();
+            it.forEachRemaining(kv -> {
+                Block blk = kv._2().block;
+                int j = kv._1().get(2);
+                if (kv._2().offset[0] == 0) {
+                    lefts.computeIfAbsent(j, x -> new TreeMap<>()).put(blk.index(2), blk);
+                } else {
+                    rights.computeIfAbsent(j, x -> new TreeMap<>()).put(blk.index(1), blk);
+                }
+            });
+            List<Block> res = new ArrayList<>();
+            for (int j = 0; j < nj; j++) {
+                int[] idx = {0, p, j};
+                Tensor acc = null;
+                TreeMap<Integer, Block> ls = lefts.getOrDefault(j, new TreeMap<>());
+                TreeMap<Integer, Block> rs = rights.getOrDefault(j, new TreeMap<>());
+                for (Map.Entry<Integer, Block> e : ls.entrySet()) {
+                    Block y = rs.get(e.getKey());
+                    if (y == null) {
+                        continue;
+                    }
+                    Tensor pr = Tensor.of(product(e.getValue().data().node(), y.data().node(), t));
+                    acc = acc == null ? pr.realize() : acc.add(pr).realize();
+                }
+                res.add(new Block(idx, acc != null ? acc : Blocks.zeros(out.blockShape(idx), t)));
+            }
+            return res.iterator();
+        }, true);
+        return new SparkValue.Distributed(rdd, outLayout, t);
+    }
+
+    /**
+     * The result of partial products: already complete per partition, or summed across
+     * partitions (to the driver when small, else by a shuffle).
+     */
+    private static SparkValue finish(Lowerer l, JavaRDD<Block[]> partials, BlockGrid out, int pdim, DType t,
+                                     boolean acrossPartitions) {
+        Layout layout = new Layout(out, pdim);
+        if (!acrossPartitions) {
+            l.settings.checkBlocks(layout, t, "matmul");
+            JavaRDD<Block> rdd = l.dry ? null : partials.flatMap(x -> java.util.Arrays.asList(x).iterator());
+            return new SparkValue.Distributed(rdd, layout, t);
+        }
+        long bytes = out.shape().numel() * t.byteSize();
+        if (bytes <= l.settings.broadcastThresholdBytes()) {
+            if (l.dry) {
+                return new SparkValue.Local(null, out.shape(), t);
+            }
+            Block[] all = Rdds.treeReduce(partials, Tensor::add, l.settings.fanIn(), l.settings.failFirstAttempt());
+            return SparkValue.Local.of(Blocks.assemble(out, t, java.util.Arrays.asList(all)).node());
+        }
+        l.settings.checkBlocks(layout, t, "matmul");
+        JavaRDD<Block> rdd = l.dry ? null : Rdds.shuffleCombine(partials, layout, t, Tensor::add,
+                l.settings.failFirstAttempt());
+        return new SparkValue.Distributed(rdd, layout, t);
+    }
+}

@@ -1,0 +1,134 @@
+package org.tessera.spark.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Shape;
+import org.tessera.Tensor;
+import org.tessera.graph.Attrs;
+import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
+import org.tessera.graph.Op;
+import org.tessera.spark.BlockGrid;
+import org.tessera.spark.block.Block;
+import org.tessera.spark.block.Blocks;
+
+/**
+ * Reductions: each block is reduced where it lives, blocks of one partition are combined there,
+ * and partitions are combined as a tree (never all on one reducer) when the partition dim is reduced.
+ */
+final class ReduceLowering {
+    private ReduceLowering() {
+    }
+
+    static SparkValue lower(Lowerer l, Node n, String[] note) {
+        SparkValue in = l.lower(n.input(0));
+        if (in instanceof SparkValue.Local) {
+            note[0] = "reduced on the driver (local operand)";
+            return l.computeLocally(n, List.of(in));
+        }
+        SparkValue.Distributed d = (SparkValue.Distributed) in;
+        Attrs.Reduce attrs = (Attrs.Reduce) n.attrs();
+        int[] dims = attrs.dims();
+        Op op = n.op();
+        Layout lay = d.layout();
+        boolean arg = op == Op.ARGMAX || op == Op.ARGMIN;
+        if (arg) {
+            for (int k : dims) {
+                if (lay.grid().numChunks(k) > 1) {
+                    // gather the reduced dim into single chunks first, keeping the partition dim elsewhere
+                    long[][] c = lay.grid().allChunks();
+                    c[k] = new long[] {lay.shape().get(k)};
+                    int pdim = lay.pdim();
+                    if (pdim == k) {
+                        pdim = firstOther(lay.grid(), k);
+                    }
+                    d = l.rechunk(d, new Layout(BlockGrid.of(c), pdim));
+                    lay = d.layout();
+                }
+            }
+        }
+        long[][] kept = lay.grid().allChunks();
+        boolean acrossPartitions = false;
+        for (int k : dims) {
+            kept[k] = new long[] {1};
+            acrossPartitions |= k == lay.pdim() && lay.partitions() > 1;
+        }
+        BlockGrid keptGrid = BlockGrid.of(kept);
+        Op partialOp = op;
+        Rdds.Combine combine = combiner(op);
+        DType outType = n.dtype();
+        boolean fail = l.settings.failFirstAttempt();
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        JavaRDD<Block[]> partials = null;
+        if (!l.dry) {
+            Layout from = lay;
+            partials = d.rdd().mapPartitions(it -> {
+                TaskSupport.begin(fail);
+                List<Block> reduced = new ArrayList<>();
+                for (Block b : Blocks.sorted(it)) {
+                    int[] idx = b.index();
+                    for (int k : dims) {
+                        idx[k] = 0;
+                    }
+                    Node in0 = b.data().node();
+                    long[] shape = in0.shape().dims();
+                    for (int k : dims) {
+                        shape[k] = 1;
+                    }
+                    Node r = Graph.nodeOn(partialOp, Shape.of(shape), outType, Device.CPU,
+                            new Attrs.Reduce(dims, true), in0);
+                    reduced.add(new Block(idx, Tensor.of(r)));
+                }
+                return java.util.Collections.singletonList(Rdds.combineByIndex(reduced, combine)).iterator();
+            }, true);
+        }
+        Shape keptShape = keptGrid.shape();
+        SparkValue result;
+        if (acrossPartitions || n.shape().rank() == 0) {
+            l.settings.checkCollect(keptShape.numel() * outType.byteSize(), name + " result " + keptShape);
+            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, then a tree of fan-in "
+                    + l.settings.fanIn() + " across " + lay.partitions() + " partitions to the driver";
+            if (l.dry) {
+                return new SparkValue.Local(null, n.shape(), n.dtype());
+            }
+            Block[] all = Rdds.treeReduce(partials, combine, l.settings.fanIn(), fail);
+            Tensor t = Blocks.assemble(keptGrid, outType, java.util.Arrays.asList(all));
+            Tensor r = attrs.keepDim() ? t : t.reshape(n.shape().dims());
+            return SparkValue.Local.of(r.realize().node());
+        }
+        Layout keptLayout = new Layout(keptGrid, lay.pdim());
+        note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition"
+                + " (narrow)";
+        JavaRDD<Block> rdd = l.dry ? null : partials.flatMap(a -> java.util.Arrays.asList(a).iterator());
+        result = new SparkValue.Distributed(rdd, keptLayout, outType);
+        if (!attrs.keepDim()) {
+            result = MovementLowering.dropDims((SparkValue.Distributed) result, dims, l.dry);
+        }
+        return result;
+    }
+
+    private static int firstOther(BlockGrid g, int k) {
+        for (int d = 0; d < g.rank(); d++) {
+            if (d != k && g.numChunks(d) > 1) {
+                return d;
+            }
+        }
+        return k == 0 && g.rank() > 1 ? 1 : 0;
+    }
+
+    /** How two partial results of {@code op} combine; arg reductions never span blocks. */
+    static Rdds.Combine combiner(Op op) {
+        return switch (op) {
+            case SUM -> Tensor::add;
+            case PROD -> Tensor::mul;
+            case MAX -> Tensor::maximum;
+            case MIN -> Tensor::minimum;
+            default -> (a, b) -> {
+                throw new IllegalStateException(op + " partials cannot be combined");
+            };
+        };
+    }
+}

@@ -1,0 +1,87 @@
+package org.tessera.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tessera.spark.SharedSpark.assertClose;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.tessera.Tensor;
+
+class MatmulTest {
+    private final TesseraSession ts = SharedSpark.session();
+
+    @AfterEach
+    void auto() {
+        ts.matmulStrategy(MatmulStrategy.AUTO);
+        ts.spark().conf().unset(TesseraConf.BROADCAST_THRESHOLD_BYTES.name());
+    }
+
+    @Test
+    void distributedTimesLocalBroadcastsTheLocalSide() {
+        Random r = new Random(8);
+        for (int trial = 0; trial < 3; trial++) {
+            long n = 2 + r.nextInt(15);
+            long k = 1 + r.nextInt(7);
+            long m = 1 + r.nextInt(4);
+            Tensor x = SharedSpark.randn(n, k);
+            Tensor w = SharedSpark.randn(k, m);
+            Tensor dx = ts.distribute(x, SharedSpark.block(r, n), SharedSpark.block(r, k));
+            Tensor p = dx.matmul(w);
+            assertTrue(ts.explain(p).contains("strategy broadcast (one operand is local): right side"), ts.explain(p));
+            assertClose(x.matmul(w), p, 1e-13);
+            assertClose(x.matmul(w.select(1, 0)), dx.matmul(w.select(1, 0)), 1e-13);
+        }
+    }
+
+    @Test
+    void localTimesDistributed() {
+        Tensor a = SharedSpark.randn(3, 7);
+        Tensor y = SharedSpark.randn(7, 5);
+        Tensor dy = ts.distribute(y, 3, 2);
+        assertClose(a.matmul(y), a.matmul(dy), 1e-13);
+        Tensor dyt = ts.distribute(y.t().contiguous(), 2, 3).t();
+        assertClose(a.matmul(y), a.matmul(dyt), 1e-13);
+    }
+
+    @Test
+    void selfProductSumsPartialProductsPerRowBlock() {
+        Tensor x = SharedSpark.randn(23, 4);
+        Tensor dx = ts.distribute(x, 5, 3);
+        Tensor gram = dx.t().matmul(dx);
+        String plan = ts.explain(gram);
+        assertTrue(plan.contains("strategy selfProduct"), plan);
+        assertClose(x.t().matmul(x), gram, 1e-13);
+        assertEquals(-1, ts.partitionDim(gram), "a small product is held on the driver");
+    }
+
+    @Test
+    void everyStrategyGivesTheSameProductAndExplainShowsTheForcedOne() {
+        Tensor a = SharedSpark.randn(9, 7);
+        Tensor b = SharedSpark.randn(7, 6);
+        Tensor expected = a.matmul(b);
+        Tensor da = ts.distribute(a, 4, 3);
+        Tensor db = ts.distribute(b, 2, 4);
+        for (MatmulStrategy s : MatmulStrategy.values()) {
+            ts.matmulStrategy(s);
+            Tensor p = da.matmul(db);
+            String plan = ts.explain(p);
+            String name = s == MatmulStrategy.AUTO ? "strategy broadcast" : "strategy " + s.confValue();
+            assertTrue(plan.contains(name), s + ":\n" + plan);
+            assertClose(expected, p, 1e-13);
+        }
+    }
+
+    @Test
+    void twoLargeOperandsUseTheShuffleStrategyChosenBySize() {
+        ts.spark().conf().set(TesseraConf.BROADCAST_THRESHOLD_BYTES.name(), "64");
+        Tensor a = SharedSpark.randn(10, 8);
+        Tensor b = SharedSpark.randn(8, 9);
+        Tensor p = ts.distribute(a, 3, 3).matmul(ts.distribute(b, 3, 4));
+        assertTrue(ts.explain(p).contains("strategy shuffle (both operands are above the broadcast threshold"),
+                ts.explain(p));
+        assertClose(a.matmul(b), p, 1e-13);
+        assertEquals(0, ts.partitionDim(p), "rows of the product stay partitioned like the left rows");
+    }
+}

@@ -1,0 +1,83 @@
+package org.tessera.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tessera.spark.SharedSpark.assertClose;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.tessera.Device;
+import org.tessera.Tensor;
+import org.tessera.ValuesIndices;
+
+class ReductionTest {
+    private final TesseraSession ts = SharedSpark.session();
+
+    @Test
+    void reductionsOverAllElementsMatchTheLocalEngine() {
+        Random r = new Random(5);
+        for (int trial = 0; trial < 3; trial++) {
+            long n = 3 + r.nextInt(20);
+            long m = 1 + r.nextInt(6);
+            Tensor a = SharedSpark.randn(n, m);
+            Tensor d = ts.distribute(a, SharedSpark.block(r, n), SharedSpark.block(r, m));
+            assertClose(a.sum(), d.sum(), 1e-13);
+            assertClose(a.mean(), d.mean(), 1e-13);
+            assertClose(a.max(), d.max(), 0);
+            assertClose(a.min(), d.min(), 0);
+            assertClose(a.abs().add(0.5).prod(), d.abs().add(0.5).prod(), 1e-12);
+            assertEquals(a.argmax().longItem(), d.argmax().longItem());
+        }
+    }
+
+    @Test
+    void reductionsAlongEachDimMatchTheLocalEngine() {
+        Tensor a = SharedSpark.randn(7, 5, 4);
+        Tensor d = ts.distribute(a, 3, 2, 3);
+        for (int dim = 0; dim < 3; dim++) {
+            assertClose(a.sum(dim), d.sum(dim), 1e-13);
+            assertClose(a.sum(dim, true), d.sum(dim, true), 1e-13);
+            assertClose(a.mean(dim), d.mean(dim), 1e-13);
+            assertClose(a.amax(new int[] {dim}, false), d.amax(new int[] {dim}, false), 0);
+            ValuesIndices lv = a.max(dim);
+            ValuesIndices dv = d.max(dim);
+            assertClose(lv.values(), dv.values(), 0);
+            assertArrayEquals(lv.indices().toLongArray(), dv.indices().toLongArray());
+            assertArrayEquals(a.argmin(dim, false).toLongArray(), d.argmin(dim, false).toLongArray());
+        }
+        assertClose(a.sum(new int[] {0, 2}, false), d.sum(new int[] {0, 2}, false), 1e-13);
+        assertClose(a.sum(new int[] {1, 2}, true), d.sum(new int[] {1, 2}, true), 1e-13);
+    }
+
+    @Test
+    void aFullReductionIsALocalScalarComputedAsATree() {
+        ts.spark().conf().set(TesseraConf.REDUCE_FAN_IN.name(), "2");
+        try {
+            Tensor a = SharedSpark.randn(40, 3);
+            Tensor d = ts.distribute(a, 4, 3);
+            Tensor s = d.sum();
+            assertTrue(ts.explain(s).contains("tree of fan-in 2 across 10 partitions"), ts.explain(s));
+            assertClose(a.sum(), s, 1e-13);
+            assertEquals(Device.of("spark"), s.device());
+            assertEquals(-1, ts.partitionDim(s), "held on the driver");
+            double first = s.item();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Double.doubleToLongBits(first), Double.doubleToLongBits(d.sum().item()),
+                        "the tree combines in a fixed order");
+            }
+        } finally {
+            ts.spark().conf().unset(TesseraConf.REDUCE_FAN_IN.name());
+        }
+    }
+
+    @Test
+    void reducingTheNonPartitionedDimStaysDistributed() {
+        Tensor a = SharedSpark.randn(9, 8);
+        Tensor d = ts.distribute(a, 2, 3);
+        Tensor rowSums = d.sum(1);
+        assertEquals(0, ts.partitionDim(rowSums));
+        assertArrayEquals(new long[] {2, 2, 2, 2, 1}, ts.grid(rowSums).chunks(0));
+        assertClose(a.sum(1), rowSums, 1e-13);
+    }
+}

@@ -1,6 +1,5 @@
 package org.tessera.backend.cpu;
 
-import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +7,8 @@ import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Shape;
 import org.tessera.backend.Backend;
+import org.tessera.backend.FusedChain;
+import org.tessera.backend.Realizer;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Node;
 import org.tessera.graph.Op;
@@ -45,40 +46,23 @@ public final class CpuBackend implements Backend {
         if (target.isRealized()) {
             return;
         }
-        // iterative post-order over what must be materialized; fused chains are planned once
+        // fused chains are planned once, when their dependencies are asked for
         Map<Node, FusedProgram> programs = new IdentityHashMap<>();
-        ArrayDeque<Node> stack = new ArrayDeque<>();
-        stack.push(target);
-        while (!stack.isEmpty()) {
-            Node n = stack.peek();
-            if (n.isRealized()) {
-                stack.pop();
-                continue;
+        Realizer.realize(target, new Realizer.Steps() {
+            @Override
+            public List<Node> dependencies(Node n) {
+                return CpuBackend.dependencies(n, programs);
             }
-            boolean waiting = false;
-            for (Node d : dependencies(n, programs)) {
-                if (!d.isRealized()) {
-                    if (!d.device().type().equals("cpu")) {
-                        throw new IllegalStateException(n.op() + ": input on " + d.device()
-                                + " reached the CPU backend; move it with to(Device.CPU)");
-                    }
-                    stack.push(d);
-                    waiting = true;
-                }
+
+            @Override
+            public void execute(Node n) {
+                CpuBackend.this.execute(n, programs.remove(n));
             }
-            if (!waiting) {
-                stack.pop();
-                synchronized (n) {
-                    if (!n.isRealized()) {
-                        execute(n, programs.remove(n));
-                    }
-                }
-            }
-        }
+        });
     }
 
     private static List<Node> dependencies(Node n, Map<Node, FusedProgram> programs) {
-        if (n.op().isElementwise() || n.op() == Op.FILL) {
+        if (FusedChain.isChainOp(n)) {
             return programs.computeIfAbsent(n, FusedProgram::plan).dependencies();
         }
         return List.of(n.inputs());

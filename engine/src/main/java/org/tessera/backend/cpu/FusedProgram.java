@@ -1,12 +1,12 @@
 package org.tessera.backend.cpu;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tessera.DType;
 import org.tessera.Shape;
+import org.tessera.backend.FusedChain;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Node;
 import org.tessera.graph.Op;
@@ -26,61 +26,27 @@ final class FusedProgram {
     static final int MAX_STEPS = 64;
 
     private final Node root;
-    private final List<Node> steps = new ArrayList<>();
-    private final Map<Node, Integer> index = new IdentityHashMap<>();
-    private final List<Node> leaves = new ArrayList<>();
+    private final FusedChain chain;
+    private final List<Node> steps;
     /** Steps computed as {@code max(x, 0)}: WHERE(x <= 0, 0, x), which is exactly that for floats. */
     private final java.util.Set<Node> reluSteps = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     /** Steps whose only use was folded into another step. */
     private final java.util.Set<Node> skipped = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
-    private FusedProgram(Node root) {
-        this.root = root;
+    private FusedProgram(FusedChain chain) {
+        this.chain = chain;
+        this.root = chain.root();
+        this.steps = chain.steps();
     }
 
     /** Whether {@code n} joins a fused chain rather than being loaded as realized data. */
     static boolean fusible(Node n) {
-        return !n.isRealized() && (n.op().isElementwise() || n.op() == Op.FILL);
+        return !n.isRealized() && FusedChain.isChainOp(n);
     }
 
     /** Collects the chain under {@code root} (an unrealized elementwise node). */
     static FusedProgram plan(Node root) {
-        FusedProgram p = new FusedProgram(root);
-        // iterative post-order DFS so that long chains do not overflow the stack
-        ArrayDeque<Node> stack = new ArrayDeque<>();
-        ArrayDeque<Boolean> expanded = new ArrayDeque<>();
-        stack.push(root);
-        expanded.push(false);
-        int budget = MAX_STEPS;
-        while (!stack.isEmpty()) {
-            Node n = stack.pop();
-            boolean done = expanded.pop();
-            if (p.index.containsKey(n)) {
-                continue;
-            }
-            boolean inline = n == root || (fusible(n) && budget > 0);
-            if (!inline) {
-                p.index.put(n, p.steps.size());
-                p.steps.add(n);
-                p.leaves.add(n);
-                continue;
-            }
-            if (done) {
-                p.index.put(n, p.steps.size());
-                p.steps.add(n);
-                continue;
-            }
-            budget--;
-            stack.push(n);
-            expanded.push(true);
-            Node[] in = n.inputs();
-            for (int i = in.length - 1; i >= 0; i--) {
-                if (!p.index.containsKey(in[i])) {
-                    stack.push(in[i]);
-                    expanded.push(false);
-                }
-            }
-        }
+        FusedProgram p = new FusedProgram(FusedChain.collect(root, MAX_STEPS, FusedProgram::fusible));
         p.foldRelu();
         return p;
     }
@@ -97,7 +63,7 @@ final class FusedProgram {
     private void foldRelu() {
         Map<Node, Integer> uses = new IdentityHashMap<>();
         for (Node s : steps) {
-            if (leaves.contains(s)) {
+            if (chain.isLeaf(s)) {
                 continue;
             }
             for (Node in : s.inputs()) {
@@ -105,12 +71,12 @@ final class FusedProgram {
             }
         }
         for (Node s : steps) {
-            if (s.op() != Op.WHERE || leaves.contains(s) || !s.dtype().isFloatingPoint()) {
+            if (s.op() != Op.WHERE || chain.isLeaf(s) || !s.dtype().isFloatingPoint()) {
                 continue;
             }
             Node c = s.input(0);
             Node x = s.input(2);
-            if (leaves.contains(c) || c.op() != Op.LE || c.input(0) != x || !isZeroFill(c.input(1))
+            if (chain.isLeaf(c) || c.op() != Op.LE || c.input(0) != x || !isZeroFill(c.input(1))
                     || !isZeroFill(s.input(1)) || !x.shape().equals(s.shape())) {
                 continue;
             }
@@ -121,28 +87,14 @@ final class FusedProgram {
         }
     }
 
-    /**
-     * Whether a node inlined here was realized since planning, by another consumer that was
-     * realized first; such a node may have dropped its inputs, so the chain must be planned again.
-     */
+    /** Whether part of the chain was realized since planning (then plan again). */
     boolean isStale() {
-        for (Node s : steps) {
-            if (s != root && s.isRealized() && !leaves.contains(s)) {
-                return true;
-            }
-        }
-        return false;
+        return chain.isStale();
     }
 
     /** Leaves that must be realized (locally) before this program can run. */
     List<Node> dependencies() {
-        List<Node> d = new ArrayList<>();
-        for (Node l : leaves) {
-            if (!l.isRealized()) {
-                d.add(l);
-            }
-        }
-        return d;
+        return chain.dependencies();
     }
 
     /** Runs the program, writing the root's elements to the contiguous buffer at {@code out}. */
@@ -152,7 +104,7 @@ final class FusedProgram {
         Strided[] loads = new Strided[ns];
         for (int i = 0; i < ns; i++) {
             // steps realized since planning make the program stale; CpuBackend plans it again
-            if (leaves.contains(steps.get(i))) {
+            if (chain.isLeaf(steps.get(i))) {
                 loads[i] = Strided.of(steps.get(i), shape);
             }
         }
@@ -197,12 +149,12 @@ final class FusedProgram {
                         continue;
                     }
                     if (reluSteps.contains(s)) {
-                        ElementwiseKernels.relu(Kind.of(s.dtype()), tiles[index.get(s.input(2))], tiles[i], len);
+                        ElementwiseKernels.relu(Kind.of(s.dtype()), tiles[chain.indexOf(s.input(2))], tiles[i], len);
                         continue;
                     }
                     Node[] inputs = s.inputs();
                     for (int k = 0; k < inputs.length; k++) {
-                        in[k] = index.get(inputs[k]);
+                        in[k] = chain.indexOf(inputs[k]);
                     }
                     evaluate(s, tiles, in, tiles[i], len);
                 }
@@ -213,7 +165,7 @@ final class FusedProgram {
 
     /** The inputs a step actually reads when evaluated. */
     private List<Node> reads(Node s) {
-        if (leaves.contains(s) || s.op() == Op.FILL || skipped.contains(s)) {
+        if (chain.isLeaf(s) || s.op() == Op.FILL || skipped.contains(s)) {
             return List.of();
         }
         if (reluSteps.contains(s)) {
@@ -230,12 +182,12 @@ final class FusedProgram {
         int ns = steps.size();
         int[] lastUse = new int[ns];
         for (int i = 0; i < ns; i++) {
-            lastUse[i] = steps.get(i).op() == Op.FILL && !leaves.contains(steps.get(i)) ? Integer.MAX_VALUE : i;
+            lastUse[i] = steps.get(i).op() == Op.FILL && !chain.isLeaf(steps.get(i)) ? Integer.MAX_VALUE : i;
         }
         lastUse[ns - 1] = Integer.MAX_VALUE;
         for (int i = 0; i < ns; i++) {
             for (Node in : reads(steps.get(i))) {
-                int j = index.get(in);
+                int j = chain.indexOf(in);
                 if (lastUse[j] != Integer.MAX_VALUE) {
                     lastUse[j] = Math.max(lastUse[j], i);
                 }
@@ -251,13 +203,13 @@ final class FusedProgram {
                 continue;
             }
             for (Node in : reads(s)) {
-                int j = index.get(in);
+                int j = chain.indexOf(in);
                 if (lastUse[j] == i && slot[j] >= 0) {
                     free.computeIfAbsent(Kind.of(in.dtype()), k -> new ArrayDeque<>()).push(slot[j]);
                     lastUse[j] = -1; // freed once even if read twice
                 }
             }
-            if (s.op() == Op.FILL && !leaves.contains(s)) {
+            if (s.op() == Op.FILL && !chain.isLeaf(s)) {
                 slot[i] = next++; // filled once per chunk, so never shared
                 continue;
             }

@@ -1,6 +1,7 @@
 package org.tessera.backend.cpu;
 
 import org.tessera.DType;
+import org.tessera.backend.GemmLayout;
 import org.tessera.graph.Node;
 import org.tessera.memory.Memory;
 import org.tessera.memory.Storage;
@@ -11,27 +12,6 @@ import org.tessera.memory.Storage;
  */
 final class MatmulKernel {
     private MatmulKernel() {
-    }
-
-    /** How BLAS can read a 2-D operand: as stored or transposed, with its leading dimension. */
-    private record Layout(boolean trans, long ld) {
-    }
-
-    /** The layout for a rows×cols matrix with the given strides, or null if BLAS cannot read it. */
-    private static Layout layout(long rows, long cols, long sRow, long sCol) {
-        if (cols == 1 || sCol == 1) {
-            long ld = rows == 1 ? Math.max(cols, 1) : sRow;
-            if (ld >= Math.max(cols, 1)) {
-                return new Layout(false, ld);
-            }
-        }
-        if (rows == 1 || sRow == 1) {
-            long ld = cols == 1 ? Math.max(rows, 1) : sCol;
-            if (ld >= Math.max(rows, 1)) {
-                return new Layout(true, ld);
-            }
-        }
-        return null;
     }
 
     static void matmul(Node n, Storage out) {
@@ -55,21 +35,21 @@ final class MatmulKernel {
         try {
             long aAddr = a.address();
             long[] as = a.strides();
-            Layout la = layout(m, k, as[1], as[2]);
+            GemmLayout la = GemmLayout.of(m, k, as[1], as[2]);
             if (la == null || !t.isFloatingPoint()) {
                 ta = CpuBackend.contiguousCopy(a);
                 aAddr = ta.address();
                 as = new long[] {m * k, k, 1};
-                la = new Layout(false, k);
+                la = new GemmLayout(false, k);
             }
             long bAddr = b.address();
             long[] bs = b.strides();
-            Layout lb = layout(k, nn, bs[1], bs[2]);
+            GemmLayout lb = GemmLayout.of(k, nn, bs[1], bs[2]);
             if (lb == null || !t.isFloatingPoint()) {
                 tb = CpuBackend.contiguousCopy(b);
                 bAddr = tb.address();
                 bs = new long[] {k * nn, nn, 1};
-                lb = new Layout(false, nn);
+                lb = new GemmLayout(false, nn);
             }
             long cAddr = out.address();
             for (long i = 0; i < batch; i++) {

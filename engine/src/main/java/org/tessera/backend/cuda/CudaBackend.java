@@ -1,6 +1,5 @@
 package org.tessera.backend.cuda;
 
-import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +8,8 @@ import org.tessera.Device;
 import org.tessera.Shape;
 import org.tessera.Tensor;
 import org.tessera.backend.Backend;
+import org.tessera.backend.FusedChain;
+import org.tessera.backend.Realizer;
 import org.tessera.backend.Backends;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Node;
@@ -83,38 +84,22 @@ public final class CudaBackend implements Backend {
 
     private void realizeLocked(CudaContext ctx, Node target) {
         Map<Node, FusedKernel> programs = new IdentityHashMap<>();
-        ArrayDeque<Node> stack = new ArrayDeque<>();
-        stack.push(target);
-        while (!stack.isEmpty()) {
-            Node n = stack.peek();
-            if (n.isRealized()) {
-                stack.pop();
-                continue;
+        Realizer.realize(target, new Realizer.Steps() {
+            @Override
+            public List<Node> dependencies(Node n) {
+                return CudaBackend.dependencies(n, programs);
             }
-            boolean waiting = false;
-            for (Node d : dependencies(n, programs)) {
-                if (!d.isRealized()) {
-                    if (!d.device().equals(n.device())) {
-                        throw new IllegalStateException(n.op() + ": input on " + d.device() + " reached the CUDA"
-                                + " backend for " + n.device() + "; move it with to(" + n.device() + ")");
-                    }
-                    stack.push(d);
-                    waiting = true;
-                }
+
+            @Override
+            public void execute(Node n) {
+                FusedKernel k = programs.remove(n);
+                CudaBackend.this.execute(ctx, n, k == null || k.isStale() ? null : k);
             }
-            if (!waiting) {
-                stack.pop();
-                synchronized (n) {
-                    if (!n.isRealized()) {
-                        execute(ctx, n, programs.remove(n));
-                    }
-                }
-            }
-        }
+        });
     }
 
     private static List<Node> dependencies(Node n, Map<Node, FusedKernel> programs) {
-        if (n.op().isElementwise() || n.op() == Op.FILL) {
+        if (FusedChain.isChainOp(n)) {
             return programs.computeIfAbsent(n, FusedKernel::plan).dependencies();
         }
         return List.of(n.inputs());

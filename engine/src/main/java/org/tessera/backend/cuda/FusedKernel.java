@@ -1,12 +1,10 @@
 package org.tessera.backend.cuda;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tessera.DType;
+import org.tessera.backend.FusedChain;
 import org.tessera.Shape;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Node;
@@ -39,12 +37,15 @@ final class FusedKernel {
     }
 
     private final Node root;
-    private final List<Node> steps = new ArrayList<>();
-    private final Map<Node, Integer> index = new IdentityHashMap<>();
-    private final List<Node> leaves = new ArrayList<>();
+    private final FusedChain chain;
+    private final List<Node> steps;
+    private final List<Node> leaves;
 
-    private FusedKernel(Node root) {
-        this.root = root;
+    private FusedKernel(FusedChain chain) {
+        this.chain = chain;
+        this.root = chain.root();
+        this.steps = chain.steps();
+        this.leaves = chain.leaves();
     }
 
     /** The op code of {@code op} in the kernel's table (elementwise.cuh), or -1. */
@@ -53,66 +54,27 @@ final class FusedKernel {
     }
 
     static boolean fusible(Node n, Node root) {
-        return !n.isRealized() && n.device().equals(root.device()) && (n.op().isElementwise() || n.op() == Op.FILL);
+        return !n.isRealized() && n.device().equals(root.device()) && FusedChain.isChainOp(n);
     }
 
     /** Plans the chain under {@code root}, cutting it where it would exceed the kernel's limits. */
     static FusedKernel plan(Node root) {
         for (int budget = MAX_STEPS - 3; ; budget /= 2) {
-            FusedKernel k = tryPlan(root, budget);
+            FusedKernel k = new FusedKernel(FusedChain.collect(root, budget, n -> fusible(n, root)));
             if (k.steps.size() <= MAX_STEPS && k.leaves.size() <= MAX_LEAVES) {
                 return k;
             }
         }
     }
 
-    private static FusedKernel tryPlan(Node root, int budget) {
-        FusedKernel p = new FusedKernel(root);
-        ArrayDeque<Node> stack = new ArrayDeque<>();
-        ArrayDeque<Boolean> expanded = new ArrayDeque<>();
-        stack.push(root);
-        expanded.push(false);
-        while (!stack.isEmpty()) {
-            Node n = stack.pop();
-            boolean done = expanded.pop();
-            if (p.index.containsKey(n)) {
-                continue;
-            }
-            boolean inline = n == root || (fusible(n, root) && budget > 0);
-            if (!inline) {
-                p.index.put(n, p.steps.size());
-                p.steps.add(n);
-                p.leaves.add(n);
-                continue;
-            }
-            if (done) {
-                p.index.put(n, p.steps.size());
-                p.steps.add(n);
-                continue;
-            }
-            budget--;
-            stack.push(n);
-            expanded.push(true);
-            Node[] in = n.inputs();
-            for (int i = in.length - 1; i >= 0; i--) {
-                if (!p.index.containsKey(in[i])) {
-                    stack.push(in[i]);
-                    expanded.push(false);
-                }
-            }
-        }
-        return p;
-    }
-
     /** Leaves that must be realized before the program can run. */
     List<Node> dependencies() {
-        List<Node> d = new ArrayList<>();
-        for (Node l : leaves) {
-            if (!l.isRealized()) {
-                d.add(l);
-            }
-        }
-        return d;
+        return chain.dependencies();
+    }
+
+    /** Whether part of the chain was realized since planning (then plan again). */
+    boolean isStale() {
+        return chain.isStale();
     }
 
     int stepCount() {
@@ -183,7 +145,7 @@ final class FusedKernel {
             Node n = steps.get(s);
             long code;
             long imm = 0;
-            int leaf = leaves.indexOf(n);
+            int leaf = chain.isLeaf(n) ? leaves.indexOf(n) : -1;
             if (leaf >= 0) {
                 code = LOAD | ((long) n.dtype().ordinal() << 8) | ((long) kind(n.dtype()) << 16) | ((long) leaf << 24);
             } else if (n.op() == Op.FILL) {
@@ -198,7 +160,7 @@ final class FusedKernel {
                 int k = n.op() == Op.WHERE ? kind(n.dtype()) : kind(in[0].dtype());
                 code = op | ((long) n.dtype().ordinal() << 8) | ((long) k << 16);
                 for (int i = 0; i < in.length; i++) {
-                    code |= (long) index.get(in[i]) << (24 + 8 * i);
+                    code |= (long) chain.indexOf(in[i]) << (24 + 8 * i);
                 }
             }
             w[base + 2 * s] = code;

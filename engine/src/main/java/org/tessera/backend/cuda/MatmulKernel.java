@@ -2,6 +2,7 @@ package org.tessera.backend.cuda;
 
 import org.tessera.DType;
 import org.tessera.graph.Node;
+import org.tessera.backend.GemmLayout;
 
 /**
  * Batched {@code [B, M, K] @ [B, K, N]} on CUDA: cuBLAS for float32 and float64 when it is
@@ -13,27 +14,6 @@ final class MatmulKernel {
     enum Impl { AUTO, CUBLAS, KERNEL }
 
     private MatmulKernel() {
-    }
-
-    /** How cuBLAS can read a rows×cols operand: as stored or transposed, with its leading dimension. */
-    record Layout(boolean trans, long ld) {
-    }
-
-    /** The layout for a rows×cols matrix with the given strides, or null if cuBLAS cannot read it. */
-    static Layout layout(long rows, long cols, long sRow, long sCol) {
-        if (cols == 1 || sCol == 1) {
-            long ld = rows == 1 ? Math.max(cols, 1) : sRow;
-            if (ld >= Math.max(cols, 1)) {
-                return new Layout(false, ld);
-            }
-        }
-        if (rows == 1 || sRow == 1) {
-            long ld = cols == 1 ? Math.max(rows, 1) : sCol;
-            if (ld >= Math.max(rows, 1)) {
-                return new Layout(true, ld);
-            }
-        }
-        return null;
     }
 
     static void matmul(CudaContext ctx, Node n, CudaData a, CudaData b, long out, Impl impl) {
@@ -58,8 +38,8 @@ final class MatmulKernel {
     static void gemm(CudaContext ctx, DType t, long batch, long m, long n, long k, long a, long[] as, long b,
                      long[] bs, long c, Impl impl) {
         if (t.isFloatingPoint() && impl != Impl.KERNEL && ctx.cublas().isLoaded()) {
-            Layout la = layout(m, k, as[1], as[2]);
-            Layout lb = layout(k, n, bs[1], bs[2]);
+            GemmLayout la = GemmLayout.of(m, k, as[1], as[2]);
+            GemmLayout lb = GemmLayout.of(k, n, bs[1], bs[2]);
             if (la != null && lb != null && ctx.cublas().gemm(ctx, t == DType.FLOAT64, batch, m, n, k,
                     a, la.trans(), la.ld(), batch == 1 ? 0 : as[0], b, lb.trans(), lb.ld(), batch == 1 ? 0 : bs[0], c)) {
                 return;

@@ -320,6 +320,21 @@ public final class Tensor {
         return this;
     }
 
+    /**
+     * A little-endian {@link java.nio.ByteBuffer} over this tensor's memory, shared: writes through
+     * the buffer change the tensor and the reverse (as NumPy's {@code tensor.numpy()}). Realizes a
+     * contiguous copy first when this tensor is a strided view; CPU only.
+     */
+    public java.nio.ByteBuffer asByteBuffer() {
+        if (!device().equals(Device.CPU)) {
+            throw new IllegalStateException("asByteBuffer: the tensor is on " + device() + "; call cpu() first");
+        }
+        Tensor c = contiguous();
+        Node n = c.node;
+        return org.tessera.memory.NioBuffers.view(n.storage(), n.offset() * dtype().byteSize(),
+                numel() * dtype().byteSize());
+    }
+
     // ---------------------------------------------------------------- conversion
 
     /** This tensor as another dtype (itself when it already is). */

@@ -67,6 +67,24 @@ public final class Tessera {
         return Creation.fromArray(data, shape);
     }
 
+    /**
+     * A tensor over a direct NIO buffer's memory, without copying (as {@code torch.from_numpy}):
+     * writes through either are seen through the other. The buffer holds {@code shape}'s elements of
+     * {@code dtype} in row-major, little-endian order from byte 0.
+     *
+     * @throws IllegalArgumentException for a heap buffer or one too small for the shape
+     */
+    public static Tensor fromBuffer(java.nio.ByteBuffer buffer, DType dtype, long... shape) {
+        Shape s = Shape.of(shape);
+        long bytes = s.numel() * dtype.byteSize();
+        if (bytes > buffer.capacity()) {
+            throw new IllegalArgumentException("fromBuffer: shape " + s + " of " + dtype + " needs " + bytes
+                    + " bytes but the buffer holds " + buffer.capacity());
+        }
+        org.tessera.memory.Storage st = org.tessera.memory.NioBuffers.wrap(buffer, "fromBuffer " + s + " " + dtype);
+        return Creation.fromStorage(st, s, dtype, 0, s.contiguousStrides());
+    }
+
     // ---------------------------------------------------------------- filled
 
     /** float32 zeros. Example: {@code zeros(2, 3)}. */

@@ -1,0 +1,57 @@
+package org.tessera.memory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.ForeignAllocation;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/** Shares memory between tensors and direct NIO buffers, in both directions, without copying. */
+public final class NioBuffers {
+    private NioBuffers() {
+    }
+
+    /** Memory of a direct buffer seen by Arrow; the buffer object is kept alive while it is used. */
+    private static final class Borrowed extends ForeignAllocation {
+        @SuppressWarnings("unused")
+        private final ByteBuffer keepAlive;
+
+        Borrowed(ByteBuffer b) {
+            super(b.capacity(), MemoryUtil.getByteBufferAddress(b));
+            this.keepAlive = b;
+        }
+
+        @Override
+        protected void release0() {
+            // the memory belongs to the ByteBuffer; the JVM frees it when the buffer is collected
+        }
+    }
+
+    /**
+     * A storage over the whole of a direct buffer (position and limit are ignored); writes through
+     * either are seen through the other.
+     *
+     * @throws IllegalArgumentException for a heap buffer, which has no stable address
+     */
+    public static Storage wrap(ByteBuffer buffer, String what) {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException(what + ": the buffer must be direct (ByteBuffer.allocateDirect) to share"
+                    + " memory; a heap buffer has no stable address; copy it with Tessera.fromArray instead");
+        }
+        ArrowBuf arrow = Memory.root().wrapForeignAllocation(new Borrowed(buffer));
+        try {
+            return Storage.wrap(arrow, buffer.capacity(), what);
+        } finally {
+            arrow.close(); // the storage holds its own reference
+        }
+    }
+
+    /** A little-endian view of {@code bytes} bytes at {@code byteOffset} of a storage. */
+    public static ByteBuffer view(Storage s, long byteOffset, long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("asByteBuffer: " + bytes + " bytes exceed what one ByteBuffer can address ("
+                    + Integer.MAX_VALUE + "); view a slice of the tensor instead");
+        }
+        return s.arrowBuf().nioBuffer(byteOffset, (int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}

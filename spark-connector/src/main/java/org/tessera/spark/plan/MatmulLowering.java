@@ -68,7 +68,8 @@ final class MatmulLowering {
         return switch (s) {
             case BROADCAST -> {
                 boolean localLeft = a instanceof SparkValue.Local
-                        || (!(b instanceof SparkValue.Local) && bytesA <= bytesB);
+                        || (!(b instanceof SparkValue.Local) && broadcastLeft(l, (SparkValue.Distributed) a,
+                        (SparkValue.Distributed) b, bytesA, bytesB));
                 if (localLeft) {
                     note[0] = head + ": left side broadcast";
                     yield broadcastLeft(l, l.local(a), asDistributed(l, b, null), n.dtype());
@@ -99,6 +100,24 @@ final class MatmulLowering {
                 yield shuffle(l, da, db, n.dtype());
             }
         };
+    }
+
+    /**
+     * Which side to broadcast when both are distributed: one that leaves the other's partitions
+     * complete (no sum across partitions) and fits under the threshold, else the smaller.
+     */
+    private static boolean broadcastLeft(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, long bytesA,
+                                         long bytesB) {
+        long limit = l.settings.broadcastThresholdBytes();
+        boolean rightNarrow = a.layout().pdim() != 2;
+        boolean leftNarrow = b.layout().pdim() != 1;
+        if (rightNarrow && bytesB <= limit) {
+            return false;
+        }
+        if (leftNarrow && bytesA <= limit) {
+            return true;
+        }
+        return bytesA < bytesB;
     }
 
     /** The operand as a distributed value; a local one is distributed with the given inner chunks. */

@@ -33,7 +33,9 @@ public final class MatmulBenchmark {
         int block = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         // MLlib's BLAS (dev.ludovic.netlib) loads the same OpenBLAS library that Tessera uses
-        String lib = Loader.load(openblas_nolapack.class);
+        String jni = Loader.load(openblas_nolapack.class);
+        java.io.File blas = new java.io.File(new java.io.File(jni).getParentFile(), "libopenblas_nolapack.so.0");
+        String lib = blas.exists() ? blas.getPath() : jni;
         System.setProperty("dev.ludovic.netlib.blas.nativeLibPath", lib);
         try (TesseraSession ts = TesseraSession.builder().master("local[2]").appName("matmul-benchmark")
                 .config("spark.ui.enabled", "false").config("spark.driver.memory", "10g").getOrCreate()) {
@@ -89,7 +91,8 @@ public final class MatmulBenchmark {
     }
 
     private static long count(TesseraSession ts, Tensor t) {
-        return ts.blocks(t).count();
+        JavaRDD<Block> blocks = ts.blocks(t);
+        return blocks == null ? 0 : blocks.count();
     }
 
     private static double sum(Matrix m) {

@@ -41,6 +41,10 @@ public final class TesseraConf {
     public static final Key<Long> BROADCAST_THRESHOLD_BYTES = bytes("spark.tessera.matmul.broadcastThresholdBytes",
             "64m", "A distributed matmul operand at most this large is collected and broadcast to every task"
                     + " (no shuffle).");
+    /** Largest operand broadcast when that moves fewer bytes than a shuffle. */
+    public static final Key<Long> BROADCAST_MAX_BYTES = bytes("spark.tessera.matmul.broadcastMaxBytes", "512m",
+            "Above the broadcast threshold and up to this size, the smaller matmul operand is still broadcast when"
+                    + " that moves fewer bytes (size × executors) than the shuffle-based product would.");
     /** Matmul strategy. */
     public static final Key<MatmulStrategy> MATMUL_STRATEGY = new Key<>("spark.tessera.matmul.strategy", "auto",
             "Matmul strategy for distributed operands: auto (chosen by size), broadcast, selfProduct or shuffle.",
@@ -69,7 +73,7 @@ public final class TesseraConf {
                     + " (needs a master that allows retries, such as local[2,4]).", TesseraConf::bool);
 
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
-            BROADCAST_THRESHOLD_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, STORAGE_LEVEL, CHECKPOINT_DIR,
+            BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, STORAGE_LEVEL, CHECKPOINT_DIR,
             FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {

@@ -16,6 +16,17 @@ class MatmulTest {
     void auto() {
         ts.matmulStrategy(MatmulStrategy.AUTO);
         ts.spark().conf().unset(TesseraConf.BROADCAST_THRESHOLD_BYTES.name());
+        ts.spark().conf().unset(TesseraConf.BROADCAST_MAX_BYTES.name());
+    }
+
+    @Test
+    void aMidSizedOperandIsBroadcastWhenThatMovesLessThanAShuffle() {
+        ts.spark().conf().set(TesseraConf.BROADCAST_THRESHOLD_BYTES.name(), "64");
+        Tensor a = SharedSpark.randn(10, 8);
+        Tensor b = SharedSpark.randn(8, 9);
+        Tensor p = ts.distribute(a, 3, 3).matmul(ts.distribute(b, 3, 4));
+        assertTrue(ts.explain(p).contains("moves less than the shuffle"), ts.explain(p));
+        assertClose(a.matmul(b), p, 1e-13);
     }
 
     @Test
@@ -76,6 +87,7 @@ class MatmulTest {
     @Test
     void twoLargeOperandsUseTheShuffleStrategyChosenBySize() {
         ts.spark().conf().set(TesseraConf.BROADCAST_THRESHOLD_BYTES.name(), "64");
+        ts.spark().conf().set(TesseraConf.BROADCAST_MAX_BYTES.name(), "64");
         Tensor a = SharedSpark.randn(10, 8);
         Tensor b = SharedSpark.randn(8, 9);
         Tensor p = ts.distribute(a, 3, 3).matmul(ts.distribute(b, 3, 4));

@@ -13,7 +13,7 @@ import org.tessera.Tensor;
  * <p>The data lives off-heap; a block that becomes unreachable releases it. Serialization (Java
  * or Kryo) writes the layout of {@link BlockCodec}.
  */
-public final class Block implements Externalizable {
+public final class Block implements Externalizable, org.apache.spark.util.KnownSizeEstimation {
     private static final long serialVersionUID = 1L;
     private int[] index;
     private Tensor data;
@@ -62,6 +62,15 @@ public final class Block implements Externalizable {
     /** Bytes of element data. */
     public long bytes() {
         return data.numel() * data.dtype().byteSize();
+    }
+
+    /**
+     * The size Spark's memory accounting uses for a cached block: the off-heap data plus a small
+     * object overhead (Spark's size estimator would otherwise walk into the allocator).
+     */
+    @Override
+    public long estimatedSize() {
+        return bytes() + 128;
     }
 
     /** The same data at another index. */

@@ -155,6 +155,14 @@ public final class Lowerer {
         return Blocks.assemble(d.layout().grid(), d.dtype(), blocks).node();
     }
 
+    /** The number of executors a broadcast reaches (1 in local mode). */
+    long executors() {
+        if (sc.isLocal()) {
+            return 1;
+        }
+        return Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
+    }
+
     /** A default layout for a new distributed tensor: blocks of about the target size, rows first. */
     Layout defaultLayout(Shape shape, DType dtype) {
         return defaultLayout(shape, dtype, settings.blockTargetBytes(), sc.defaultParallelism());

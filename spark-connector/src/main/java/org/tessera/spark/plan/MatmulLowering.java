@@ -57,6 +57,13 @@ final class MatmulLowering {
             } else if (Math.min(bytesA, bytesB) <= l.settings.broadcastThresholdBytes()) {
                 s = MatmulStrategy.BROADCAST;
                 why = "the smaller operand (" + Math.min(bytesA, bytesB) + " bytes) is under the broadcast threshold";
+            } else if (Math.min(bytesA, bytesB) <= l.settings.broadcastMaxBytes()
+                    && Math.min(bytesA, bytesB) * l.executors() < shuffleBytes((SparkValue.Distributed) a,
+                    (SparkValue.Distributed) b, bytesA, bytesB)) {
+                s = MatmulStrategy.BROADCAST;
+                why = "broadcasting " + Math.min(bytesA, bytesB) + " bytes to " + l.executors() + " executor(s) moves"
+                        + " less than the shuffle's " + shuffleBytes((SparkValue.Distributed) a,
+                        (SparkValue.Distributed) b, bytesA, bytesB) + " bytes";
             } else {
                 s = MatmulStrategy.SHUFFLE;
                 why = "both operands are above the broadcast threshold (" + bytesA + " and " + bytesB + " bytes)";
@@ -68,7 +75,8 @@ final class MatmulLowering {
         return switch (s) {
             case BROADCAST -> {
                 boolean localLeft = a instanceof SparkValue.Local
-                        || (!(b instanceof SparkValue.Local) && bytesA <= bytesB);
+                        || (!(b instanceof SparkValue.Local) && broadcastLeft(l, (SparkValue.Distributed) a,
+                        (SparkValue.Distributed) b, bytesA, bytesB));
                 if (localLeft) {
                     note[0] = head + ": left side broadcast";
                     yield broadcastLeft(l, l.local(a), asDistributed(l, b, null), n.dtype());
@@ -99,6 +107,29 @@ final class MatmulLowering {
                 yield shuffle(l, da, db, n.dtype());
             }
         };
+    }
+
+    /** Bytes the shuffle-based product sends: the left once, the right once per row block of the left. */
+    private static long shuffleBytes(SparkValue.Distributed a, SparkValue.Distributed b, long bytesA, long bytesB) {
+        return bytesA + bytesB * a.layout().grid().numChunks(1);
+    }
+
+    /**
+     * Which side to broadcast when both are distributed: one that leaves the other's partitions
+     * complete (no sum across partitions) and fits under the threshold, else the smaller.
+     */
+    private static boolean broadcastLeft(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, long bytesA,
+                                         long bytesB) {
+        long limit = l.settings.broadcastThresholdBytes();
+        boolean rightNarrow = a.layout().pdim() != 2;
+        boolean leftNarrow = b.layout().pdim() != 1;
+        if (rightNarrow && bytesB <= limit) {
+            return false;
+        }
+        if (leftNarrow && bytesA <= limit) {
+            return true;
+        }
+        return bytesA < bytesB;
     }
 
     /** The operand as a distributed value; a local one is distributed with the given inner chunks. */
@@ -196,7 +227,7 @@ final class MatmulLowering {
         return finish(l, partials, out, 1, t, a.layout().partitions() > 1);
     }
 
-    /** Sends each left block to every output column and each right block to every output row. */
+    /** Sends each left block to the task of its row block, and each right block to every row block's task. */
     private static SparkValue shuffle(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
         BlockGrid ga = a.layout().grid();
         BlockGrid gb = b.layout().grid();
@@ -209,13 +240,8 @@ final class MatmulLowering {
         int ni = ga.numChunks(1);
         int nj = gb.numChunks(2);
         boolean fail = l.settings.failFirstAttempt();
-        JavaPairRDD<BlockIndex, Rdds.Piece> left = a.rdd().flatMapToPair(blk -> {
-            List<Tuple2<BlockIndex, Rdds.Piece>> r = new ArrayList<>();
-            for (int j = 0; j < nj; j++) {
-                r.add(new Tuple2<>(new BlockIndex(0, blk.index(1), j), new Rdds.Piece(new long[] {0}, blk)));
-            }
-            return r.iterator();
-        });
+        JavaPairRDD<BlockIndex, Rdds.Piece> left = a.rdd().mapToPair(blk -> new Tuple2<>(
+                new BlockIndex(0, blk.index(1), 0), new Rdds.Piece(new long[] {0}, blk)));
         JavaPairRDD<BlockIndex, Rdds.Piece> right = b.rdd().flatMapToPair(blk -> {
             List<Tuple2<BlockIndex, Rdds.Piece>> r = new ArrayList<>();
             for (int i = 0; i < ni; i++) {
@@ -225,22 +251,20 @@ final class MatmulLowering {
         });
         JavaRDD<Block> rdd = left.union(right).partitionBy(new GridPartitioner(1, ni)).mapPartitionsWithIndex((p, it) -> {
             TaskSupport.begin(fail);
-            Map<Integer, TreeMap<Integer, Block>> lefts = new TreeMap<>();
+            TreeMap<Integer, Block> ls = new TreeMap<>();
             Map<Integer, TreeMap<Integer, Block>> rights = new TreeMap<>();
             it.forEachRemaining(kv -> {
                 Block blk = kv._2().block;
-                int j = kv._1().get(2);
                 if (kv._2().offset[0] == 0) {
-                    lefts.computeIfAbsent(j, x -> new TreeMap<>()).put(blk.index(2), blk);
+                    ls.put(blk.index(2), blk);
                 } else {
-                    rights.computeIfAbsent(j, x -> new TreeMap<>()).put(blk.index(1), blk);
+                    rights.computeIfAbsent(blk.index(2), x -> new TreeMap<>()).put(blk.index(1), blk);
                 }
             });
             List<Block> res = new ArrayList<>();
             for (int j = 0; j < nj; j++) {
                 int[] idx = {0, p, j};
                 Tensor acc = null;
-                TreeMap<Integer, Block> ls = lefts.getOrDefault(j, new TreeMap<>());
                 TreeMap<Integer, Block> rs = rights.getOrDefault(j, new TreeMap<>());
                 for (Map.Entry<Integer, Block> e : ls.entrySet()) {
                     Block y = rs.get(e.getKey());

@@ -8,6 +8,7 @@ import org.tessera.spark.TesseraConf;
 
 /** A snapshot of the {@code spark.tessera.*} settings, taken when a computation is planned. */
 public record Settings(long blockTargetBytes, long blockMaxBytes, long collectMaxBytes, long broadcastThresholdBytes,
+                       long broadcastMaxBytes,
                        MatmulStrategy strategy, int fanIn, String storageLevel, String checkpointDir,
                        boolean failFirstAttempt) implements Serializable {
 
@@ -15,6 +16,7 @@ public record Settings(long blockTargetBytes, long blockMaxBytes, long collectMa
     public static Settings read(SparkSession s) {
         return new Settings(TesseraConf.BLOCK_TARGET_BYTES.get(s), TesseraConf.BLOCK_MAX_BYTES.get(s),
                 TesseraConf.COLLECT_MAX_BYTES.get(s), TesseraConf.BROADCAST_THRESHOLD_BYTES.get(s),
+                TesseraConf.BROADCAST_MAX_BYTES.get(s),
                 TesseraConf.MATMUL_STRATEGY.get(s), TesseraConf.REDUCE_FAN_IN.get(s),
                 TesseraConf.STORAGE_LEVEL.get(s), TesseraConf.CHECKPOINT_DIR.get(s),
                 TesseraConf.FAIL_FIRST_ATTEMPT.get(s));

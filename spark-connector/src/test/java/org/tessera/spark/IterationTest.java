@@ -1,0 +1,76 @@
+package org.tessera.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tessera.spark.SharedSpark.assertClose;
+
+import org.junit.jupiter.api.Test;
+import org.tessera.DType;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+
+class IterationTest {
+    private final TesseraSession ts = SharedSpark.session();
+
+    @Test
+    void gradientDescentWithALocalParameterMatchesTheLocalEngine() {
+        Tensor x = SharedSpark.randn(60, 4);
+        Tensor trueW = Tessera.tensor(new double[][] {{1}, {-2}, {0.5}, {3}}, DType.FLOAT64);
+        Tensor y = x.matmul(trueW);
+        Tensor dx = ts.persist(ts.distribute(x, 13, 4));
+        Tensor dy = ts.persist(ts.distribute(y, 13, 1));
+        Tensor w = Tessera.zeros(DType.FLOAT64, 4, 1).requiresGrad(true);
+        Tensor wl = Tessera.zeros(DType.FLOAT64, 4, 1).requiresGrad(true);
+        double first = 0;
+        double last = 0;
+        for (int i = 0; i < 30; i++) {
+            Tensor loss = dx.matmul(w).sub(dy).square().mean();
+            Tensor lossL = x.matmul(wl).sub(y).square().mean();
+            loss.backward();
+            lossL.backward();
+            last = loss.item();
+            first = i == 0 ? last : first;
+            w = w.sub(w.grad().mul(0.1)).detach().requiresGrad(true);
+            wl = wl.sub(wl.grad().mul(0.1)).detach().requiresGrad(true);
+        }
+        assertTrue(last < first / 100, "the loss fell from " + first + " to " + last);
+        assertClose(wl, w, 1e-9);
+    }
+
+    @Test
+    void checkpointingADistributedParameterKeepsItsLineageBounded() {
+        Tensor target = SharedSpark.randn(20, 3);
+        Tensor dt = ts.persist(ts.distribute(target, 6, 2));
+        Tensor v = ts.checkpoint(ts.zeros(DType.FLOAT64, new long[] {20, 3}, 6, 2)).requiresGrad(true);
+        Tensor vl = Tessera.zeros(DType.FLOAT64, 20, 3).requiresGrad(true);
+        int lineageAt5 = 0;
+        for (int i = 0; i < 25; i++) {
+            v.sub(dt).square().sum().backward();
+            vl.sub(target).square().sum().backward();
+            Tensor next;
+            try (var ignored = Tessera.noGrad()) {
+                next = v.sub(v.grad().mul(0.25));
+            }
+            v = ts.checkpoint(next).requiresGrad(true);
+            vl = vl.sub(vl.grad().mul(0.25)).detach().requiresGrad(true);
+            int lineage = ts.blocks(v).toDebugString().split("\n").length;
+            if (i == 5) {
+                lineageAt5 = lineage;
+            }
+            if (i > 5) {
+                assertEquals(lineageAt5, lineage, "iteration " + i + ": the lineage does not grow");
+            }
+        }
+        assertClose(vl, v, 1e-9);
+        assertClose(target, v, 1e-3);
+    }
+
+    @Test
+    void scopesStillWorkAroundDistributedWork() {
+        try (Scope s = Tessera.scope()) {
+            Tensor d = ts.distribute(SharedSpark.randn(5, 2), 2, 2);
+            assertEquals(10, d.mul(0).add(1).sum().item(), 0);
+        }
+    }
+}

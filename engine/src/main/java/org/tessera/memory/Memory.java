@@ -33,7 +33,7 @@ public final class Memory {
     static final Cleaner CLEANER = Cleaner.create();
 
     private static volatile RootAllocator root;
-    private static final BufferPool POOL = new BufferPool(parsePool(System.getProperty("tessera.memory.pool")));
+    private static final BufferPool POOL = new BufferPool(parsePool(org.tessera.EngineProperty.MEMORY_POOL.value()));
 
     static {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -63,7 +63,7 @@ public final class Memory {
                 if (r == null) {
                     r = new RootAllocator(RootAllocator.configBuilder()
                             .allocationManagerFactory(UnsafeAllocationManager.FACTORY)
-                            .maxAllocation(parseLimit(System.getProperty("tessera.memory.limit")))
+                            .maxAllocation(parseLimit(org.tessera.EngineProperty.MEMORY_LIMIT.value()))
                             .build());
                     root = r;
                 }

@@ -11,8 +11,7 @@ import java.util.concurrent.RecursiveAction;
  * executor running several tasks does not oversubscribe its cores.
  */
 public final class Parallel {
-    private static final int MAX = Math.max(1, Integer.getInteger("tessera.threads",
-            Runtime.getRuntime().availableProcessors()));
+    private static final int MAX = Math.max(1, threadsSetting());
     private static final ForkJoinPool POOL = new ForkJoinPool(MAX, pool -> {
         var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         t.setName("tessera-cpu-" + t.getPoolIndex());
@@ -20,6 +19,19 @@ public final class Parallel {
         return t;
     }, null, false);
     private static final ThreadLocal<Integer> TASK_THREADS = new ThreadLocal<>();
+
+    private static int threadsSetting() {
+        String v = org.tessera.EngineProperty.THREADS.value();
+        if (v == null || v.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(org.tessera.EngineProperty.THREADS.key() + ": cannot parse '" + v
+                    + "'; expected a positive integer");
+        }
+    }
 
     /** A body run over {@code [start, end)}. */
     @FunctionalInterface

@@ -23,7 +23,7 @@ final class Cublas {
 
     /** Loads cuBLAS for the current context, or records why it cannot be used. */
     static Cublas load() {
-        if (Boolean.getBoolean("tessera.cuda.noCublas")) {
+        if (org.tessera.EngineProperty.CUDA_NO_CUBLAS.isTrue()) {
             return new Cublas(null, "disabled by -Dtessera.cuda.noCublas=true", 0);
         }
         try {

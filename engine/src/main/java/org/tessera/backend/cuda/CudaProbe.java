@@ -14,13 +14,13 @@ import jcuda.driver.JCudaDriver;
  */
 final class CudaProbe {
     /** System property that turns the backend off even where a GPU exists. */
-    static final String DISABLE_PROPERTY = "tessera.cuda.disable";
+    static final String DISABLE_PROPERTY = org.tessera.EngineProperty.CUDA_DISABLE.key();
 
     private CudaProbe() {
     }
 
     static CudaStatus probe() {
-        if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+        if (org.tessera.EngineProperty.CUDA_DISABLE.isTrue()) {
             return CudaStatus.unusable("CUDA is disabled by -D" + DISABLE_PROPERTY + "=true");
         }
         String platform = platform();

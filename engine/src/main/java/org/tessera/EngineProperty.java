@@ -1,0 +1,70 @@
+package org.tessera;
+
+/**
+ * The engine's settings, read from Java system properties ({@code -Dtessera.threads=4}); each is
+ * declared here once, with its default and what it does.
+ */
+public enum EngineProperty {
+    /** Most bytes of off-heap tensor memory; allocation past it fails with TesseraMemoryException. */
+    MEMORY_LIMIT("tessera.memory.limit", "unlimited",
+            "Most bytes of off-heap tensor memory (suffix k, m or g); past it an allocation first reclaims"
+                    + " unreachable tensors, then fails with TesseraMemoryException naming the limit."),
+    /** Bytes of freed large buffers kept for reuse. */
+    MEMORY_POOL("tessera.memory.pool", "512m",
+            "Bytes of freed buffers of 1 MiB or more kept for reuse (fresh pages cost a page fault each on"
+                    + " first write); 0 disables the pool."),
+    /** CPU threads for kernels. */
+    THREADS("tessera.threads", "available processors",
+            "Threads for CPU kernels (elementwise, reductions, OpenBLAS); on Spark executors each task uses"
+                    + " its own cores (spark.task.cpus) instead."),
+    /** Turns the CUDA backend off. */
+    CUDA_DISABLE("tessera.cuda.disable", "false",
+            "true turns the CUDA backend off: isCudaAvailable() answers false and nothing native is loaded."),
+    /** Uses the engine's own GEMM kernel even when cuBLAS loads. */
+    CUDA_NO_CUBLAS("tessera.cuda.noCublas", "false",
+            "true makes CUDA matmul use Tessera's own tiled GEMM kernel even when libcublas.so.12 loads.");
+
+    private final String key;
+    private final String defaultText;
+    private final String doc;
+
+    EngineProperty(String key, String defaultText, String doc) {
+        this.key = key;
+        this.defaultText = defaultText;
+        this.doc = doc;
+    }
+
+    /** The system property name, such as {@code tessera.threads}. */
+    public String key() {
+        return key;
+    }
+
+    /** The default, in words. */
+    public String defaultText() {
+        return defaultText;
+    }
+
+    /** What the setting does. */
+    public String doc() {
+        return doc;
+    }
+
+    /** The value set for this JVM, or null when it is not set. */
+    public String value() {
+        return System.getProperty(key);
+    }
+
+    /** Whether the property is set to {@code true}. */
+    public boolean isTrue() {
+        return Boolean.parseBoolean(value());
+    }
+
+    /** A Markdown table of every setting, for the README. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| property | default | meaning |\n|---|---|---|\n");
+        for (EngineProperty p : values()) {
+            sb.append("| `").append(p.key).append("` | ").append(p.defaultText).append(" | ").append(p.doc).append(" |\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,24 @@
+package org.tessera;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class EnginePropertyTest {
+    @Test
+    void everySettingHasAUniqueKeyADefaultAndADoc() {
+        Set<String> keys = new HashSet<>();
+        for (EngineProperty p : EngineProperty.values()) {
+            assertTrue(p.key().startsWith("tessera."), p.key());
+            assertTrue(keys.add(p.key()), "duplicate " + p.key());
+            assertFalse(p.defaultText().isBlank(), p.key());
+            assertTrue(p.doc().length() > 20, p.key());
+        }
+        String table = EngineProperty.markdownTable();
+        assertEquals(EngineProperty.values().length + 2, table.split("\n").length);
+    }
+}

@@ -1,6 +1,9 @@
 package org.tessera.jobs.bench;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -75,20 +78,30 @@ public final class RegressionBenchmark implements Callable<Integer> {
             double[][] tessera = new double[1][];
             double[][] mllib = new double[1][];
             double tT = median(warmup, reps, "Tessera", () -> {
+                long t0 = System.nanoTime();
                 Tensors data = Tensors.of(ts, df, List.of("features"), "label", DType.FLOAT64);
+                long t1 = System.nanoTime();
                 Moments m = Moments.of(data.x(), data.y());
+                long t2 = System.nanoTime();
                 GradientDescent.Fit fit = GradientDescent.fit(Model.LINEAR, data.x(), data.y(), m, epochs,
                         GradientDescent.defaultLearningRate(Model.LINEAR, m), (e, l) -> { });
+                long t3 = System.nanoTime();
                 data.release(ts);
+                console.printf(Locale.ROOT, "  Tessera phases: DataFrame to tensors %.2fs, moments (XᵀX, Xᵀy, sums)"
+                        + " %.2fs, %d epochs %.2fs%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9, epochs, (t3 - t2) / 1e9);
                 tessera[0] = append(fit.weights(), fit.bias());
             });
+            console.println(shareNativeBlas());
             int[] iterations = new int[1];
             double tM = median(warmup, reps, "MLlib", () -> {
-                LinearRegressionModel model = new LinearRegression().setMaxIter(epochs).setSolver(solver).setTol(0)
+                LinearRegressionModel model = new LinearRegression().setMaxIter(epochs).setSolver(solver)
                         .setRegParam(0).fit(df);
                 iterations[0] = model.summary().totalIterations();
                 mllib[0] = append(model.coefficients().toArray(), model.intercept());
             });
+            double[] truth = append(Synthetic.trueWeights(features), Synthetic.TRUE_BIAS);
+            console.printf(Locale.ROOT, "largest difference from the true coefficients: Tessera %.3g, MLlib %.3g%n",
+                    maxDiff(tessera[0], truth), maxDiff(mllib[0], truth));
             double diff = 0;
             for (int j = 0; j < tessera[0].length; j++) {
                 diff = Math.max(diff, Math.abs(tessera[0][j] - mllib[0][j]));
@@ -103,6 +116,45 @@ public final class RegressionBenchmark implements Callable<Integer> {
             df.unpersist();
             return 0;
         }
+    }
+
+    /**
+     * Points MLlib's native BLAS (dev.ludovic.netlib) at the OpenBLAS library that Tessera loaded.
+     *
+     * <p>Tessera's OpenBLAS (org.bytedeco) is loaded with its symbols global; when netlib then loads
+     * a system {@code libblas.so.3} that is another OpenBLAS build, the two builds' internal symbols
+     * mix and MLlib computes wrong values or crashes (seen: L-BFGS stopping at iteration 0 with zero
+     * coefficients; a SIGSEGV in {@code dspr} with the normal solver). Using one library for both
+     * avoids that; LAPACK (the normal solver only) falls back to netlib's Java implementation.
+     */
+    static String shareNativeBlas() {
+        if (System.getProperty("dev.ludovic.netlib.blas.nativeLibPath") != null) {
+            return "MLlib BLAS: " + System.getProperty("dev.ludovic.netlib.blas.nativeLibPath") + " (as configured)";
+        }
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return "MLlib BLAS: netlib's default";
+        }
+        try (var lines = Files.lines(maps)) {
+            String lib = lines.map(l -> l.substring(l.lastIndexOf(' ') + 1)).filter(l -> l.contains("libopenblas"))
+                    .findFirst().orElse(null);
+            if (lib == null) {
+                return "MLlib BLAS: netlib's default (Tessera's OpenBLAS not loaded)";
+            }
+            System.setProperty("dev.ludovic.netlib.blas.nativeLibPath", lib);
+            System.setProperty("dev.ludovic.netlib.lapack.nativeLib", "no-native-lapack");
+            return "MLlib BLAS: " + lib + " (the OpenBLAS Tessera uses); LAPACK: Java";
+        } catch (IOException e) {
+            return "MLlib BLAS: netlib's default (" + e.getMessage() + ")";
+        }
+    }
+
+    private static double maxDiff(double[] a, double[] b) {
+        double d = 0;
+        for (int j = 0; j < a.length; j++) {
+            d = Math.max(d, Math.abs(a[j] - b[j]));
+        }
+        return d;
     }
 
     private static double[] append(double[] w, double b) {

@@ -75,6 +75,19 @@ public final class RegressionBenchmark implements Callable<Integer> {
             console.printf(Locale.ROOT, "data: %,d rows x %d features in %d partitions, cached; master %s%n", count,
                     features, df.rdd().getNumPartitions(), ts.spark().sparkContext().master());
 
+            java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger stages = new java.util.concurrent.atomic.AtomicInteger();
+            ts.sparkContext().sc().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+                @Override
+                public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
+                    jobs.incrementAndGet();
+                }
+
+                @Override
+                public void onStageCompleted(org.apache.spark.scheduler.SparkListenerStageCompleted e) {
+                    stages.incrementAndGet();
+                }
+            });
             double[][] tessera = new double[1][];
             double[][] mllib = new double[1][];
             double tT = median(warmup, reps, "Tessera", () -> {
@@ -83,12 +96,15 @@ public final class RegressionBenchmark implements Callable<Integer> {
                 long t1 = System.nanoTime();
                 Moments m = Moments.of(data.x(), data.y());
                 long t2 = System.nanoTime();
+                int j0 = jobs.get();
+                int s0 = stages.get();
                 GradientDescent.Fit fit = GradientDescent.fit(Model.LINEAR, data.x(), data.y(), m, epochs,
                         GradientDescent.defaultLearningRate(Model.LINEAR, m), (e, l) -> { });
                 long t3 = System.nanoTime();
                 data.release(ts);
                 console.printf(Locale.ROOT, "  Tessera phases: DataFrame to tensors %.2fs, moments (XᵀX, Xᵀy, sums)"
-                        + " %.2fs, %d epochs %.2fs%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9, epochs, (t3 - t2) / 1e9);
+                        + " %.2fs, %d epochs %.2fs (%d Spark jobs, %d stages)%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                        epochs, (t3 - t2) / 1e9, jobs.get() - j0, stages.get() - s0);
                 tessera[0] = append(fit.weights(), fit.bias());
             });
             console.println(shareNativeBlas());

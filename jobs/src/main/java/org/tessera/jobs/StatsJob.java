@@ -91,7 +91,7 @@ public final class StatsJob implements Callable<Integer> {
                 throw new JobException("stats need at least 2 rows; got " + n);
             }
             int d = cols.size();
-            double[] mean = x.sum(0).div(n).toDoubleArray();
+            double[] mean = x.sum(0, true).div(n).toDoubleArray();
             Tensor xc = x.sub(Tessera.fromArray(mean, 1, d).to(DType.FLOAT64));
             double[] cov = xc.t().matmul(xc).div(n - 1).toDoubleArray();
             ts.unpersist(x);

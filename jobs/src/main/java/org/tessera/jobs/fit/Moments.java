@@ -20,7 +20,9 @@ public record Moments(long n, double[] sumX, double[] gram, double[] xty, double
     /** Computes the moments of {@code x} (n×d) and {@code y} (n×1). */
     public static Moments of(Tensor x, Tensor y) {
         Tensor xt = x.t();
-        return new Moments(x.shape().get(0), x.sum(0).toDoubleArray(), xt.matmul(x).toDoubleArray(),
+        // keepDim: a sum over the partition dim that drops it fails in spark-connector when the
+        // tensor has a single row block ("partition dim -1 is outside the grid's rank 1")
+        return new Moments(x.shape().get(0), x.sum(0, true).toDoubleArray(), xt.matmul(x).toDoubleArray(),
                 xt.matmul(y).toDoubleArray(), y.sum().item(), y.square().sum().item());
     }
 

@@ -169,10 +169,10 @@ public final class RegressionJob implements Callable<Integer> {
         }
         Tensors data = Tensors.of(ts, df, cols, label, dt);
         double loadSecs = (System.nanoTime() - t0) / 1e9;
-        console.printf(Locale.ROOT, "tensors: X %s, y %s on %s (%.1fs)%n", data.x().shape(), data.y().shape(),
-                data.x().device(), loadSecs);
+        console.printf(Locale.ROOT, "tensors: X %s (with a column of ones), y %s on %s (%.1fs)%n", data.x().shape(),
+                data.y().shape(), data.x().device(), loadSecs);
 
-        Moments m = Moments.of(data.x(), data.y());
+        Moments m = Moments.ofWithOnes(data.x(), data.y());
         double lr = learningRate != null ? learningRate : GradientDescent.defaultLearningRate(model, m);
         console.printf(Locale.ROOT, "fitting %s regression: %d epochs, step %.4g%n", model, epochs, lr);
         Progress progress = Progress.forConsole(console, epochs);
@@ -245,8 +245,9 @@ public final class RegressionJob implements Callable<Integer> {
 
     private static double accuracy(Tensors data, GradientDescent.Fit fit) {
         int d = fit.weights().length;
-        Tensor w = org.tessera.Tessera.fromArray(fit.weights(), d, 1).to(data.x().dtype());
-        Tensor z = data.x().matmul(w).add(fit.bias());
+        double[] wb = java.util.Arrays.copyOf(fit.weights(), d + 1);
+        wb[d] = fit.bias();
+        Tensor z = data.x().matmul(org.tessera.Tessera.fromArray(wb, d + 1, 1).to(data.x().dtype()));
         return z.gt(0).to(data.y().dtype()).eq(data.y()).to(DType.FLOAT64).mean().item();
     }
 

@@ -70,7 +70,7 @@ public final class RegressionBenchmark implements Callable<Integer> {
             List<String> names = Synthetic.featureNames(features);
             Dataset<Row> generated = Synthetic.regression(ts.spark(), rows, features, partitions, 0.1, 42, false);
             Dataset<Row> df = new VectorAssembler().setInputCols(names.toArray(new String[0]))
-                    .setOutputCol("features").transform(generated).select("features", "label").cache();
+                    .setOutputCol("features").transform(generated).cache();
             long count = df.count();
             console.printf(Locale.ROOT, "data: %,d rows x %d features in %d partitions, cached; master %s%n", count,
                     features, df.rdd().getNumPartitions(), ts.spark().sparkContext().master());
@@ -92,9 +92,9 @@ public final class RegressionBenchmark implements Callable<Integer> {
             double[][] mllib = new double[1][];
             double tT = median(warmup, reps, "Tessera", () -> {
                 long t0 = System.nanoTime();
-                Tensors data = Tensors.of(ts, df, List.of("features"), "label", DType.FLOAT64);
+                Tensors data = Tensors.of(ts, df, names, "label", DType.FLOAT64);
                 long t1 = System.nanoTime();
-                Moments m = Moments.of(data.x(), data.y());
+                Moments m = Moments.ofWithOnes(data.x(), data.y());
                 long t2 = System.nanoTime();
                 int j0 = jobs.get();
                 int s0 = stages.get();

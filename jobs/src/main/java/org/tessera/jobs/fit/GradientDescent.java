@@ -36,12 +36,13 @@ public final class GradientDescent {
     }
 
     /**
-     * Runs {@code epochs} steps on {@code x} (n×d) and {@code y} (n×1); {@code onEpoch} receives the
+     * Runs {@code epochs} steps on {@code xOnes} (n×(d+1): the features, then a column of ones) and
+     * {@code y} (n×1); {@code onEpoch} receives the
      * epoch number (1-based) and its loss.
      *
      * @throws IllegalArgumentException when a feature column is constant (no scale to standardize by)
      */
-    public static Fit fit(Model model, Tensor x, Tensor y, Moments m, int epochs, double learningRate,
+    public static Fit fit(Model model, Tensor xOnes, Tensor y, Moments m, int epochs, double learningRate,
             ObjDoubleConsumer<Integer> onEpoch) {
         int d = m.d();
         double[] mu = m.mean();
@@ -54,7 +55,7 @@ public final class GradientDescent {
             }
             invSigma[j] = 1 / sigma[j];
         }
-        DType dt = x.dtype();
+        DType dt = xOnes.dtype();
         Tensor inv = Tessera.fromArray(invSigma, d, 1).to(dt);
         Tensor mean = Tessera.fromArray(mu, 1, d).to(dt);
         double[] w = new double[d];
@@ -62,10 +63,11 @@ public final class GradientDescent {
         double[] losses = new double[epochs];
         for (int e = 0; e < epochs; e++) {
             Tensor wt = Tessera.fromArray(w, d, 1).to(dt).requiresGrad(true);
-            Tensor bt = Tessera.fromArray(new double[] {b}, 1).to(dt).requiresGrad(true);
+            Tensor bt = Tessera.fromArray(new double[] {b}, 1, 1).to(dt).requiresGrad(true);
             Tensor we = wt.mul(inv);
-            Tensor be = bt.sub(mean.matmul(we).reshape(1));
-            Tensor loss = model.loss(x.matmul(we).add(be), y);
+            Tensor be = bt.sub(mean.matmul(we));
+            // one distributed product for weights and intercept: its backward is one pass, xᵀ·dz
+            Tensor loss = model.loss(xOnes.matmul(Tessera.cat(we, be)), y);
             loss.backward();
             losses[e] = loss.item();
             double[] gw = wt.grad().toDoubleArray();

@@ -17,13 +17,24 @@ import org.tessera.jobs.report.LeastSquares;
  * @param sumY2 the sum of y²
  */
 public record Moments(long n, double[] sumX, double[] gram, double[] xty, double sumY, double sumY2) {
-    /** Computes the moments of {@code x} (n×d) and {@code y} (n×1). */
-    public static Moments of(Tensor x, Tensor y) {
-        Tensor xt = x.t();
-        // keepDim: a sum over the partition dim that drops it fails in spark-connector when the
-        // tensor has a single row block ("partition dim -1 is outside the grid's rank 1")
-        return new Moments(x.shape().get(0), x.sum(0, true).toDoubleArray(), xt.matmul(x).toDoubleArray(),
-                xt.matmul(y).toDoubleArray(), y.sum().item(), y.square().sum().item());
+    /**
+     * Computes the moments of the features and labels from {@code xOnes} (n×(d+1): the features and
+     * a last column of ones) and {@code y} (n×1): {@code xOnesᵀ·xOnes} holds XᵀX, the column sums
+     * and n; {@code xOnesᵀ·y} holds Xᵀy and the sum of y. Three distributed jobs in all.
+     */
+    public static Moments ofWithOnes(Tensor xOnes, Tensor y) {
+        Tensor xt = xOnes.t();
+        int d = (int) xOnes.shape().get(1) - 1;
+        double[] g = xt.matmul(xOnes).toDoubleArray();
+        double[] xy = xt.matmul(y).toDoubleArray();
+        double[] gram = new double[d * d];
+        double[] sums = new double[d];
+        for (int i = 0; i < d; i++) {
+            System.arraycopy(g, i * (d + 1), gram, i * d, d);
+            sums[i] = g[d * (d + 1) + i];
+        }
+        return new Moments(xOnes.shape().get(0), sums, gram, java.util.Arrays.copyOf(xy, d), xy[d],
+                y.square().sum().item());
     }
 
     /** The number of features d. */

@@ -23,8 +23,8 @@ import picocli.CommandLine.Option;
 
 /** Multiplies two distributed matrices and prints the time, the GFLOP/s and the strategy chosen. */
 @Command(name = "matmul", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Multiply two distributed matrices, generated (standard normal) or loaded from CSV/Parquet",
-            "(every numeric column), and print the time, the GFLOP/s and the strategy chosen."})
+        description = {"Multiply two distributed matrices; print the time, GFLOP/s and strategy.",
+            "The matrices are generated (standard normal) or loaded from CSV/Parquet (every numeric column)."})
 public final class MatmulJob implements Callable<Integer> {
     @Option(names = {"-n", "--rows"}, defaultValue = "2048", description = "rows of A (default: ${DEFAULT-VALUE})")
     long n;

@@ -38,9 +38,10 @@ import picocli.CommandLine.Option;
  * least-squares solution, and writes the coefficients (JSON) and the loss curve (PNG).
  */
 @Command(name = "regression", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fit linear or logistic regression on a CSV/Parquet file or on generated data with known",
-            "coefficients; check the linear fit against the closed-form least-squares solution (XᵀX);",
-            "write coefficients.json and loss.png to the output folder."})
+        description = {"Fit linear or logistic regression by gradient descent (the main job).",
+            "Input: a CSV/Parquet file, or generated data with known coefficients. The linear fit is",
+            "checked against the closed-form least-squares solution (XᵀX); coefficients.json and",
+            "loss.png go to the output folder."})
 public final class RegressionJob implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "PATH", description = "CSV (with a header line) or Parquet input;"
             + " default: generated data")

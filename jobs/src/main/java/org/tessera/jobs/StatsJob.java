@@ -32,8 +32,9 @@ import picocli.CommandLine.Option;
  * tensors: the column sums, then the product {@code XcᵀXc} of the centered columns.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Means, standard deviations (sample, n-1) and the correlation matrix of numeric columns,",
-            "computed through distributed tensors; printed as a table and written as stats.csv."})
+        description = {"Means, standard deviations and correlations of DataFrame columns.",
+            "Computed through distributed tensors (sample standard deviation, n-1); printed as a table",
+            "and written as stats.csv."})
 public final class StatsJob implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "PATH", description = "CSV (with a header line) or Parquet input;"
             + " default: generated regression data")

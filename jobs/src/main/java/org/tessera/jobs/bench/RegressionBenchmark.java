@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
  * repeated runs, and their ratio.
  */
 @Command(name = "bench-regression", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Time Tessera's linear regression (gradient descent with autograd on distributed tensors)",
-            "and Spark MLlib's LinearRegression on the same cached DataFrame; print both and the ratio."})
+        description = {"Benchmark: Tessera's regression against Spark MLlib's LinearRegression.",
+            "Both run on the same cached DataFrame in one run (default local[2]); prints both medians",
+            "and their ratio."})
 public final class RegressionBenchmark implements Callable<Integer> {
     @Option(names = "--rows", defaultValue = "1000000", description = "rows (default: ${DEFAULT-VALUE})")
     long rows;

@@ -1,0 +1,149 @@
+package org.tessera.jobs.fit;
+
+import org.tessera.Tensor;
+import org.tessera.jobs.report.LeastSquares;
+
+/**
+ * First and second moments of a design matrix {@code X} (n×d) and a label column {@code y}
+ * (n×1), computed through tensors ({@code XᵀX}, {@code Xᵀy} and column sums; each one
+ * distributed job when the tensors are): what standardization, the step size and the
+ * closed-form least-squares check need.
+ *
+ * @param n rows
+ * @param sumX column sums of X (d)
+ * @param gram {@code XᵀX}, d×d row-major
+ * @param xty {@code Xᵀy} (d)
+ * @param sumY the sum of y
+ * @param sumY2 the sum of y²
+ */
+public record Moments(long n, double[] sumX, double[] gram, double[] xty, double sumY, double sumY2) {
+    /**
+     * Computes the moments of the features and labels from {@code xOnes} (n×(d+1): the features and
+     * a last column of ones) and {@code y} (n×1): {@code xOnesᵀ·xOnes} holds XᵀX, the column sums
+     * and n; {@code xOnesᵀ·y} holds Xᵀy and the sum of y. Three distributed jobs in all.
+     */
+    public static Moments ofWithOnes(Tensor xOnes, Tensor y) {
+        Tensor xt = xOnes.t();
+        int d = (int) xOnes.shape().get(1) - 1;
+        double[] g = xt.matmul(xOnes).toDoubleArray();
+        double[] xy = xt.matmul(y).toDoubleArray();
+        double[] gram = new double[d * d];
+        double[] sums = new double[d];
+        for (int i = 0; i < d; i++) {
+            System.arraycopy(g, i * (d + 1), gram, i * d, d);
+            sums[i] = g[d * (d + 1) + i];
+        }
+        return new Moments(xOnes.shape().get(0), sums, gram, java.util.Arrays.copyOf(xy, d), xy[d],
+                y.square().sum().item());
+    }
+
+    /** The number of features d. */
+    public int d() {
+        return sumX.length;
+    }
+
+    /** Column means. */
+    public double[] mean() {
+        double[] m = new double[d()];
+        for (int j = 0; j < m.length; j++) {
+            m[j] = sumX[j] / n;
+        }
+        return m;
+    }
+
+    /** The covariance matrix {@code XᵀX/n − μμᵀ} (population), d×d row-major. */
+    public double[] covariance() {
+        int d = d();
+        double[] mu = mean();
+        double[] c = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                c[i * d + j] = gram[i * d + j] / n - mu[i] * mu[j];
+            }
+        }
+        return c;
+    }
+
+    /** Population standard deviations of the columns. */
+    public double[] std() {
+        int d = d();
+        double[] c = covariance();
+        double[] s = new double[d];
+        for (int j = 0; j < d; j++) {
+            s[j] = Math.sqrt(Math.max(0, c[j * d + j]));
+        }
+        return s;
+    }
+
+    /** The correlation matrix, d×d row-major (NaN for a constant column). */
+    public double[] correlation() {
+        int d = d();
+        double[] c = covariance();
+        double[] s = std();
+        double[] r = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                r[i * d + j] = c[i * d + j] / (s[i] * s[j]);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * The ordinary least-squares fit with an intercept, from the normal equations: the centered
+     * system {@code Cov(X) w = Cov(X, y)} solved by Cholesky, then {@code b = ȳ − μ·w}. Returns
+     * {@code d} weights followed by the intercept.
+     */
+    public double[] leastSquares() {
+        int d = d();
+        double[] mu = mean();
+        double yMean = sumY / n;
+        double[] cxy = new double[d];
+        for (int j = 0; j < d; j++) {
+            cxy[j] = xty[j] / n - mu[j] * yMean;
+        }
+        double[] w = LeastSquares.solveSpd(covariance(), cxy, d);
+        double b = yMean;
+        for (int j = 0; j < d; j++) {
+            b -= mu[j] * w[j];
+        }
+        double[] out = java.util.Arrays.copyOf(w, d + 1);
+        out[d] = b;
+        return out;
+    }
+
+    /** The largest eigenvalue of the correlation matrix (power iteration; at least 1 for d = 1). */
+    public double largestCorrelationEigenvalue() {
+        int d = d();
+        double[] r = correlation();
+        double[] v = new double[d];
+        java.util.Arrays.fill(v, 1 / Math.sqrt(d));
+        double lambda = 1;
+        for (int it = 0; it < 200; it++) {
+            double[] nv = new double[d];
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    nv[i] += r[i * d + j] * v[j];
+                }
+            }
+            double norm = 0;
+            for (double e : nv) {
+                norm += e * e;
+            }
+            norm = Math.sqrt(norm);
+            if (!(norm > 0)) {
+                return 1;
+            }
+            for (int i = 0; i < d; i++) {
+                nv[i] /= norm;
+            }
+            boolean done = Math.abs(norm - lambda) < 1e-12 * norm;
+            lambda = norm;
+            v = nv;
+            if (done) {
+                break;
+            }
+        }
+        return lambda;
+    }
+}

@@ -21,6 +21,8 @@ final class BufferPool {
     static final long MIN_POOLED = 1L << 20;
 
     private final Map<Long, ArrayDeque<ArrowBuf>> free = new HashMap<>();
+    /** Every pooled buffer, most recently pooled first. */
+    private final ArrayDeque<ArrowBuf> order = new ArrayDeque<>();
     private long pooledBytes;
     private final long capacity;
 
@@ -43,15 +45,29 @@ final class BufferPool {
             return null;
         }
         pooledBytes -= size;
-        return q.pop();
+        ArrowBuf b = q.pop();
+        order.remove(b);
+        return b;
     }
 
-    /** Keeps a root-owned buffer for reuse; returns false (caller closes it) when full or ineligible. */
+    /**
+     * Keeps a root-owned buffer for reuse, closing the least recently pooled buffers when the pool
+     * would overflow (the newest is the likeliest to be asked for again); returns false (the
+     * caller closes it) when the buffer is too small or larger than the whole pool.
+     */
     synchronized boolean offer(ArrowBuf buf, long size) {
-        if (size < MIN_POOLED || pooledBytes + size > capacity) {
+        if (size < MIN_POOLED || size > capacity) {
             return false;
         }
+        while (pooledBytes + size > capacity && !order.isEmpty()) {
+            ArrowBuf oldest = order.pollLast();
+            long oldSize = oldest.capacity();
+            free.get(oldSize).remove(oldest);
+            pooledBytes -= oldSize;
+            oldest.close();
+        }
         free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(buf);
+        order.push(buf);
         pooledBytes += size;
         return true;
     }
@@ -64,6 +80,7 @@ final class BufferPool {
             }
         }
         free.clear();
+        order.clear();
         pooledBytes = 0;
     }
 

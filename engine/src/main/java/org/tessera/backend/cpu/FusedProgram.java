@@ -122,6 +122,31 @@ final class FusedProgram {
             }
         }
         final int slotCount = slots;
+        // what each step does per tile, decided once: no lookups inside the tile loop
+        final int load = 0;
+        final int idle = 1;
+        final int relu = 2;
+        final int eval = 3;
+        int[] action = new int[ns];
+        int[][] inputs = new int[ns][];
+        for (int i = 0; i < ns; i++) {
+            Node s = steps.get(i);
+            if (loads[i] != null) {
+                action[i] = load;
+            } else if (s.op() == Op.FILL || skipped.contains(s)) {
+                action[i] = idle;
+            } else if (reluSteps.contains(s)) {
+                action[i] = relu;
+                inputs[i] = new int[] {chain.indexOf(s.input(2))};
+            } else {
+                action[i] = eval;
+                Node[] in = s.inputs();
+                inputs[i] = new int[in.length];
+                for (int k = 0; k < in.length; k++) {
+                    inputs[i][k] = chain.indexOf(in[k]);
+                }
+            }
+        }
         long n = shape.numel();
         Parallel.forRange(n, 4L * TILE, TILE, (start, end) -> {
             Object[] arrays = new Object[slotCount];
@@ -129,7 +154,6 @@ final class FusedProgram {
                 arrays[k] = slotKind[k].newTile(TILE);
             }
             Object[] tiles = new Object[ns];
-            int[] in = new int[3];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
                 tiles[i] = slot[i] >= 0 ? arrays[slot[i]] : null;
@@ -140,23 +164,13 @@ final class FusedProgram {
             for (long t = start; t < end; t += TILE) {
                 int len = (int) Math.min(TILE, end - t);
                 for (int i = 0; i < ns; i++) {
-                    if (loads[i] != null) {
-                        loads[i].load(t, len, tiles[i]);
-                        continue;
+                    switch (action[i]) {
+                        case load -> loads[i].load(t, len, tiles[i]);
+                        case relu -> ElementwiseKernels.relu(Kind.of(steps.get(i).dtype()), tiles[inputs[i][0]], tiles[i], len);
+                        case eval -> evaluate(steps.get(i), tiles, inputs[i], tiles[i], len);
+                        default -> {
+                        }
                     }
-                    Node s = steps.get(i);
-                    if (s.op() == Op.FILL || skipped.contains(s)) {
-                        continue;
-                    }
-                    if (reluSteps.contains(s)) {
-                        ElementwiseKernels.relu(Kind.of(s.dtype()), tiles[chain.indexOf(s.input(2))], tiles[i], len);
-                        continue;
-                    }
-                    Node[] inputs = s.inputs();
-                    for (int k = 0; k < inputs.length; k++) {
-                        in[k] = chain.indexOf(inputs[k]);
-                    }
-                    evaluate(s, tiles, in, tiles[i], len);
                 }
                 dst.store(t, len, tiles[ns - 1]);
             }

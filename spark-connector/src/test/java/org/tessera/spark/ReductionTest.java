@@ -51,6 +51,16 @@ class ReductionTest {
     }
 
     @Test
+    void reducingThePartitionDimOfASinglePartitionTensorDropsIt() {
+        Tensor a = SharedSpark.randn(6, 4);
+        Tensor d = ts.distribute(a, 6, 2);
+        assertClose(a.sum(0), d.sum(0), 1e-13);
+        assertClose(a.mean(0), d.mean(0), 1e-13);
+        assertClose(a.sum(0, true), d.sum(0, true), 1e-13);
+        assertArrayEquals(a.argmax(0, false).toLongArray(), d.argmax(0, false).toLongArray());
+    }
+
+    @Test
     void aFullReductionIsALocalScalarComputedAsATree() {
         ts.spark().conf().set(TesseraConf.REDUCE_FAN_IN.name(), "2");
         try {

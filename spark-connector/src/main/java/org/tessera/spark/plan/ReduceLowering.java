@@ -54,7 +54,9 @@ final class ReduceLowering {
         boolean acrossPartitions = false;
         for (int k : dims) {
             kept[k] = new long[] {1};
-            acrossPartitions |= k == lay.pdim() && lay.partitions() > 1;
+            // reducing the partition dim away leaves no dim to partition by: the result goes to the
+            // driver, as when the partials of several partitions are combined
+            acrossPartitions |= k == lay.pdim() && (lay.partitions() > 1 || !attrs.keepDim());
         }
         BlockGrid keptGrid = BlockGrid.of(kept);
         Op partialOp = op;

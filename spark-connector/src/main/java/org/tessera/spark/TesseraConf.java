@@ -58,6 +58,10 @@ public final class TesseraConf {
                 }
                 return v;
             });
+    /** Total size of partials that the driver merges in one step. */
+    public static final Key<Long> REDUCE_DRIVER_MERGE_BYTES = bytes("spark.tessera.reduce.driverMergeBytes", "16m",
+            "When the partial results of a reduction or product add up to at most this many bytes, the driver merges"
+                    + " them in one step (no intermediate shuffle stages); above it they are combined as a tree.");
     /** Storage level used by persist and checkpoint. */
     public static final Key<String> STORAGE_LEVEL = new Key<>("spark.tessera.storageLevel", "MEMORY_AND_DISK",
             "Spark storage level used by TesseraSession.persist and checkpoint (a StorageLevel name).", s -> {
@@ -73,7 +77,8 @@ public final class TesseraConf {
                     + " (needs a master that allows retries, such as local[2,4]).", TesseraConf::bool);
 
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
-            BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, STORAGE_LEVEL, CHECKPOINT_DIR,
+            BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, REDUCE_DRIVER_MERGE_BYTES,
+            STORAGE_LEVEL, CHECKPOINT_DIR,
             FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {

@@ -63,6 +63,7 @@ class ReductionTest {
     @Test
     void aFullReductionIsALocalScalarComputedAsATree() {
         ts.spark().conf().set(TesseraConf.REDUCE_FAN_IN.name(), "2");
+        ts.spark().conf().set(TesseraConf.REDUCE_DRIVER_MERGE_BYTES.name(), "1");
         try {
             Tensor a = SharedSpark.randn(40, 3);
             Tensor d = ts.distribute(a, 4, 3);
@@ -78,7 +79,17 @@ class ReductionTest {
             }
         } finally {
             ts.spark().conf().unset(TesseraConf.REDUCE_FAN_IN.name());
+            ts.spark().conf().unset(TesseraConf.REDUCE_DRIVER_MERGE_BYTES.name());
         }
+    }
+
+    @Test
+    void smallPartialsAreMergedOnTheDriverInOneStep() {
+        Tensor a = SharedSpark.randn(40, 3);
+        Tensor d = ts.distribute(a, 4, 3);
+        Tensor s = d.sum();
+        assertTrue(ts.explain(s).contains("merged on the driver (10 small partials)"), ts.explain(s));
+        assertClose(a.sum(), s, 1e-13);
     }
 
     @Test

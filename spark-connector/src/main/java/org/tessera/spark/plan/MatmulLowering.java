@@ -298,7 +298,8 @@ final class MatmulLowering {
             if (l.dry) {
                 return new SparkValue.Local(null, out.shape(), t);
             }
-            Block[] all = Rdds.treeReduce(partials, Tensor::add, l.settings.fanIn(), l.settings.failFirstAttempt());
+            int fanIn = l.settings.treeFanIn(partials.getNumPartitions(), bytes);
+            Block[] all = Rdds.treeReduce(partials, Tensor::add, fanIn, l.settings.failFirstAttempt());
             return SparkValue.Local.of(Blocks.assemble(out, t, java.util.Arrays.asList(all)).node());
         }
         l.settings.checkBlocks(layout, t, "matmul");

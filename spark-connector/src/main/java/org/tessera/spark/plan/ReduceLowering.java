@@ -91,12 +91,14 @@ final class ReduceLowering {
         SparkValue result;
         if (acrossPartitions || n.shape().rank() == 0) {
             l.settings.checkCollect(keptShape.numel() * outType.byteSize(), name + " result " + keptShape);
-            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, then a tree of fan-in "
-                    + l.settings.fanIn() + " across " + lay.partitions() + " partitions to the driver";
+            int fanIn = l.settings.treeFanIn(lay.partitions(), keptShape.numel() * outType.byteSize());
+            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, then "
+                    + (fanIn >= lay.partitions() ? "merged on the driver (" + lay.partitions() + " small partials)"
+                    : "a tree of fan-in " + fanIn + " across " + lay.partitions() + " partitions to the driver");
             if (l.dry) {
                 return new SparkValue.Local(null, n.shape(), n.dtype());
             }
-            Block[] all = Rdds.treeReduce(partials, combine, l.settings.fanIn(), fail);
+            Block[] all = Rdds.treeReduce(partials, combine, fanIn, fail);
             Tensor t = Blocks.assemble(keptGrid, outType, java.util.Arrays.asList(all));
             Tensor r = attrs.keepDim() ? t : t.reshape(n.shape().dims());
             return SparkValue.Local.of(r.realize().node());

@@ -9,7 +9,8 @@ import org.tessera.spark.TesseraConf;
 /** A snapshot of the {@code spark.tessera.*} settings, taken when a computation is planned. */
 public record Settings(long blockTargetBytes, long blockMaxBytes, long collectMaxBytes, long broadcastThresholdBytes,
                        long broadcastMaxBytes,
-                       MatmulStrategy strategy, int fanIn, String storageLevel, String checkpointDir,
+                       MatmulStrategy strategy, int fanIn, long driverMergeBytes, String storageLevel,
+                       String checkpointDir,
                        boolean failFirstAttempt) implements Serializable {
 
     /** Reads the settings from the session's runtime configuration. */
@@ -18,8 +19,17 @@ public record Settings(long blockTargetBytes, long blockMaxBytes, long collectMa
                 TesseraConf.COLLECT_MAX_BYTES.get(s), TesseraConf.BROADCAST_THRESHOLD_BYTES.get(s),
                 TesseraConf.BROADCAST_MAX_BYTES.get(s),
                 TesseraConf.MATMUL_STRATEGY.get(s), TesseraConf.REDUCE_FAN_IN.get(s),
+                TesseraConf.REDUCE_DRIVER_MERGE_BYTES.get(s),
                 TesseraConf.STORAGE_LEVEL.get(s), TesseraConf.CHECKPOINT_DIR.get(s),
                 TesseraConf.FAIL_FIRST_ATTEMPT.get(s));
+    }
+
+    /**
+     * The fan-in of a tree over {@code partitions} partials of {@code partialBytes} each: all of
+     * them at once (merged on the driver) when they are small in total, else the configured one.
+     */
+    public int treeFanIn(int partitions, long partialBytes) {
+        return partialBytes * partitions <= driverMergeBytes ? Math.max(fanIn, partitions) : fanIn;
     }
 
     /** Refuses a layout whose largest block is above {@code spark.tessera.block.maxBytes}. */

@@ -170,15 +170,15 @@ public final class RegressionJob implements Callable<Integer> {
         }
         Tensors data = Tensors.of(ts, df, cols, label, dt);
         double loadSecs = (System.nanoTime() - t0) / 1e9;
-        console.printf(Locale.ROOT, "tensors: X %s (with a column of ones), y %s on %s (%.1fs)%n", data.x().shape(),
-                data.y().shape(), data.x().device(), loadSecs);
+        console.printf(Locale.ROOT, "tensors: [X, 1, y] %s on %s (%.1fs)%n", data.augmented().shape(),
+                data.augmented().device(), loadSecs);
 
-        Moments m = Moments.ofWithOnes(data.x(), data.y());
+        Moments m = Moments.ofAugmented(data.augmented());
         double lr = learningRate != null ? learningRate : GradientDescent.defaultLearningRate(model, m);
         console.printf(Locale.ROOT, "fitting %s regression: %d epochs, step %.4g%n", model, epochs, lr);
         Progress progress = Progress.forConsole(console, epochs);
         long t1 = System.nanoTime();
-        GradientDescent.Fit fit = GradientDescent.fit(model, data.x(), data.y(), m, epochs, lr, progress::update);
+        GradientDescent.Fit fit = GradientDescent.fit(model, data, m, epochs, lr, progress::update);
         double fitSecs = (System.nanoTime() - t1) / 1e9;
 
         Map<String, Object> result = new LinkedHashMap<>();

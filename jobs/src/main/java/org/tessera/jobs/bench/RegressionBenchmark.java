@@ -95,15 +95,15 @@ public final class RegressionBenchmark implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 Tensors data = Tensors.of(ts, df, names, "label", DType.FLOAT64);
                 long t1 = System.nanoTime();
-                Moments m = Moments.ofWithOnes(data.x(), data.y());
+                Moments m = Moments.ofAugmented(data.augmented());
                 long t2 = System.nanoTime();
                 int j0 = jobs.get();
                 int s0 = stages.get();
-                GradientDescent.Fit fit = GradientDescent.fit(Model.LINEAR, data.x(), data.y(), m, epochs,
+                GradientDescent.Fit fit = GradientDescent.fit(Model.LINEAR, data, m, epochs,
                         GradientDescent.defaultLearningRate(Model.LINEAR, m), (e, l) -> { });
                 long t3 = System.nanoTime();
                 data.release(ts);
-                console.printf(Locale.ROOT, "  Tessera phases: DataFrame to tensors %.2fs, moments (XᵀX, Xᵀy, sums)"
+                console.printf(Locale.ROOT, "  Tessera phases: DataFrame to tensors %.2fs, moments (AᵀA)"
                         + " %.2fs, %d epochs %.2fs (%d Spark jobs, %d stages)%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                         epochs, (t3 - t2) / 1e9, jobs.get() - j0, stages.get() - s0);
                 tessera[0] = append(fit.weights(), fit.bias());

@@ -9,50 +9,49 @@ import org.tessera.spark.DataFrameOptions;
 import org.tessera.spark.TesseraSession;
 
 /**
- * A design matrix and a label column made from the columns of one DataFrame, as distributed
- * tensors whose blocks are kept (persisted) for repeated passes.
+ * The features, an intercept column of ones and the label of one DataFrame as one distributed
+ * tensor {@code [X, 1, y]} (n×(d+2)), whose blocks are kept (persisted) for repeated passes.
  *
- * <p>The design matrix carries a last column of ones, so that a linear model with an intercept
- * is one product {@code x · [w; b]}: its gradient with respect to both is then one pass over the
- * data ({@code xᵀ · dz}) instead of two.
+ * <p>One matrix serves every pass: {@code AᵀA} holds all the moments; a linear model's residual
+ * is one product {@code A · [w; b; −1]}, so its gradient (and with it the loss) is one pass over the
+ * data; {@link #x()} and {@link #y()} are column views of it for other models.
  *
- * @param x the features followed by a column of ones (n×(d+1)), one row block per DataFrame partition
- * @param y the labels (n×1), cut like the rows of x
+ * @param augmented {@code [X, 1, y]}, one row block per DataFrame partition
  */
-public record Tensors(Tensor x, Tensor y) {
+public record Tensors(Tensor augmented) {
     /** The name of the column of ones added to the features. */
     public static final String INTERCEPT = "__tessera_intercept";
 
     /**
-     * Converts {@code features} and {@code label} of {@code df}. The DataFrame is cached while both
-     * tensors are made from it (so that the source is read once and both see the same rows), and
-     * released when their blocks are kept.
+     * Converts {@code features} and {@code label} of {@code df} in one pass and keeps the blocks.
      */
     public static Tensors of(TesseraSession ts, Dataset<Row> df, List<String> features, String label, DType dtype) {
-        boolean wasCached = !df.storageLevel().equals(org.apache.spark.storage.StorageLevel.NONE());
-        Dataset<Row> src = wasCached ? df : df.cache();
         DataFrameOptions o = DataFrameOptions.defaults().dtype(dtype);
-        String[] cols = java.util.stream.Stream.concat(features.stream(), java.util.stream.Stream.of(INTERCEPT))
+        String[] cols = java.util.stream.Stream.concat(features.stream(), java.util.stream.Stream.of(INTERCEPT, label))
                 .toArray(String[]::new);
-        Tensor x = ts.persist(ts.fromDataFrame(src.withColumn(INTERCEPT, org.apache.spark.sql.functions.lit(1.0)), o,
+        Tensor a = ts.persist(ts.fromDataFrame(df.withColumn(INTERCEPT, org.apache.spark.sql.functions.lit(1.0)), o,
                 cols));
-        Tensor y = ts.persist(ts.fromDataFrame(src, o, label));
-        ts.blocks(x).count();
-        ts.blocks(y).count();
-        if (!wasCached) {
-            src.unpersist(false);
-        }
-        return new Tensors(x, y);
+        ts.blocks(a).count();
+        return new Tensors(a);
     }
 
     /** The number of features d (without the column of ones). */
     public int features() {
-        return (int) x.shape().get(1) - 1;
+        return (int) augmented.shape().get(1) - 2;
+    }
+
+    /** The features followed by the column of ones (n×(d+1)), a view. */
+    public Tensor x() {
+        return augmented.slice(1, 0, features() + 1, 1);
+    }
+
+    /** The labels (n×1), a view. */
+    public Tensor y() {
+        return augmented.slice(1, features() + 1, features() + 2, 1);
     }
 
     /** Drops the kept blocks. */
     public void release(TesseraSession ts) {
-        ts.unpersist(x);
-        ts.unpersist(y);
+        ts.unpersist(augmented);
     }
 }

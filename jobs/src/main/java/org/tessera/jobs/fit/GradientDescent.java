@@ -4,6 +4,7 @@ import java.util.function.ObjDoubleConsumer;
 import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
+import org.tessera.jobs.data.Tensors;
 
 /**
  * Fits a linear model {@code z = Xw + b} by full-batch gradient descent, with gradients from
@@ -36,13 +37,18 @@ public final class GradientDescent {
     }
 
     /**
-     * Runs {@code epochs} steps on {@code xOnes} (n×(d+1): the features, then a column of ones) and
-     * {@code y} (n×1); {@code onEpoch} receives the
-     * epoch number (1-based) and its loss.
+     * Runs {@code epochs} steps on {@code data} ({@code [X, 1, y]}); {@code onEpoch} receives the
+     * epoch number (1-based) and the loss at the start of that epoch.
+     *
+     * <p>For the linear model each epoch is one pass over the data: with {@code p = [w; b; −1]} the
+     * residual is {@code r = A·p}, autograd gives {@code g = ∂L/∂p = 2Aᵀr/n} in one distributed job,
+     * and the loss {@code L = rᵀr/n} equals {@code pᵀg/2} exactly, so it costs no second pass. The
+     * gradient then flows on the driver from {@code p} to the standardized parameters by a local
+     * backward. Logistic regression reads the loss and the gradient in two passes.
      *
      * @throws IllegalArgumentException when a feature column is constant (no scale to standardize by)
      */
-    public static Fit fit(Model model, Tensor xOnes, Tensor y, Moments m, int epochs, double learningRate,
+    public static Fit fit(Model model, Tensors data, Moments m, int epochs, double learningRate,
             ObjDoubleConsumer<Integer> onEpoch) {
         int d = m.d();
         double[] mu = m.mean();
@@ -55,9 +61,13 @@ public final class GradientDescent {
             }
             invSigma[j] = 1 / sigma[j];
         }
-        DType dt = xOnes.dtype();
+        Tensor a = data.augmented();
+        DType dt = a.dtype();
         Tensor inv = Tessera.fromArray(invSigma, d, 1).to(dt);
         Tensor mean = Tessera.fromArray(mu, 1, d).to(dt);
+        Tensor minusOne = Tessera.full(dt, -1, 1, 1);
+        Tensor x = model == Model.LINEAR ? null : data.x();
+        Tensor y = model == Model.LINEAR ? null : data.y();
         double[] w = new double[d];
         double b = 0;
         double[] losses = new double[epochs];
@@ -66,10 +76,25 @@ public final class GradientDescent {
             Tensor bt = Tessera.fromArray(new double[] {b}, 1, 1).to(dt).requiresGrad(true);
             Tensor we = wt.mul(inv);
             Tensor be = bt.sub(mean.matmul(we));
-            // one distributed product for weights and intercept: its backward is one pass, xᵀ·dz
-            Tensor loss = model.loss(xOnes.matmul(Tessera.cat(we, be)), y);
-            loss.backward();
-            losses[e] = loss.item();
+            if (model == Model.LINEAR) {
+                Tensor params = Tessera.cat(we, be, minusOne);
+                Tensor p = params.detach().requiresGrad(true);
+                a.matmul(p).square().mean().backward();
+                Tensor g = p.grad();
+                double[] pv = p.toDoubleArray();
+                double[] gv = g.toDoubleArray();
+                double pg = 0;
+                for (int i = 0; i < pv.length; i++) {
+                    pg += pv[i] * gv[i];
+                }
+                losses[e] = pg / 2;
+                params.backward(g);
+            } else {
+                // one distributed product for weights and intercept: its backward is one pass, xᵀ·dz
+                Tensor loss = model.loss(x.matmul(Tessera.cat(we, be)), y);
+                loss.backward();
+                losses[e] = loss.item();
+            }
             double[] gw = wt.grad().toDoubleArray();
             double gb = bt.grad().item();
             for (int j = 0; j < d; j++) {

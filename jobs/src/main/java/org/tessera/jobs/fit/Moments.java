@@ -18,23 +18,22 @@ import org.tessera.jobs.report.LeastSquares;
  */
 public record Moments(long n, double[] sumX, double[] gram, double[] xty, double sumY, double sumY2) {
     /**
-     * Computes the moments of the features and labels from {@code xOnes} (n×(d+1): the features and
-     * a last column of ones) and {@code y} (n×1): {@code xOnesᵀ·xOnes} holds XᵀX, the column sums
-     * and n; {@code xOnesᵀ·y} holds Xᵀy and the sum of y. Three distributed jobs in all.
+     * Computes the moments from {@code a = [X, 1, y]} (n×(d+2)) in one distributed product:
+     * {@code AᵀA} holds XᵀX, the column sums, n, Xᵀy, the sum of y and the sum of y².
      */
-    public static Moments ofWithOnes(Tensor xOnes, Tensor y) {
-        Tensor xt = xOnes.t();
-        int d = (int) xOnes.shape().get(1) - 1;
-        double[] g = xt.matmul(xOnes).toDoubleArray();
-        double[] xy = xt.matmul(y).toDoubleArray();
+    public static Moments ofAugmented(Tensor a) {
+        int d = (int) a.shape().get(1) - 2;
+        int w = d + 2;
+        double[] g = a.t().matmul(a).toDoubleArray();
         double[] gram = new double[d * d];
         double[] sums = new double[d];
+        double[] xy = new double[d];
         for (int i = 0; i < d; i++) {
-            System.arraycopy(g, i * (d + 1), gram, i * d, d);
-            sums[i] = g[d * (d + 1) + i];
+            System.arraycopy(g, i * w, gram, i * d, d);
+            sums[i] = g[d * w + i];
+            xy[i] = g[i * w + d + 1];
         }
-        return new Moments(xOnes.shape().get(0), sums, gram, java.util.Arrays.copyOf(xy, d), xy[d],
-                y.square().sum().item());
+        return new Moments(Math.round(g[d * w + d]), sums, gram, xy, g[d * w + d + 1], g[(d + 1) * w + d + 1]);
     }
 
     /** The number of features d. */

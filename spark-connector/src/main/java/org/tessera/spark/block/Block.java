@@ -23,7 +23,8 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
     }
 
     /**
-     * A block holding {@code data} (realized now and made row-major if it is not) at {@code index}.
+     * A block holding {@code data} (realized now; a strided view such as a transposed block stays a
+     * view, and is made row-major only when it is serialized) at {@code index}.
      *
      * @throws IllegalArgumentException when the index rank differs from the data's rank
      */
@@ -36,7 +37,7 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
             throw new IllegalArgumentException("block: data must be on the CPU, got " + data.device());
         }
         this.index = index.clone();
-        this.data = data.realize().contiguous();
+        this.data = data.realize();
     }
 
     /** The chunk number along each dim (a copy). */
@@ -54,7 +55,7 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
         return new BlockIndex(index);
     }
 
-    /** The block's values as a realized, row-major CPU tensor. */
+    /** The block's values as a realized CPU tensor (possibly a strided view). */
     public Tensor data() {
         return data;
     }

@@ -57,7 +57,7 @@ public final class BlockCodec {
 
     /** Writes the header and the raw elements of {@code block}. */
     public static void write(Block block, Sink out) throws IOException {
-        Tensor data = block.data();
+        Tensor data = block.data().contiguous();
         int rank = data.dim();
         ByteBuffer h = ByteBuffer.allocate(headerBytes(rank)).order(ByteOrder.LITTLE_ENDIAN);
         h.putInt(MAGIC).put(VERSION).put((byte) code(data.dtype())).put((byte) rank).put((byte) 0);

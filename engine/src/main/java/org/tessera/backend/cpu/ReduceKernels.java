@@ -11,7 +11,8 @@ import org.tessera.graph.Op;
  * memory in order and vectorizes. float32 sums and products accumulate in float64.
  */
 final class ReduceKernels {
-    private static final int TILE = FusedProgram.TILE;
+    /** Elements per run or row segment; smaller than the fused tile so that rows split across threads. */
+    private static final int TILE = 2048;
 
     private ReduceKernels() {
     }

@@ -309,13 +309,28 @@ final class ReduceKernels {
                                 }
                             }
                         } else {
+                            // the tile's extreme by a branch-free pass (NaN propagates), then a
+                            // search for its first position only when it improves on the best so far
                             ElementwiseKernels.cast(Kind.of(t), raw, wideType, dv, n);
-                            for (int q = 0; q < n; q++) {
-                                double v = dv[q];
-                                if ((off == 0 && q == 0) || (bd == bd && (v != v || (max ? v > bd : v < bd)))) {
-                                    bd = v;
-                                    best = off + q;
+                            double m = dv[0];
+                            for (int q = 1; q < n; q++) {
+                                m = max ? Math.max(m, dv[q]) : Math.min(m, dv[q]);
+                            }
+                            boolean first = off == 0;
+                            boolean better = first || (bd == bd && (m != m || (max ? m > bd : m < bd)));
+                            if (better) {
+                                int q = 0;
+                                if (m != m) {
+                                    while (dv[q] == dv[q]) {
+                                        q++;
+                                    }
+                                } else {
+                                    while (dv[q] != m) {
+                                        q++;
+                                    }
                                 }
+                                bd = m;
+                                best = off + q;
                             }
                         }
                     }

@@ -19,6 +19,15 @@ class EnginePropertyTest {
             assertTrue(p.doc().length() > 20, p.key());
         }
         String table = EngineProperty.markdownTable();
+        String readme;
+        try {
+            readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+        } catch (java.io.IOException e) {
+            throw new AssertionError("the repository README.md cannot be read", e);
+        }
+        for (EngineProperty p : EngineProperty.values()) {
+            assertTrue(readme.contains("`" + p.key() + "`"), "README.md does not list " + p.key());
+        }
         assertEquals(EngineProperty.values().length + 2, table.split("\n").length);
     }
 }

@@ -26,6 +26,14 @@ class ConfTest {
     }
 
     @Test
+    void theModuleReadmeDocumentsEveryKey() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        for (TesseraConf.Key<?> k : TesseraConf.all()) {
+            assertTrue(readme.contains("`" + k.name() + "`"), "README.md does not list " + k.name());
+        }
+    }
+
+    @Test
     void badValuesNameTheKeyAndTheDefault() {
         ts.spark().conf().set(TesseraConf.MATMUL_STRATEGY.name(), "fastest");
         try {

@@ -39,13 +39,14 @@ class IterationTest {
     }
 
     @Test
-    void checkpointingADistributedParameterKeepsItsLineageBounded() {
-        Tensor target = SharedSpark.randn(20, 3);
-        Tensor dt = ts.persist(ts.distribute(target, 6, 2));
-        Tensor v = ts.checkpoint(ts.zeros(DType.FLOAT64, new long[] {20, 3}, 6, 2)).requiresGrad(true);
-        Tensor vl = Tessera.zeros(DType.FLOAT64, 20, 3).requiresGrad(true);
+    void checkpointingADistributedParameterKeepsLineageAndMemoryBoundedOverAHundredIterations() {
+        Tensor target = SharedSpark.randn(2000, 30);
+        Tensor dt = ts.persist(ts.distribute(target, 600, 20));
+        Tensor v = ts.checkpoint(ts.zeros(DType.FLOAT64, new long[] {2000, 30}, 600, 20)).requiresGrad(true);
+        Tensor vl = Tessera.zeros(DType.FLOAT64, 2000, 30).requiresGrad(true);
         int lineageAt5 = 0;
-        for (int i = 0; i < 25; i++) {
+        long offHeapAt20 = 0;
+        for (int i = 0; i < 100; i++) {
             v.sub(dt).square().sum().backward();
             vl.sub(target).square().sum().backward();
             Tensor next;
@@ -61,9 +62,23 @@ class IterationTest {
             if (i > 5) {
                 assertEquals(lineageAt5, lineage, "iteration " + i + ": the lineage does not grow");
             }
+            if (i == 20) {
+                offHeapAt20 = settledOffHeap();
+            }
         }
+        long offHeapAt100 = settledOffHeap();
+        // earlier iterations' blocks must be released: 80 more iterations may not keep 80 copies
+        long perIteration = 2000 * 30 * 8;
+        assertTrue(offHeapAt100 - offHeapAt20 < 10 * perIteration,
+                "off-heap memory grew from " + offHeapAt20 + " to " + offHeapAt100 + " bytes over 80 iterations");
         assertClose(vl, v, 1e-9);
         assertClose(target, v, 1e-3);
+    }
+
+    private static long settledOffHeap() {
+        org.tessera.memory.Memory.reclaim();
+        org.tessera.memory.Memory.reclaim();
+        return org.tessera.memory.Memory.allocatedBytes();
     }
 
     @Test

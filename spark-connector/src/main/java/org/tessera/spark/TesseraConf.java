@@ -71,6 +71,17 @@ public final class TesseraConf {
     /** Reliable checkpoint directory. */
     public static final Key<String> CHECKPOINT_DIR = new Key<>("spark.tessera.checkpoint.dir", "",
             "Directory for reliable checkpoints; empty means local checkpoints (executor storage).", s -> s);
+    /** The device executor tasks are bound to. */
+    public static final Key<String> DEVICE = new Key<>("spark.tessera.device", "auto",
+            "Executor device: auto binds each task to the GPU that Spark's resource scheduling assigned to it"
+                    + " (spark.executor/task.resource.gpu.amount) when CUDA can use it, and otherwise to the CPU,"
+                    + " said once per executor in the log; cpu always uses the CPU; cuda fails the task with the reason"
+                    + " when its GPU cannot be used. Read from the executors' Spark configuration. Block kernels run"
+                    + " on the CPU in this version; the binding is recorded for the task (TaskSupport.device()).",
+            s -> {
+                org.tessera.backend.cuda.DeviceSelector.Mode.parse(s);
+                return s.trim().toLowerCase(Locale.ROOT);
+            });
     /** Fault injection for tests. */
     public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
             "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"
@@ -78,7 +89,7 @@ public final class TesseraConf {
 
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
             BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, REDUCE_DRIVER_MERGE_BYTES,
-            STORAGE_LEVEL, CHECKPOINT_DIR,
+            STORAGE_LEVEL, CHECKPOINT_DIR, DEVICE,
             FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {

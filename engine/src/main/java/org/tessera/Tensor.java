@@ -893,8 +893,4 @@ public final class Tensor {
         return TensorFormatter.format(host(), device(), extra);
     }
 
-    /** Ones with the shape, dtype and device of {@code t}. */
-    public static Tensor onesLike(Tensor t) {
-        return Tessera.fullLike(t, 1);
-    }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tessera.Tensor;
+import org.tessera.Tessera;
 import org.tessera.graph.Node;
 
 /**
@@ -38,7 +39,7 @@ public final class Autograd {
                         + " (scalar) output, got shape " + root.shape() + "; pass the upstream gradient explicitly,"
                         + " e.g. backward(Tessera.onesLike(t))");
             }
-            seed = Tensor.onesLike(root);
+            seed = Tessera.onesLike(root);
         } else {
             if (!gradient.shape().equals(root.shape())) {
                 throw new IllegalArgumentException("backward: the gradient has shape " + gradient.shape()

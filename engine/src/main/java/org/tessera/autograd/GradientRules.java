@@ -32,7 +32,7 @@ public final class GradientRules {
             case LOG -> one(g.div(x));
             case SQRT -> one(g.div(out.mul(2)));
             case ABS -> one(g.mul(x.sign()));
-            case TANH -> one(g.mul(Tensor.onesLike(out).sub(out.mul(out))));
+            case TANH -> one(g.mul(Tessera.onesLike(out).sub(out.mul(out))));
             case SIN -> one(g.mul(x.cos()));
             case COS -> one(g.mul(x.sin()).neg());
             case CAST -> one(x.dtype().isFloatingPoint() ? g.to(x.dtype()) : null);

@@ -106,8 +106,9 @@ public final class Node {
     /** Whether the local data is row-major contiguous from its offset. */
     public boolean isContiguous() {
         long[] c = shape.contiguousStrides();
+        long[] dims = shape.dims();
         for (int i = 0; i < c.length; i++) {
-            if (shape.dims()[i] != 1 && c[i] != strides[i]) {
+            if (dims[i] != 1 && c[i] != strides[i]) {
                 return false;
             }
         }

@@ -51,13 +51,14 @@ public final class MemoryScope implements AutoCloseable {
         owned.add(s);
     }
 
-    /** Moves {@code s} to the enclosing scope (or unscoped), so that it outlives this one. */
+    /**
+     * Moves {@code s} to the enclosing scope (or unscoped), so that it outlives this one; a
+     * storage this scope does not own already outlives it and is left as it is.
+     */
     public synchronized void keep(Storage s) {
         if (s.scope() == this) {
             owned.remove(s);
             s.moveTo(parent);
-        } else if (parent != null && s.scope() != null) {
-            // already owned further out or elsewhere: nothing to do
         }
     }
 

@@ -35,6 +35,16 @@ public final class Blas {
         }
     }
 
+    /** A JavaCPP float pointer over {@code count} floats at a raw address (not owned, never freed). */
+    public static FloatPointer floatPointer(long address, long count) {
+        return new RawFloat(address, count);
+    }
+
+    /** A JavaCPP double pointer over {@code count} doubles at a raw address (not owned, never freed). */
+    public static DoublePointer doublePointer(long address, long count) {
+        return new RawDouble(address, count);
+    }
+
     private static void useThreads() {
         int t = Parallel.threads();
         if (t != threads) {

@@ -1,15 +1,13 @@
 package org.tessera.jobs.bench;
 
 import java.util.Locale;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.tessera.DType;
 import org.tessera.Generator;
 import org.tessera.Scope;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
+import org.tessera.backend.cpu.Blas;
 import org.tessera.backend.cpu.Parallel;
 
 /**
@@ -21,24 +19,6 @@ import org.tessera.backend.cpu.Parallel;
  */
 public final class EngineBenchmark {
     private EngineBenchmark() {
-    }
-
-    private static final class Raw extends FloatPointer {
-        Raw(long address, long n) {
-            super((Pointer) null);
-            this.address = address;
-            this.capacity = n;
-            this.limit = n;
-        }
-    }
-
-    private static final class RawD extends DoublePointer {
-        RawD(long address, long n) {
-            super((Pointer) null);
-            this.address = address;
-            this.capacity = n;
-            this.limit = n;
-        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -77,12 +57,12 @@ public final class EngineBenchmark {
         double direct = Timing.median(1, reps, () -> {
             if (t == DType.FLOAT32) {
                 openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                        openblas_nolapack.CblasNoTrans, n, n, n, 1f, new Raw(pa, (long) n * n), n,
-                        new Raw(pb, (long) n * n), n, 0f, new Raw(pc, (long) n * n), n);
+                        openblas_nolapack.CblasNoTrans, n, n, n, 1f, Blas.floatPointer(pa, (long) n * n), n,
+                        Blas.floatPointer(pb, (long) n * n), n, 0f, Blas.floatPointer(pc, (long) n * n), n);
             } else {
                 openblas_nolapack.cblas_dgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                        openblas_nolapack.CblasNoTrans, n, n, n, 1d, new RawD(pa, (long) n * n), n,
-                        new RawD(pb, (long) n * n), n, 0d, new RawD(pc, (long) n * n), n);
+                        openblas_nolapack.CblasNoTrans, n, n, n, 1d, Blas.doublePointer(pa, (long) n * n), n,
+                        Blas.doublePointer(pb, (long) n * n), n, 0d, Blas.doublePointer(pc, (long) n * n), n);
             }
             return pc;
         });

@@ -96,4 +96,54 @@ class MatmulTest {
         assertClose(a.matmul(b), p, 1e-13);
         assertEquals(0, ts.partitionDim(p), "rows of the product stay partitioned like the left rows");
     }
+
+    @Test
+    void aPersistedRightOperandIsReadInPlaceByEveryTask() {
+        Random r = new Random(12);
+        for (int trial = 0; trial < 3; trial++) {
+            long n = 2 + r.nextInt(12);
+            long k = 1 + r.nextInt(9);
+            long m = 1 + r.nextInt(8);
+            Tensor a = SharedSpark.randn(n, k);
+            Tensor b = SharedSpark.randn(k, m);
+            // the left and right operands cut K differently: the task joins whole panels
+            Tensor da = ts.distribute(a, SharedSpark.block(r, n), SharedSpark.block(r, k));
+            Tensor db = ts.persist(ts.distribute(b, SharedSpark.block(r, k), SharedSpark.block(r, m)));
+            try {
+                Tensor p = da.matmul(db);
+                String plan = ts.explain(p);
+                assertTrue(plan.contains("right side read in place from its persisted blocks"), plan);
+                assertClose(a.matmul(b), p, 1e-13);
+                assertEquals(0, ts.partitionDim(p), "rows of the product stay partitioned like the left rows");
+                // through a transpose (a movement op) the persisted blocks are still read in place
+                Tensor dbt = ts.persist(ts.distribute(b.t().contiguous(), SharedSpark.block(r, m),
+                        SharedSpark.block(r, k)));
+                Tensor q = da.matmul(dbt.t());
+                assertTrue(ts.explain(q).contains("read in place"), ts.explain(q));
+                assertClose(a.matmul(b), q, 1e-13);
+                ts.unpersist(dbt);
+                // a computed right side goes through the driver
+                Tensor c = da.matmul(db.mul(2.0));
+                assertTrue(ts.explain(c).contains("right side broadcast"), ts.explain(c));
+                assertClose(a.matmul(b.mul(2.0)), c, 1e-13);
+            } finally {
+                ts.unpersist(db);
+            }
+        }
+    }
+
+    @Test
+    void aLeftOperandSplitAlongTheInnerDimIsNotReadInPlace() {
+        Tensor a = SharedSpark.randn(6, 10);
+        Tensor b = SharedSpark.randn(10, 4);
+        Tensor dat = ts.distribute(a.t().contiguous(), 3, 6).t();   // partitioned along K
+        Tensor db = ts.persist(ts.distribute(b, 3, 4));
+        try {
+            Tensor p = dat.matmul(db);
+            assertTrue(!ts.explain(p).contains("read in place"), ts.explain(p));
+            assertClose(a.matmul(b), p, 1e-13);
+        } finally {
+            ts.unpersist(db);
+        }
+    }
 }

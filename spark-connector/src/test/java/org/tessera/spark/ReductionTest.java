@@ -101,4 +101,28 @@ class ReductionTest {
         assertArrayEquals(new long[] {2, 2, 2, 2, 1}, ts.grid(rowSums).chunks(0));
         assertClose(a.sum(1), rowSums, 1e-13);
     }
+
+    @Test
+    void aLargeReductionOverThePartitionDimStaysDistributed() {
+        ts.spark().conf().set(TesseraConf.BROADCAST_THRESHOLD_BYTES.name(), "16");
+        try {
+            Tensor a = SharedSpark.randn(11, 9, 4);
+            Tensor d = ts.distribute(a, 3, 2, 3);
+            Tensor s = d.sum(0);
+            String plan = ts.explain(s);
+            assertTrue(plan.contains("summed across 4 partitions by a shuffle"), plan);
+            assertEquals(0, ts.partitionDim(s), "the widest kept dim (9 in chunks of 2) partitions the result");
+            assertClose(a.sum(0), s, 1e-13);
+            assertClose(a.sum(0, true), d.sum(0, true), 1e-13);
+            assertClose(a.amax(new int[] {0}, false), d.amax(new int[] {0}, false), 0);
+            assertClose(a.mean(new int[] {0, 2}, false), d.mean(new int[] {0, 2}, false), 1e-13);
+            Tensor first = s.cpu();
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(first.toDoubleArray(), d.sum(0).cpu().toDoubleArray(),
+                        "partials are summed in partition order");
+            }
+        } finally {
+            ts.spark().conf().unset(TesseraConf.BROADCAST_THRESHOLD_BYTES.name());
+        }
+    }
 }

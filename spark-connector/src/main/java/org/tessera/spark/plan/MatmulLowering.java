@@ -81,6 +81,12 @@ final class MatmulLowering {
                     note[0] = head + ": left side broadcast";
                     yield broadcastLeft(l, l.local(a), asDistributed(l, b, null), n.dtype());
                 }
+                if (b instanceof SparkValue.Distributed db && a instanceof SparkValue.Distributed da
+                        && readsInPlace(l, n.input(1), da)) {
+                    note[0] = head + ": right side read in place from its persisted blocks by every task (no trip"
+                            + " through the driver)";
+                    yield replicateRight(l, da, db, n.dtype());
+                }
                 note[0] = head + ": right side broadcast";
                 yield broadcastRight(l, asDistributed(l, a, null), l.local(b), n.dtype());
             }
@@ -175,7 +181,11 @@ final class MatmulLowering {
         return finish(l, partials, out, lb.pdim() == 0 ? 0 : 2, t, lb.pdim() == 1);
     }
 
-    /** {@code distributed @ local}: each task multiplies its left blocks by rows of the local right. */
+    /**
+     * {@code distributed @ local}: each task joins its left blocks of one row block into a panel
+     * (they cover a contiguous range of K) and multiplies it by those rows of the local right, one
+     * product per row block.
+     */
     private static SparkValue broadcastRight(Lowerer l, SparkValue.Distributed a, SparkValue.Local b, DType t) {
         Layout la = a.layout();
         long nn = b.shape().get(2);
@@ -190,16 +200,119 @@ final class MatmulLowering {
             TaskSupport.begin(fail);
             Tensor right = op.get();
             List<Block> res = new ArrayList<>();
-            for (Block blk : Blocks.sorted(it)) {
-                int[] idx = blk.index();
-                long ks = ga.offset(2, idx[2]);
-                long kl = ga.chunk(2, idx[2]);
+            for (Map.Entry<Integer, List<Block>> row : byIndex(Blocks.sorted(it), 1, 2).entrySet()) {
+                List<Block> parts = row.getValue();
+                int k0 = parts.get(0).index(2);
+                long ks = ga.offset(2, k0);
+                long kl = ga.offset(2, parts.get(parts.size() - 1).index(2)) + ga.chunk(2,
+                        parts.get(parts.size() - 1).index(2)) - ks;
                 Tensor rs = Blocks.region(right, new long[] {0, ks, 0}, new long[] {1, kl, nn});
-                res.add(new Block(new int[] {0, idx[1], 0}, Tensor.of(product(blk.data().node(), rs.node(), t))));
+                Tensor panel = join(parts, 2);
+                res.add(new Block(new int[] {0, row.getKey(), 0}, Tensor.of(product(panel.node(), rs.node(), t))));
             }
             return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
         }, true);
         return finish(l, partials, out, la.pdim() == 0 ? 0 : 1, t, la.pdim() == 2);
+    }
+
+    /**
+     * Whether the right operand {@code right} is best read by every task straight from the
+     * persisted blocks it is a view of, rather than collected to the driver and broadcast: the
+     * left operand must hold whole row blocks per partition (not split along K), the right must
+     * reach persisted (in-memory) blocks through movement ops only, and reading it once per task
+     * must move no more than collecting it and broadcasting it to every executor would (always so
+     * in local mode, where the blocks are read in place).
+     */
+    private static boolean readsInPlace(Lowerer l, Node right, SparkValue.Distributed a) {
+        if (a.layout().pdim() == 2 || !persistedSource(right)) {
+            return false;
+        }
+        return l.sc.isLocal() || a.layout().partitions() <= l.executors() + 1;
+    }
+
+    /** True when {@code n} is persisted blocks, or a chain of movement ops over such blocks. */
+    static boolean persistedSource(Node n) {
+        Node x = n;
+        while (!x.isRealized()) {
+            Op op = x.op();
+            if (x.device().equals(Device.CPU) || !(op == Op.RESHAPE || op == Op.PERMUTE || op == Op.EXPAND
+                    || op == Op.SLICE)) {
+                return false;
+            }
+            x = x.input(0);
+        }
+        return x.remote() instanceof SparkValue.Distributed d && d.rdd() != null
+                && d.rdd().getStorageLevel().useMemory();
+    }
+
+    /**
+     * {@code distributed @ distributed} with the right side read in place: the right's blocks come
+     * to each task by a narrow dependency on its persisted partitions (no shuffle, no driver), the
+     * task joins them into column panels once, and multiplies each of its left row panels by each
+     * column panel. Every output block is complete in its task.
+     */
+    private static SparkValue replicateRight(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
+        Layout la = a.layout();
+        BlockGrid out = BlockGrid.of(new long[] {1}, la.grid().chunks(1), b.layout().grid().chunks(2));
+        Layout layout = new Layout(out, la.pdim());
+        l.settings.checkBlocks(layout, t, "matmul");
+        if (l.dry) {
+            return new SparkValue.Distributed(null, layout, t);
+        }
+        boolean fail = l.settings.failFirstAttempt();
+        JavaRDD<List<Block>> right = b.rdd().coalesce(1, false).glom();
+        JavaRDD<Block> rdd = a.rdd().glom().cartesian(right).mapPartitions(it -> {
+            TaskSupport.begin(fail);
+            List<Block> res = new ArrayList<>();
+            while (it.hasNext()) {
+                Tuple2<List<Block>, List<Block>> pair = it.next();
+                Map<Integer, Tensor> cols = new TreeMap<>();
+                for (Map.Entry<Integer, List<Block>> col : byIndex(pair._2(), 2, 1).entrySet()) {
+                    cols.put(col.getKey(), join(col.getValue(), 1));
+                }
+                for (Map.Entry<Integer, List<Block>> row : byIndex(pair._1(), 1, 2).entrySet()) {
+                    Tensor panel = join(row.getValue(), 2);
+                    for (Map.Entry<Integer, Tensor> col : cols.entrySet()) {
+                        res.add(new Block(new int[] {0, row.getKey(), col.getKey()},
+                                Tensor.of(product(panel.node(), col.getValue().node(), t))));
+                    }
+                }
+            }
+            return res.iterator();
+        }, true);
+        return new SparkValue.Distributed(rdd, layout, t);
+    }
+
+    /** Blocks grouped by their index along {@code groupDim}, each group sorted along {@code orderDim}. */
+    private static Map<Integer, List<Block>> byIndex(List<Block> blocks, int groupDim, int orderDim) {
+        Map<Integer, List<Block>> m = new TreeMap<>();
+        for (Block b : blocks) {
+            m.computeIfAbsent(b.index(groupDim), k -> new ArrayList<>()).add(b);
+        }
+        for (List<Block> g : m.values()) {
+            g.sort((x, y) -> Integer.compare(x.index(orderDim), y.index(orderDim)));
+            for (int i = 1; i < g.size(); i++) {
+                if (g.get(i).index(orderDim) != g.get(i - 1).index(orderDim) + 1) {
+                    throw new IllegalStateException("matmul: blocks along dim " + orderDim + " are not contiguous: "
+                            + BlockIndex.format(g.get(i - 1).index()) + " then " + BlockIndex.format(g.get(i).index()));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The blocks of one panel joined along {@code dim} (realized; the block itself when alone). */
+    private static Tensor join(List<Block> parts, int dim) {
+        if (parts.size() == 1) {
+            return parts.get(0).data();
+        }
+        List<Tensor> ts = new ArrayList<>();
+        for (Block b : parts) {
+            ts.add(b.data());
+        }
+        try (org.tessera.autograd.GradMode.NoGrad ignored = org.tessera.autograd.GradMode.disable()) {
+            return org.tessera.Tessera.cat(ts, dim).realize();
+        }
     }
 
     /** Both split along K on the same partitions: each partition multiplies the pairs it holds. */
@@ -262,19 +375,20 @@ final class MatmulLowering {
                 }
             });
             List<Block> res = new ArrayList<>();
+            Tensor panel = ls.isEmpty() ? null : join(new ArrayList<>(ls.values()), 2);
             for (int j = 0; j < nj; j++) {
                 int[] idx = {0, p, j};
-                Tensor acc = null;
                 TreeMap<Integer, Block> rs = rights.getOrDefault(j, new TreeMap<>());
-                for (Map.Entry<Integer, Block> e : ls.entrySet()) {
-                    Block y = rs.get(e.getKey());
-                    if (y == null) {
-                        continue;
-                    }
-                    Tensor pr = Tensor.of(product(e.getValue().data().node(), y.data().node(), t));
-                    acc = acc == null ? pr.realize() : acc.add(pr).realize();
+                if (panel == null && rs.isEmpty()) {
+                    res.add(new Block(idx, Blocks.zeros(out.blockShape(idx), t)));
+                    continue;
                 }
-                res.add(new Block(idx, acc != null ? acc : Blocks.zeros(out.blockShape(idx), t)));
+                if (panel == null || !rs.keySet().equals(ls.keySet())) {
+                    throw new IllegalStateException("matmul: task for row block " + p + " received left blocks "
+                            + ls.keySet() + " but right blocks " + rs.keySet() + " of column block " + j);
+                }
+                Tensor col = join(new ArrayList<>(rs.values()), 1);
+                res.add(new Block(idx, Tensor.of(product(panel.node(), col.node(), t))));
             }
             return res.iterator();
         }, true);

@@ -17,7 +17,9 @@ import org.tessera.spark.block.Blocks;
 
 /**
  * Reductions: each block is reduced where it lives, blocks of one partition are combined there,
- * and partitions are combined as a tree (never all on one reducer) when the partition dim is reduced.
+ * and, when the partition dim is reduced, partitions are combined as a tree to the driver (never
+ * all on one reducer) or, for a result above the broadcast threshold, by a shuffle into a
+ * distributed result partitioned along a kept dim.
  */
 final class ReduceLowering {
     private ReduceLowering() {
@@ -88,7 +90,24 @@ final class ReduceLowering {
             }, true);
         }
         Shape keptShape = keptGrid.shape();
+        long resultBytes = keptShape.numel() * outType.byteSize();
         SparkValue result;
+        int spreadDim = acrossPartitions && n.shape().rank() > 0 && resultBytes > l.settings.broadcastThresholdBytes()
+                ? widestKept(keptGrid, dims) : -1;
+        if (spreadDim >= 0) {
+            // a large result stays distributed: partials meet, by block, in the task that owns it
+            Layout target = new Layout(keptGrid, spreadDim);
+            l.settings.checkBlocks(target, outType, name);
+            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition,"
+                    + " then summed across " + lay.partitions() + " partitions by a shuffle into blocks along dim "
+                    + spreadDim + " (result of " + resultBytes + " bytes stays distributed)";
+            JavaRDD<Block> rdd = l.dry ? null : Rdds.shuffleCombine(partials, target, outType, combine, fail);
+            result = new SparkValue.Distributed(rdd, target, outType);
+            if (!attrs.keepDim()) {
+                result = MovementLowering.dropDims((SparkValue.Distributed) result, dims, l.dry);
+            }
+            return result;
+        }
         if (acrossPartitions || n.shape().rank() == 0) {
             l.settings.checkCollect(keptShape.numel() * outType.byteSize(), name + " result " + keptShape);
             int fanIn = l.settings.treeFanIn(lay.partitions(), keptShape.numel() * outType.byteSize());
@@ -112,6 +131,21 @@ final class ReduceLowering {
             result = MovementLowering.dropDims((SparkValue.Distributed) result, dims, l.dry);
         }
         return result;
+    }
+
+    /** The kept (not reduced) dim with the most chunks, or -1 when every dim is reduced. */
+    private static int widestKept(BlockGrid g, int[] reduced) {
+        int best = -1;
+        for (int d = 0; d < g.rank(); d++) {
+            boolean r = false;
+            for (int k : reduced) {
+                r |= k == d;
+            }
+            if (!r && (best < 0 || g.numChunks(d) > g.numChunks(best))) {
+                best = d;
+            }
+        }
+        return best;
     }
 
     private static int firstOther(BlockGrid g, int k) {

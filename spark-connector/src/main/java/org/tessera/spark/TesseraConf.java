@@ -39,8 +39,8 @@ public final class TesseraConf {
                     + " and products).");
     /** Size under which the smaller matmul operand is broadcast. */
     public static final Key<Long> BROADCAST_THRESHOLD_BYTES = bytes("spark.tessera.matmul.broadcastThresholdBytes",
-            "64m", "A distributed matmul operand at most this large is collected and broadcast to every task"
-                    + " (no shuffle).");
+            "64m", "A distributed matmul operand at most this large goes whole to every task (no shuffle); a"
+                    + " reduction over the partition dim whose result is larger stays distributed.");
     /** Largest operand broadcast when that moves fewer bytes than a shuffle. */
     public static final Key<Long> BROADCAST_MAX_BYTES = bytes("spark.tessera.matmul.broadcastMaxBytes", "512m",
             "Above the broadcast threshold and up to this size, the smaller matmul operand is still broadcast when"

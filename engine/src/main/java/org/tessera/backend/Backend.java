@@ -42,4 +42,14 @@ public interface Backend {
 
     /** Copies a realized CPU node to {@code device}, returning a realized node there. */
     Node fromHost(Node hostNode, Device device);
+
+    /**
+     * Frees the data this backend holds for {@code node} now, instead of when the node becomes
+     * unreachable; memory shared with other nodes (views) stays until they free or drop it too.
+     * The node must not be read afterwards. Nothing happens for a node without data of this
+     * backend. The default does nothing: the data goes when the node becomes unreachable (or, for
+     * host buffers, when the {@link org.tessera.memory.MemoryScope} that allocated it closes).
+     */
+    default void free(Node node) {
+    }
 }

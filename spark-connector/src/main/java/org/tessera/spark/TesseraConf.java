@@ -76,8 +76,9 @@ public final class TesseraConf {
             "Executor device: auto binds each task to the GPU that Spark's resource scheduling assigned to it"
                     + " (spark.executor/task.resource.gpu.amount) when CUDA can use it, and otherwise to the CPU,"
                     + " said once per executor in the log; cpu always uses the CPU; cuda fails the task with the reason"
-                    + " when its GPU cannot be used. Read from the executors' Spark configuration. Block kernels run"
-                    + " on the CPU in this version; the binding is recorded for the task (TaskSupport.device()).",
+                    + " when its GPU cannot be used. Read from the executors' Spark configuration. On a GPU, each"
+                    + " block's kernels run on the task's device: the block's inputs are copied to it and its result"
+                    + " back to the CPU, block by block (blocks that only move data stay on the CPU).",
             s -> {
                 org.tessera.backend.cuda.DeviceSelector.Mode.parse(s);
                 return s.trim().toLowerCase(Locale.ROOT);

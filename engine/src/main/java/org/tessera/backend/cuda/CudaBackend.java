@@ -53,6 +53,10 @@ public final class CudaBackend implements Backend {
     /** The data of a node this backend realized. */
     static CudaData data(Node n) {
         if (n.remote() instanceof CudaData d) {
+            if (d.hold().isFreed()) {
+                throw new IllegalStateException("cuda: node " + n + " on " + n.device() + " was freed (Backend.free)"
+                        + " and cannot be read");
+            }
             return d;
         }
         throw new IllegalStateException("cuda: node " + n + " on " + n.device() + " holds no device data");
@@ -60,7 +64,18 @@ public final class CudaBackend implements Backend {
 
     private static void attach(Node n, CudaData d) {
         n.setRemote(d);
-        d.buffer().releaseWhenUnreachable(n);
+        d.hold().set(d.buffer().releaseWhenUnreachable(n));
+    }
+
+    /**
+     * Drops the node's reference on its device buffer now; the buffer returns to the pool when
+     * no other view holds it. The node must not be read afterwards (reading it fails).
+     */
+    @Override
+    public void free(Node node) {
+        if (node.remote() instanceof CudaData d) {
+            d.hold().free();
+        }
     }
 
     private static CudaData contiguous(DeviceBuffer b, Shape s) {

@@ -47,8 +47,11 @@ final class DeviceBuffer {
         }
     }
 
-    /** Drops one reference when {@code owner} becomes unreachable. */
-    void releaseWhenUnreachable(Object owner) {
-        CLEANER.register(owner, this::release);
+    /**
+     * Drops one reference when {@code owner} becomes unreachable; cleaning the returned handle
+     * drops it earlier (once either way).
+     */
+    Cleaner.Cleanable releaseWhenUnreachable(Object owner) {
+        return CLEANER.register(owner, this::release);
     }
 }

@@ -6,9 +6,14 @@ import java.io.ObjectInput;
 import java.io.ObjectOutput;
 import org.tessera.Device;
 import org.tessera.Tensor;
+import org.tessera.backend.Offload;
 
 /**
  * One block of a distributed tensor: a realized, row-major CPU tensor and its index in the grid.
+ *
+ * <p>The constructor is where a block's kernels run: a lazy graph built for the block is realized
+ * on {@link BlockDevice#current()} (the device the task is bound to; the CPU on the driver), its
+ * inputs copied in and the result copied back, so the stored data is always on the CPU.
  *
  * <p>The data lives off-heap; a block that becomes unreachable releases it. Serialization (Java
  * or Kryo) writes the layout of {@link BlockCodec}.
@@ -23,8 +28,9 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
     }
 
     /**
-     * A block holding {@code data} (realized now; a strided view such as a transposed block stays a
-     * view, and is made row-major only when it is serialized) at {@code index}.
+     * A block holding {@code data} (realized now, on this thread's {@link BlockDevice}; a strided
+     * view such as a transposed block stays a view, and is made row-major only when it is
+     * serialized) at {@code index}.
      *
      * @throws IllegalArgumentException when the index rank differs from the data's rank
      */
@@ -37,7 +43,7 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
             throw new IllegalArgumentException("block: data must be on the CPU, got " + data.device());
         }
         this.index = index.clone();
-        this.data = data.realize();
+        this.data = Offload.realize(data, BlockDevice.current());
     }
 
     /** The chunk number along each dim (a copy). */

@@ -8,21 +8,22 @@ import org.tessera.Device;
 import org.tessera.backend.cuda.DeviceSelector;
 import org.tessera.backend.cpu.Parallel;
 import org.tessera.spark.TesseraConf;
+import org.tessera.spark.block.BlockDevice;
 
 /**
  * What every Tessera task does first: size kernel threads to the task, bind it to a device
- * (spark.tessera.device), and inject faults in tests.
+ * (spark.tessera.device) on which its blocks are computed, and inject faults in tests.
  */
 public final class TaskSupport {
-    private static final ThreadLocal<Device> DEVICE = new ThreadLocal<>();
+    /** The task attempt whose completion already unbinds this thread's device. */
+    private static final ThreadLocal<Long> UNBIND_REGISTERED = new ThreadLocal<>();
 
     private TaskSupport() {
     }
 
-    /** The device the current task was bound to (the CPU outside a task). */
+    /** The device the current task was bound to (the CPU outside a task): {@link BlockDevice#current()}. */
     public static Device device() {
-        Device d = DEVICE.get();
-        return d == null ? Device.CPU : d;
+        return BlockDevice.current();
     }
 
     /**
@@ -35,7 +36,8 @@ public final class TaskSupport {
     }
 
     /**
-     * Limits kernels to the task's cores; throws on the first attempt when fault injection is on.
+     * Limits kernels to the task's cores and binds the thread's {@link BlockDevice} to the task's
+     * device until the task completes; throws on the first attempt when fault injection is on.
      *
      * @throws IllegalStateException the injected failure
      */
@@ -48,10 +50,34 @@ public final class TaskSupport {
         SparkEnv env = SparkEnv.get();
         String mode = env == null ? "auto" : env.conf().get(TesseraConf.DEVICE.name(), "auto");
         ResourceInformation gpu = tc.resourcesJMap().get("gpu");
-        DEVICE.set(selectDevice(mode, gpu == null ? List.of() : List.of(gpu.addresses())));
+        unbindOnCompletion(tc);
+        BlockDevice.bind(selectDevice(mode, gpu == null ? List.of() : List.of(gpu.addresses())));
         if (failFirstAttempt && tc.attemptNumber() == 0) {
             throw new IllegalStateException("injected failure (" + TesseraConf.FAIL_FIRST_ATTEMPT.name()
                     + "=true): stage " + tc.stageId() + ", partition " + tc.partitionId() + ", attempt 0");
         }
+    }
+
+    /**
+     * Unbinds the thread's device when the task completes (once per task, however many Tessera
+     * stages run in it), so that the executor thread's next task starts on the CPU.
+     */
+    private static void unbindOnCompletion(TaskContext tc) {
+        Long attempt = tc.taskAttemptId();
+        if (attempt.equals(UNBIND_REGISTERED.get())) {
+            return;
+        }
+        UNBIND_REGISTERED.set(attempt);
+        Thread thread = Thread.currentThread();
+        tc.addTaskCompletionListener(new org.apache.spark.util.TaskCompletionListener() {
+            @Override
+            public void onTaskCompletion(TaskContext context) {
+                // completion listeners run on the task's thread; a thread-local can only be cleared there
+                if (Thread.currentThread() == thread) {
+                    BlockDevice.unbind();
+                    UNBIND_REGISTERED.remove();
+                }
+            }
+        });
     }
 }

@@ -113,6 +113,9 @@ class MatmulTest {
                 Tensor p = da.matmul(db);
                 String plan = ts.explain(p);
                 assertTrue(plan.contains("right side read in place from its persisted blocks"), plan);
+                // what runs is what explain() said: the right blocks come by a narrow dependency
+                assertTrue(ts.blocks(p).rdd().toDebugString().contains("CartesianRDD"),
+                        ts.blocks(p).rdd().toDebugString());
                 assertClose(a.matmul(b), p, 1e-13);
                 assertEquals(0, ts.partitionDim(p), "rows of the product stay partitioned like the left rows");
                 // through a transpose (a movement op) the persisted blocks are still read in place
@@ -120,11 +123,13 @@ class MatmulTest {
                         SharedSpark.block(r, k)));
                 Tensor q = da.matmul(dbt.t());
                 assertTrue(ts.explain(q).contains("read in place"), ts.explain(q));
+                assertTrue(ts.blocks(q).rdd().toDebugString().contains("CartesianRDD"));
                 assertClose(a.matmul(b), q, 1e-13);
                 ts.unpersist(dbt);
                 // a computed right side goes through the driver
                 Tensor c = da.matmul(db.mul(2.0));
                 assertTrue(ts.explain(c).contains("right side broadcast"), ts.explain(c));
+                assertTrue(!ts.blocks(c).rdd().toDebugString().contains("CartesianRDD"));
                 assertClose(a.matmul(b.mul(2.0)), c, 1e-13);
             } finally {
                 ts.unpersist(db);

@@ -31,6 +31,8 @@ final class MatmulLowering {
     }
 
     static SparkValue lower(Lowerer l, Node n, String[] note) {
+        // before lowering: lowering realizes the movement steps and drops their inputs
+        boolean rightPersisted = persistedSource(n.input(1));
         SparkValue a = l.lower(n.input(0));
         SparkValue b = l.lower(n.input(1));
         if (a instanceof SparkValue.Local && b instanceof SparkValue.Local) {
@@ -82,7 +84,7 @@ final class MatmulLowering {
                     yield broadcastLeft(l, l.local(a), asDistributed(l, b, null), n.dtype());
                 }
                 if (b instanceof SparkValue.Distributed db && a instanceof SparkValue.Distributed da
-                        && readsInPlace(l, n.input(1), da)) {
+                        && readsInPlace(l, rightPersisted, da)) {
                     note[0] = head + ": right side read in place from its persisted blocks by every task (no trip"
                             + " through the driver)";
                     yield replicateRight(l, da, db, n.dtype());
@@ -223,26 +225,31 @@ final class MatmulLowering {
      * must move no more than collecting it and broadcasting it to every executor would (always so
      * in local mode, where the blocks are read in place).
      */
-    private static boolean readsInPlace(Lowerer l, Node right, SparkValue.Distributed a) {
-        if (a.layout().pdim() == 2 || !persistedSource(right)) {
+    private static boolean readsInPlace(Lowerer l, boolean rightPersisted, SparkValue.Distributed a) {
+        if (a.layout().pdim() == 2 || !rightPersisted) {
             return false;
         }
         return l.sc.isLocal() || a.layout().partitions() <= l.executors() + 1;
     }
 
-    /** True when {@code n} is persisted blocks, or a chain of movement ops over such blocks. */
+    /**
+     * True when {@code n} is persisted blocks, or a chain of movement ops over such blocks (the
+     * chain may already have been lowered to narrow re-keying steps, which are cheap to repeat).
+     */
     static boolean persistedSource(Node n) {
         Node x = n;
-        while (!x.isRealized()) {
+        while (true) {
+            if (x.remote() instanceof SparkValue.Distributed d && d.rdd() != null
+                    && d.rdd().getStorageLevel().useMemory()) {
+                return true;
+            }
             Op op = x.op();
-            if (x.device().equals(Device.CPU) || !(op == Op.RESHAPE || op == Op.PERMUTE || op == Op.EXPAND
-                    || op == Op.SLICE)) {
+            if (x.device().equals(Device.CPU) || x.inputs().length != 1 || !(op == Op.RESHAPE || op == Op.PERMUTE
+                    || op == Op.EXPAND || op == Op.SLICE)) {
                 return false;
             }
             x = x.input(0);
         }
-        return x.remote() instanceof SparkValue.Distributed d && d.rdd() != null
-                && d.rdd().getStorageLevel().useMemory();
     }
 
     /**

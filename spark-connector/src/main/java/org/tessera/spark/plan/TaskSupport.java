@@ -59,7 +59,7 @@ public final class TaskSupport {
     }
 
     /**
-     * Unbinds the thread's device when the task completes (once per task, however many Tessera
+     * Unbinds the thread's device (and its kernel thread count) when the task completes (once per task, however many Tessera
      * stages run in it), so that the executor thread's next task starts on the CPU.
      */
     private static void unbindOnCompletion(TaskContext tc) {
@@ -75,6 +75,7 @@ public final class TaskSupport {
                 // completion listeners run on the task's thread; a thread-local can only be cleared there
                 if (Thread.currentThread() == thread) {
                     BlockDevice.unbind();
+                    Parallel.setTaskThreads(null);
                     UNBIND_REGISTERED.remove();
                 }
             }

@@ -170,15 +170,18 @@ final class MatmulLowering {
         JavaRDD<Block[]> partials = b.rdd().mapPartitions(it -> {
             TaskSupport.begin(fail);
             Tensor left = op.get();
-            List<Block> res = new ArrayList<>();
-            for (Block blk : Blocks.sorted(it)) {
-                int[] idx = blk.index();
-                long ks = gb.offset(1, idx[1]);
-                long kl = gb.chunk(1, idx[1]);
-                Tensor ls = Blocks.region(left, new long[] {0, 0, ks}, new long[] {1, m, kl});
-                res.add(new Block(new int[] {0, 0, idx[2]}, Tensor.of(product(ls.node(), blk.data().node(), t))));
-            }
-            return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+            List<Block> blocks = Blocks.sorted(it);
+            return Collections.singletonList(inScope(() -> {
+                List<Block> res = new ArrayList<>();
+                for (Block blk : blocks) {
+                    int[] idx = blk.index();
+                    long ks = gb.offset(1, idx[1]);
+                    long kl = gb.chunk(1, idx[1]);
+                    Tensor ls = Blocks.region(left, new long[] {0, 0, ks}, new long[] {1, m, kl});
+                    res.add(new Block(new int[] {0, 0, idx[2]}, Tensor.of(product(ls.node(), blk.data().node(), t))));
+                }
+                return Rdds.combineByIndex(res, Tensor::add);
+            })).iterator();
         }, true);
         return finish(l, partials, out, lb.pdim() == 0 ? 0 : 2, t, lb.pdim() == 1);
     }
@@ -201,18 +204,20 @@ final class MatmulLowering {
         JavaRDD<Block[]> partials = a.rdd().mapPartitions(it -> {
             TaskSupport.begin(fail);
             Tensor right = op.get();
-            List<Block> res = new ArrayList<>();
-            for (Map.Entry<Integer, List<Block>> row : byIndex(Blocks.sorted(it), 1, 2).entrySet()) {
-                List<Block> parts = row.getValue();
-                int k0 = parts.get(0).index(2);
-                long ks = ga.offset(2, k0);
-                long kl = ga.offset(2, parts.get(parts.size() - 1).index(2)) + ga.chunk(2,
-                        parts.get(parts.size() - 1).index(2)) - ks;
-                Tensor rs = Blocks.region(right, new long[] {0, ks, 0}, new long[] {1, kl, nn});
-                Tensor panel = join(parts, 2);
-                res.add(new Block(new int[] {0, row.getKey(), 0}, Tensor.of(product(panel.node(), rs.node(), t))));
-            }
-            return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+            Map<Integer, List<Block>> rows = byIndex(Blocks.sorted(it), 1, 2);
+            return Collections.singletonList(inScope(() -> {
+                List<Block> res = new ArrayList<>();
+                for (Map.Entry<Integer, List<Block>> row : rows.entrySet()) {
+                    List<Block> parts = row.getValue();
+                    int kLast = parts.get(parts.size() - 1).index(2);
+                    long ks = ga.offset(2, parts.get(0).index(2));
+                    long kl = ga.offset(2, kLast) + ga.chunk(2, kLast) - ks;
+                    Tensor rs = Blocks.region(right, new long[] {0, ks, 0}, new long[] {1, kl, nn});
+                    Tensor panel = join(parts, 2);
+                    res.add(new Block(new int[] {0, row.getKey(), 0}, Tensor.of(product(panel.node(), rs.node(), t))));
+                }
+                return res.toArray(new Block[0]);
+            })).iterator();
         }, true);
         return finish(l, partials, out, la.pdim() == 0 ? 0 : 1, t, la.pdim() == 2);
     }
@@ -273,21 +278,41 @@ final class MatmulLowering {
             List<Block> res = new ArrayList<>();
             while (it.hasNext()) {
                 Tuple2<List<Block>, List<Block>> pair = it.next();
-                Map<Integer, Tensor> cols = new TreeMap<>();
-                for (Map.Entry<Integer, List<Block>> col : byIndex(pair._2(), 2, 1).entrySet()) {
-                    cols.put(col.getKey(), join(col.getValue(), 1));
-                }
-                for (Map.Entry<Integer, List<Block>> row : byIndex(pair._1(), 1, 2).entrySet()) {
-                    Tensor panel = join(row.getValue(), 2);
-                    for (Map.Entry<Integer, Tensor> col : cols.entrySet()) {
-                        res.add(new Block(new int[] {0, row.getKey(), col.getKey()},
-                                Tensor.of(product(panel.node(), col.getValue().node(), t))));
+                res.addAll(java.util.Arrays.asList(inScope(() -> {
+                    List<Block> made = new ArrayList<>();
+                    Map<Integer, Tensor> cols = new TreeMap<>();
+                    for (Map.Entry<Integer, List<Block>> col : byIndex(pair._2(), 2, 1).entrySet()) {
+                        cols.put(col.getKey(), join(col.getValue(), 1));
                     }
-                }
+                    for (Map.Entry<Integer, List<Block>> row : byIndex(pair._1(), 1, 2).entrySet()) {
+                        Tensor panel = join(row.getValue(), 2);
+                        for (Map.Entry<Integer, Tensor> col : cols.entrySet()) {
+                            made.add(new Block(new int[] {0, row.getKey(), col.getKey()},
+                                    Tensor.of(product(panel.node(), col.getValue().node(), t))));
+                        }
+                    }
+                    return made.toArray(new Block[0]);
+                })));
             }
             return res.iterator();
         }, true);
         return new SparkValue.Distributed(rdd, layout, t);
+    }
+
+    /**
+     * Runs a task's products in a memory scope, so that joined panels and partial products are
+     * freed when it ends rather than when the garbage collector finds them; the blocks it returns
+     * are kept. Its inputs must exist before it starts (a cached or broadcast block made inside
+     * the scope would be freed with it).
+     */
+    private static Block[] inScope(java.util.function.Supplier<Block[]> body) {
+        try (org.tessera.Scope scope = org.tessera.Tessera.scope()) {
+            Block[] out = body.get();
+            for (Block b : out) {
+                scope.keep(b.data());
+            }
+            return out;
+        }
     }
 
     /** Blocks grouped by their index along {@code groupDim}, each group sorted along {@code orderDim}. */
@@ -333,16 +358,18 @@ final class MatmulLowering {
                 .mapPartitions(it -> {
                     TaskSupport.begin(fail);
                     List<List<Block>> in = it.next();
-                    List<Block> res = new ArrayList<>();
-                    for (Block x : in.get(0)) {
-                        for (Block y : in.get(1)) {
-                            if (x.index(2) == y.index(1)) {
-                                res.add(new Block(new int[] {0, x.index(1), y.index(2)},
-                                        Tensor.of(product(x.data().node(), y.data().node(), t))));
+                    return Collections.singletonList(inScope(() -> {
+                        List<Block> res = new ArrayList<>();
+                        for (Block x : in.get(0)) {
+                            for (Block y : in.get(1)) {
+                                if (x.index(2) == y.index(1)) {
+                                    res.add(new Block(new int[] {0, x.index(1), y.index(2)},
+                                            Tensor.of(product(x.data().node(), y.data().node(), t))));
+                                }
                             }
                         }
-                    }
-                    return Collections.singletonList(Rdds.combineByIndex(res, Tensor::add)).iterator();
+                        return Rdds.combineByIndex(res, Tensor::add);
+                    })).iterator();
                 }, true);
         return finish(l, partials, out, 1, t, a.layout().partitions() > 1);
     }
@@ -381,23 +408,25 @@ final class MatmulLowering {
                     rights.computeIfAbsent(blk.index(2), x -> new TreeMap<>()).put(blk.index(1), blk);
                 }
             });
-            List<Block> res = new ArrayList<>();
-            Tensor panel = ls.isEmpty() ? null : join(new ArrayList<>(ls.values()), 2);
-            for (int j = 0; j < nj; j++) {
-                int[] idx = {0, p, j};
-                TreeMap<Integer, Block> rs = rights.getOrDefault(j, new TreeMap<>());
-                if (panel == null && rs.isEmpty()) {
-                    res.add(new Block(idx, Blocks.zeros(out.blockShape(idx), t)));
-                    continue;
+            return java.util.Arrays.asList(inScope(() -> {
+                List<Block> res = new ArrayList<>();
+                Tensor panel = ls.isEmpty() ? null : join(new ArrayList<>(ls.values()), 2);
+                for (int j = 0; j < nj; j++) {
+                    int[] idx = {0, p, j};
+                    TreeMap<Integer, Block> rs = rights.getOrDefault(j, new TreeMap<>());
+                    if (panel == null && rs.isEmpty()) {
+                        res.add(new Block(idx, Blocks.zeros(out.blockShape(idx), t)));
+                        continue;
+                    }
+                    if (panel == null || !rs.keySet().equals(ls.keySet())) {
+                        throw new IllegalStateException("matmul: task for row block " + p + " received left blocks "
+                                + ls.keySet() + " but right blocks " + rs.keySet() + " of column block " + j);
+                    }
+                    Tensor col = join(new ArrayList<>(rs.values()), 1);
+                    res.add(new Block(idx, Tensor.of(product(panel.node(), col.node(), t))));
                 }
-                if (panel == null || !rs.keySet().equals(ls.keySet())) {
-                    throw new IllegalStateException("matmul: task for row block " + p + " received left blocks "
-                            + ls.keySet() + " but right blocks " + rs.keySet() + " of column block " + j);
-                }
-                Tensor col = join(new ArrayList<>(rs.values()), 1);
-                res.add(new Block(idx, Tensor.of(product(panel.node(), col.node(), t))));
-            }
-            return res.iterator();
+                return res.toArray(new Block[0]);
+            })).iterator();
         }, true);
         return new SparkValue.Distributed(rdd, outLayout, t);
     }

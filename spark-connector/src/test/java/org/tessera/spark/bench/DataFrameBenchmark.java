@@ -20,11 +20,12 @@ public final class DataFrameBenchmark {
     private DataFrameBenchmark() {
     }
 
-    /** Arguments: rows (10,000,000), columns (32), partitions (16). */
+    /** Arguments: rows (10,000,000), columns (32), partitions (16), repetitions (5; the median is printed). */
     public static void main(String[] args) {
         long rows = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         int parts = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        int reps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         try (TesseraSession ts = TesseraSession.builder().master("local[2]").appName("dataframe-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate()) {
             ts.sparkContext().setLogLevel("WARN");
@@ -38,23 +39,27 @@ public final class DataFrameBenchmark {
             df.count();
 
             VectorAssembler va = new VectorAssembler().setInputCols(names).setOutputCol("features");
-            double assembler = Double.MAX_VALUE;
-            double tessera = Double.MAX_VALUE;
-            for (int rep = 0; rep < 3; rep++) {
+            double[] assemblerRuns = new double[reps];
+            double[] tesseraRuns = new double[reps];
+            for (int rep = 0; rep < reps; rep++) {
                 long t0 = System.nanoTime();
                 va.transform(df).select(count(col("features"))).first();
-                assembler = Math.min(assembler, (System.nanoTime() - t0) / 1e9);
+                assemblerRuns[rep] = (System.nanoTime() - t0) / 1e9;
                 t0 = System.nanoTime();
                 Tensor t = ts.fromDataFrame(df, names);
-                tessera = Math.min(tessera, (System.nanoTime() - t0) / 1e9);
+                tesseraRuns[rep] = (System.nanoTime() - t0) / 1e9;
                 if (t.size(0) != rows || t.size(1) != cols) {
                     throw new IllegalStateException("unexpected shape " + t.shape());
                 }
                 ts.unpersist(t);
             }
+            System.out.println("runs, VectorAssembler: " + java.util.Arrays.toString(assemblerRuns) + "; Tessera: "
+                    + java.util.Arrays.toString(tesseraRuns));
+            double assembler = median(assemblerRuns);
+            double tessera = median(tesseraRuns);
             System.out.println();
             System.out.printf(Locale.ROOT, "DataFrame -> tensor, %d rows x %d double columns, %d partitions, local[2],"
-                    + " best of 3%n", rows, cols, parts);
+                    + " median of %d%n", rows, cols, parts, reps);
             System.out.println("| run | seconds | rows/s |");
             System.out.println("|---|---|---|");
             System.out.printf(Locale.ROOT, "| Tessera fromDataFrame | %.2f | %.3e |%n", tessera, rows / tessera);
@@ -62,5 +67,12 @@ public final class DataFrameBenchmark {
                     rows / assembler);
             System.out.printf(Locale.ROOT, "Tessera / VectorAssembler throughput = %.2fx%n", assembler / tessera);
         }
+    }
+
+    private static double median(double[] runs) {
+        double[] s = runs.clone();
+        java.util.Arrays.sort(s);
+        int m = s.length;
+        return m % 2 == 1 ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
     }
 }

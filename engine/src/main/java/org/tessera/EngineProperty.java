@@ -9,6 +9,11 @@ public enum EngineProperty {
     MEMORY_LIMIT("tessera.memory.limit", "unlimited",
             "Most bytes of off-heap tensor memory (suffix k, m or g); past it an allocation first reclaims"
                     + " unreachable tensors, then fails with TesseraMemoryException naming the limit."),
+    /** Growth of off-heap memory after which the engine asks for a garbage collection. */
+    MEMORY_COLLECT("tessera.memory.collectEvery", "the heap's maximum size (at least 256m)",
+            "When off-heap tensor memory has grown by this many bytes (suffix k, m or g) since the last"
+                    + " collection, the engine asks the JVM for a garbage collection, so that unreachable tensors"
+                    + " return their buffers even when the Java heap itself is idle; 0 turns this off."),
     /** Bytes of freed large buffers kept for reuse. */
     MEMORY_POOL("tessera.memory.pool", "512m",
             "Bytes of freed buffers of 1 MiB or more kept for reuse (fresh pages cost a page fault each on"

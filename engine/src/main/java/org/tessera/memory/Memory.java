@@ -34,6 +34,13 @@ public final class Memory {
 
     private static volatile RootAllocator root;
     private static final BufferPool POOL = new BufferPool(parsePool(org.tessera.EngineProperty.MEMORY_POOL.value()));
+    /**
+     * Off-heap memory lives outside the Java heap, so an application whose heap is idle may never
+     * collect the tensors it dropped: this asks for a collection each time memory grows by
+     * {@code tessera.memory.collectEvery} past what was in use after the previous one.
+     */
+    private static final CollectTrigger COLLECT = new CollectTrigger(
+            parseCollectEvery(org.tessera.EngineProperty.MEMORY_COLLECT.value()));
 
     static {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -77,6 +84,29 @@ public final class Memory {
             return 0;
         }
         return s == null || s.isBlank() ? 512L << 20 : parseLimit(s);
+    }
+
+    private static long parseCollectEvery(String s) {
+        if (s != null && s.trim().equals("0")) {
+            return 0;
+        }
+        if (s == null || s.isBlank()) {
+            return Math.max(256L << 20, Runtime.getRuntime().maxMemory());
+        }
+        return parseLimit(s);
+    }
+
+    /**
+     * Sets the growth of off-heap memory after which a garbage collection is asked for (0: never),
+     * for tests and embedding applications; {@code tessera.memory.collectEvery} sets it at start.
+     */
+    public static void setCollectEvery(long bytes) {
+        COLLECT.setEvery(bytes);
+    }
+
+    /** The current growth after which a garbage collection is asked for (0: never). */
+    public static long collectEvery() {
+        return COLLECT.every();
     }
 
     static long parseLimit(String s) {
@@ -151,6 +181,17 @@ public final class Memory {
         ArrowBuf pooled = POOL.take(size);
         if (pooled != null) {
             return BufferPool.transfer(pooled, allocator);
+        }
+        if (COLLECT.due(allocatedBytes(), size)) {
+            try {
+                System.gc(); // unreachable tensors' buffers come back through the cleaner, into the pool
+            } finally {
+                COLLECT.collected(allocatedBytes());
+            }
+            pooled = POOL.take(size);
+            if (pooled != null) {
+                return BufferPool.transfer(pooled, allocator);
+            }
         }
         try {
             return allocator.buffer(size);

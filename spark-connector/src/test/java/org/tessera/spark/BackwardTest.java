@@ -98,6 +98,12 @@ class BackwardTest {
             ad.matmul(bd).relu().sum().backward();
             assertClose(al.grad(), ad.grad(), TOL);
             assertClose(bl.grad(), bd.grad(), TOL);
+            // the same with persisted operands, which the tasks read in place
+            Tensor ap = leaf(ts.persist(ts.distribute(a, 3, 2)));
+            Tensor bp = leaf(ts.persist(ts.distribute(b, 2, 3)));
+            ap.matmul(bp).relu().sum().backward();
+            assertClose(al.grad(), ap.grad(), TOL);
+            assertClose(bl.grad(), bp.grad(), TOL);
         }
     }
 

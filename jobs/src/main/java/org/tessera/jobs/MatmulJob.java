@@ -61,6 +61,10 @@ public final class MatmulJob implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "seed of generated matrices (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--check", description = "also multiply on the driver with the single-node engine and print"
+            + " the largest difference (the operands must fit under spark.tessera.collect.maxBytes)")
+    boolean check;
+
     @Mixin
     SparkOptions spark;
 
@@ -110,6 +114,18 @@ public final class MatmulJob implements Callable<Integer> {
             console.printf(Locale.ROOT, "%s @ %s %s on %s: median %.3fs over %d runs (best %.3fs), %.2f GFLOP/s%n",
                     a.shape(), b.shape(), dt, ts.spark().sparkContext().master(), median, reps, secs[0],
                     flops / median / 1e9);
+            if (check) {
+                Tensor local = a.cpu().matmul(b.cpu());
+                double diff = a.matmul(b).cpu().sub(local).abs().max().item();
+                double scale = Math.max(1, local.abs().max().item());
+                double tol = (dt == DType.FLOAT32 ? 1e-4 : 1e-10) * scale;
+                boolean ok = diff <= tol;
+                console.printf(Locale.ROOT, "check against the single-node engine: largest difference %.3e (tolerance"
+                        + " %.1e): %s%n", diff, tol, ok ? "passed" : "FAILED");
+                if (!ok) {
+                    return 1;
+                }
+            }
             return 0;
         }
     }

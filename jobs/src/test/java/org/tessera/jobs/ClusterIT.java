@@ -124,6 +124,27 @@ class ClusterIT {
         }
         assertEquals(Synthetic.TRUE_BIAS, numbers(json, "bias")[0], 0.01, json);
         assertTrue(Files.size(out.resolve("loss.png")) > 1000, "loss.png written");
+
+        // a distributed product whose persisted right side the tasks read from both executors' caches
+        Process mm = start("submit-matmul", sparkClasspath, home, "org.apache.spark.deploy.SparkSubmit",
+                "--master", master, "--deploy-mode", "client", "--class", "org.tessera.jobs.Main",
+                "--properties-file", conf.resolve("spark-defaults.conf").toString(),
+                "--conf", "spark.executor.memory=640m",
+                "--conf", "spark.executor.memoryOverhead=384m",
+                "--conf", "spark.kryo.registrationRequired=true",
+                "--conf", "spark.driver.host=127.0.0.1",
+                "--conf", "spark.driver.bindAddress=127.0.0.1",
+                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=90s",
+                jar.toString(), "matmul", "-n", "600", "-k", "300", "-m", "400", "--block", "200", "--reps", "1",
+                "--check");
+        if (!mm.waitFor(4, TimeUnit.MINUTES)) {
+            fail("spark-submit matmul did not finish in 4 minutes\n" + logs());
+        }
+        String mmOut = Files.readString(work.resolve("submit-matmul.log"), StandardCharsets.UTF_8);
+        assertEquals(0, mm.exitValue(), "spark-submit matmul failed\n" + mmOut + logs());
+        assertTrue(mmOut.contains("right side read in place"), mmOut);
+        assertTrue(mmOut.contains("check against the single-node engine") && mmOut.contains("passed"), mmOut);
     }
 
     private static String required(String key) {
@@ -175,7 +196,7 @@ class ClusterIT {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.asList(required("tessera.jvm.flags").trim().split("\\s+")));
-        cmd.add(name.equals("submit") ? "-Xmx1g" : "-Xmx256m");
+        cmd.add(name.startsWith("submit") ? "-Xmx1g" : "-Xmx256m");
         cmd.add("-Dlog4j2.configurationFile=" + Path.of(required("tessera.it.conf"), "log4j2.properties"));
         cmd.add("-cp");
         cmd.add(classpath);

@@ -142,13 +142,17 @@ class JobsTest {
     @Test
     void matmulPrintsTimeRateAndStrategy() {
         Run r = run("matmul", "--master", "local[2]", "-n", "300", "-k", "200", "-m", "100", "--block", "100",
-                "--reps", "1");
+                "--reps", "1", "--check");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("strategy"), r.out());
+        assertTrue(r.out().contains("right side read in place"), r.out());
         assertTrue(r.out().contains("GFLOP/s"), r.out());
+        assertTrue(r.out().contains("check against the single-node engine: largest difference"), r.out());
+        assertTrue(r.out().contains("passed"), r.out());
         Run shuffle = run("matmul", "--master", "local[2]", "-n", "64", "-k", "64", "-m", "64", "--block", "16",
-                "--strategy", "shuffle", "--reps", "1");
+                "--strategy", "shuffle", "--reps", "1", "--check");
         assertTrue(shuffle.out().contains("strategy shuffle"), shuffle.out());
+        assertTrue(shuffle.out().contains("passed"), shuffle.out());
         assertOneLineError(run("matmul", "--strategy", "fastest"), 1, "unknown matmul strategy 'fastest'");
     }
 

@@ -259,9 +259,10 @@ final class MatmulLowering {
 
     /**
      * {@code distributed @ distributed} with the right side read in place: the right's blocks come
-     * to each task by a narrow dependency on its persisted partitions (no shuffle, no driver), the
-     * task joins them into column panels once, and multiplies each of its left row panels by each
-     * column panel. Every output block is complete in its task.
+     * to each task by a narrow dependency on its persisted partitions (no shuffle, no driver); the
+     * task joins its left blocks into row panels, then the right blocks into one column panel at a
+     * time, multiplying every row panel by it before freeing it. Every output block is complete in
+     * its task.
      */
     private static SparkValue replicateRight(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
         Layout la = a.layout();
@@ -279,18 +280,24 @@ final class MatmulLowering {
             while (it.hasNext()) {
                 Tuple2<List<Block>, List<Block>> pair = it.next();
                 res.addAll(java.util.Arrays.asList(inScope(() -> {
-                    List<Block> made = new ArrayList<>();
-                    Map<Integer, Tensor> cols = new TreeMap<>();
-                    for (Map.Entry<Integer, List<Block>> col : byIndex(pair._2(), 2, 1).entrySet()) {
-                        cols.put(col.getKey(), join(col.getValue(), 1));
-                    }
+                    Map<Integer, Tensor> rows = new TreeMap<>();
                     for (Map.Entry<Integer, List<Block>> row : byIndex(pair._1(), 1, 2).entrySet()) {
-                        Tensor panel = join(row.getValue(), 2);
-                        for (Map.Entry<Integer, Tensor> col : cols.entrySet()) {
-                            made.add(new Block(new int[] {0, row.getKey(), col.getKey()},
-                                    Tensor.of(product(panel.node(), col.getValue().node(), t))));
+                        rows.put(row.getKey(), join(row.getValue(), 2));
+                    }
+                    // one column panel of the right side at a time: a task never holds a copy of all of it
+                    List<Block> made = new ArrayList<>();
+                    for (Map.Entry<Integer, List<Block>> col : byIndex(pair._2(), 2, 1).entrySet()) {
+                        try (org.tessera.Scope panelScope = org.tessera.Tessera.scope()) {
+                            Tensor panel = join(col.getValue(), 1);
+                            for (Map.Entry<Integer, Tensor> row : rows.entrySet()) {
+                                Block product = new Block(new int[] {0, row.getKey(), col.getKey()},
+                                        Tensor.of(product(row.getValue().node(), panel.node(), t)));
+                                panelScope.keep(product.data());
+                                made.add(product);
+                            }
                         }
                     }
+                    made.sort((x, y) -> x.key().compareTo(y.key()));
                     return made.toArray(new Block[0]);
                 })));
             }

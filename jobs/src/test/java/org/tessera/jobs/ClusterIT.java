@@ -95,17 +95,8 @@ class ClusterIT {
         }
         waitForWorkers(masterUi, 2, 120);
 
-        Process submit = start("submit", sparkClasspath, home, "org.apache.spark.deploy.SparkSubmit",
-                "--master", master, "--deploy-mode", "client", "--class", "org.tessera.jobs.Main",
-                "--properties-file", conf.resolve("spark-defaults.conf").toString(),
-                "--conf", "spark.executor.memory=640m",
-                "--conf", "spark.executor.memoryOverhead=384m",
-                "--conf", "spark.kryo.registrationRequired=true",
-                "--conf", "spark.driver.host=127.0.0.1",
-                "--conf", "spark.driver.bindAddress=127.0.0.1",
-                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
-                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=90s",
-                jar.toString(), "regression", "--rows", "40000", "--num-features", Integer.toString(FEATURES),
+        Process submit = submit("submit", sparkClasspath, home, master, conf, jar,
+                "regression", "--rows", "40000", "--num-features", Integer.toString(FEATURES),
                 "--partitions", "4", "--epochs", "15", "--out", out.toString());
         if (!submit.waitFor(4, TimeUnit.MINUTES)) {
             fail("spark-submit did not finish in 4 minutes\n" + logs());
@@ -126,17 +117,8 @@ class ClusterIT {
         assertTrue(Files.size(out.resolve("loss.png")) > 1000, "loss.png written");
 
         // a distributed product whose persisted right side the tasks read from both executors' caches
-        Process mm = start("submit-matmul", sparkClasspath, home, "org.apache.spark.deploy.SparkSubmit",
-                "--master", master, "--deploy-mode", "client", "--class", "org.tessera.jobs.Main",
-                "--properties-file", conf.resolve("spark-defaults.conf").toString(),
-                "--conf", "spark.executor.memory=640m",
-                "--conf", "spark.executor.memoryOverhead=384m",
-                "--conf", "spark.kryo.registrationRequired=true",
-                "--conf", "spark.driver.host=127.0.0.1",
-                "--conf", "spark.driver.bindAddress=127.0.0.1",
-                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
-                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=90s",
-                jar.toString(), "matmul", "-n", "600", "-k", "300", "-m", "400", "--block", "200", "--reps", "1",
+        Process mm = submit("submit-matmul", sparkClasspath, home, master, conf, jar,
+                "matmul", "-n", "600", "-k", "300", "-m", "400", "--block", "200", "--reps", "1",
                 "--check");
         if (!mm.waitFor(4, TimeUnit.MINUTES)) {
             fail("spark-submit matmul did not finish in 4 minutes\n" + logs());
@@ -189,6 +171,24 @@ class ClusterIT {
             }
         }
         return home;
+    }
+
+    /** Submits the jobs jar to {@code master} (client mode, Kryo registration required) with the job's arguments. */
+    private Process submit(String name, String classpath, Path home, String master, Path conf, Path jar,
+                           String... jobArgs) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--master", master, "--deploy-mode", "client",
+                "--class", "org.tessera.jobs.Main",
+                "--properties-file", conf.resolve("spark-defaults.conf").toString(),
+                "--conf", "spark.executor.memory=640m",
+                "--conf", "spark.executor.memoryOverhead=384m",
+                "--conf", "spark.kryo.registrationRequired=true",
+                "--conf", "spark.driver.host=127.0.0.1",
+                "--conf", "spark.driver.bindAddress=127.0.0.1",
+                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=90s",
+                jar.toString()));
+        args.addAll(Arrays.asList(jobArgs));
+        return start(name, classpath, home, "org.apache.spark.deploy.SparkSubmit", args.toArray(new String[0]));
     }
 
     private Process start(String name, String classpath, Path home, String mainClass, String... args)

@@ -1,6 +1,7 @@
 package org.tessera.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.tessera.spark.SharedSpark.assertClose;
 
@@ -129,7 +130,7 @@ class MatmulTest {
                 // a computed right side goes through the driver
                 Tensor c = da.matmul(db.mul(2.0));
                 assertTrue(ts.explain(c).contains("right side broadcast"), ts.explain(c));
-                assertTrue(!ts.blocks(c).rdd().toDebugString().contains("CartesianRDD"));
+                assertFalse(ts.blocks(c).rdd().toDebugString().contains("CartesianRDD"));
                 assertClose(a.matmul(b.mul(2.0)), c, 1e-13);
             } finally {
                 ts.unpersist(db);
@@ -145,7 +146,7 @@ class MatmulTest {
         Tensor db = ts.persist(ts.distribute(b, 3, 4));
         try {
             Tensor p = dat.matmul(db);
-            assertTrue(!ts.explain(p).contains("read in place"), ts.explain(p));
+            assertFalse(ts.explain(p).contains("read in place"), ts.explain(p));
             assertClose(a.matmul(b), p, 1e-13);
         } finally {
             ts.unpersist(db);

@@ -191,7 +191,6 @@ public final class RegressionBenchmark implements Callable<Integer> {
             t[i] = (System.nanoTime() - s) / 1e9;
             console.printf(Locale.ROOT, "  %s run %d: %.2fs%n", what, i + 1, t[i]);
         }
-        Arrays.sort(t);
-        return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+        return Timing.median(t);
     }
 }

@@ -26,7 +26,13 @@ final class Timing {
             sink = w.run();
             t[i] = (System.nanoTime() - s) / 1e9;
         }
+        return median(t);
+    }
+
+    /** The median of {@code t} (the mean of the middle two for an even count); sorts {@code t}. */
+    static double median(double[] t) {
         Arrays.sort(t);
-        return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+        int n = t.length;
+        return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
     }
 }

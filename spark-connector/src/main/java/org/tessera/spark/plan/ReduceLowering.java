@@ -45,7 +45,7 @@ final class ReduceLowering {
                     c[k] = new long[] {lay.shape().get(k)};
                     int pdim = lay.pdim();
                     if (pdim == k) {
-                        pdim = firstOther(lay.grid(), k);
+                        pdim = Math.max(0, widestKept(lay.grid(), new int[] {k}));
                     }
                     d = l.rechunk(d, new Layout(BlockGrid.of(c), pdim));
                     lay = d.layout();
@@ -146,15 +146,6 @@ final class ReduceLowering {
             }
         }
         return best;
-    }
-
-    private static int firstOther(BlockGrid g, int k) {
-        for (int d = 0; d < g.rank(); d++) {
-            if (d != k && g.numChunks(d) > 1) {
-                return d;
-            }
-        }
-        return k == 0 && g.rank() > 1 ? 1 : 0;
     }
 
     /** How two partial results of {@code op} combine; arg reductions never span blocks. */

@@ -21,11 +21,6 @@ public final class TaskSupport {
     private TaskSupport() {
     }
 
-    /** The device the current task was bound to (the CPU outside a task): {@link BlockDevice#current()}. */
-    public static Device device() {
-        return BlockDevice.current();
-    }
-
     /**
      * The device for a task with the given GPU addresses under {@code mode} (auto, cpu, cuda):
      * the assigned GPU when CUDA can use it; otherwise the CPU (auto, logged once per executor)

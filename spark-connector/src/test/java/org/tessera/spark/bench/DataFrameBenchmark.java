@@ -55,8 +55,8 @@ public final class DataFrameBenchmark {
             }
             System.out.println("runs, VectorAssembler: " + java.util.Arrays.toString(assemblerRuns) + "; Tessera: "
                     + java.util.Arrays.toString(tesseraRuns));
-            double assembler = median(assemblerRuns);
-            double tessera = median(tesseraRuns);
+            double assembler = Stats.median(assemblerRuns);
+            double tessera = Stats.median(tesseraRuns);
             System.out.println();
             System.out.printf(Locale.ROOT, "DataFrame -> tensor, %d rows x %d double columns, %d partitions, local[2],"
                     + " median of %d%n", rows, cols, parts, reps);
@@ -67,12 +67,5 @@ public final class DataFrameBenchmark {
                     rows / assembler);
             System.out.printf(Locale.ROOT, "Tessera / VectorAssembler throughput = %.2fx%n", assembler / tessera);
         }
-    }
-
-    private static double median(double[] runs) {
-        double[] s = runs.clone();
-        java.util.Arrays.sort(s);
-        int m = s.length;
-        return m % 2 == 1 ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
     }
 }

@@ -1,7 +1,5 @@
 package org.tessera.spark.bench;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
@@ -128,15 +126,13 @@ public final class MatmulBenchmark {
     }
 
     private static double median(int reps, Supplier<Object> f) {
-        List<Double> times = new ArrayList<>();
         f.get();
+        double[] times = new double[reps];
         for (int i = 0; i < reps; i++) {
             long t0 = System.nanoTime();
             f.get();
-            times.add((System.nanoTime() - t0) / 1e9);
+            times[i] = (System.nanoTime() - t0) / 1e9;
         }
-        times.sort(null);
-        int m = times.size();
-        return m == 0 ? Double.NaN : m % 2 == 1 ? times.get(m / 2) : (times.get(m / 2 - 1) + times.get(m / 2)) / 2;
+        return Stats.median(times);
     }
 }

@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Shape;
+import org.tessera.memory.MemoryScope;
 import org.tessera.memory.Storage;
 
 /**
@@ -23,6 +24,8 @@ public final class Node {
     private final DType dtype;
     private final Device device;
     private final Object attrs;
+    /** The scope open on the creating thread when this node was built: its buffer belongs there. */
+    private final MemoryScope scope = MemoryScope.current();
     private volatile Node[] inputs;
 
     private volatile Storage storage;
@@ -34,7 +37,13 @@ public final class Node {
     private volatile boolean markedLeaf;
     private volatile Node grad;
 
+    /**
+     * A node of {@code op}.
+     *
+     * @throws IllegalArgumentException when the value would take more than 2^63-1 bytes
+     */
     public Node(Op op, Shape shape, DType dtype, Device device, Object attrs, Node... inputs) {
+        byteSize(op.name().toLowerCase(java.util.Locale.ROOT), shape, dtype);
         this.op = op;
         this.shape = shape;
         this.dtype = dtype;
@@ -74,6 +83,28 @@ public final class Node {
 
     public Node input(int i) {
         return inputs[i];
+    }
+
+    /**
+     * The bytes that a value of {@code shape} and {@code dtype} takes, checked: every byte size,
+     * offset and stride in bytes computed from a node's shape fits in a {@code long} once its node
+     * exists.
+     *
+     * @throws IllegalArgumentException when the byte count exceeds 2^63-1
+     */
+    public static long byteSize(String op, Shape shape, DType dtype) {
+        try {
+            return Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(op + ": shape " + shape
+                    + " of " + dtype + " has " + shape.numel() + " elements of " + dtype.byteSize()
+                    + " bytes, more than 2^63-1 bytes in all; no tensor can be that large");
+        }
+    }
+
+    /** The scope that was open when this node was created (its buffer belongs to it), or null. */
+    public MemoryScope scope() {
+        return scope;
     }
 
     // ---- data ----

@@ -175,8 +175,15 @@ public final class Memory {
     /**
      * Allocates {@code bytes} (rounded up to the alignment) from {@code allocator}, reclaiming
      * unreachable buffers once if the limit is hit.
+     *
+     * @throws TesseraMemoryException when the memory cannot be had: above the limit (at once, when
+     *     the size alone exceeds it or the machine's physical memory), or refused by the system
      */
     static ArrowBuf allocate(BufferAllocator allocator, long bytes, String what) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("allocate: " + bytes + " bytes for " + what + "; expected 0 or more");
+        }
+        checkCanHold(bytes, what);
         long size = BufferPool.sizeClass(bytes);
         ArrowBuf pooled = POOL.take(size);
         if (pooled != null) {
@@ -195,18 +202,60 @@ public final class Memory {
         }
         try {
             return allocator.buffer(size);
-        } catch (OutOfMemoryException first) {
+        } catch (OutOfMemoryException | OutOfMemoryError first) {
             // unreachable tensors first return their buffers to the pool; then empty the pool
             reclaim();
             POOL.drain();
             try {
                 return allocator.buffer(size);
-            } catch (OutOfMemoryException second) {
+            } catch (OutOfMemoryException | OutOfMemoryError second) {
+                String why = second instanceof OutOfMemoryError
+                        ? "the operating system refused the memory (" + second.getMessage() + ")"
+                        : "it would exceed the allocator limit";
                 throw new TesseraMemoryException("allocate: cannot allocate " + bytes + " bytes for " + what
-                        + ": the allocator limit is " + root().getLimit() + " bytes and "
+                        + ": " + why + "; the allocator limit is " + root().getLimit() + " bytes and "
                         + allocatedBytes() + " are in use (after reclaiming unreachable tensors);"
                         + " release tensors (close a scope) or raise tessera.memory.limit", second);
             }
+        }
+    }
+
+    /** The machine's physical memory in bytes (the container's limit where one is set), or 0 if unknown. */
+    public static long physicalBytes() {
+        return PHYSICAL;
+    }
+
+    private static final long PHYSICAL = readPhysical();
+
+    private static long readPhysical() {
+        try {
+            java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+                return Math.max(0, sun.getTotalMemorySize());
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // unknown: only the allocator limit applies
+        }
+        return 0;
+    }
+
+    /**
+     * Fails with {@link TesseraMemoryException} when {@code bytes} alone exceed the allocator limit
+     * or the machine's physical memory: such a tensor can never be held, so it fails at the call
+     * that asks for it rather than later, when it is computed.
+     */
+    public static void checkCanHold(long bytes, String what) {
+        long limit = root().getLimit();
+        long physical = PHYSICAL;
+        if (bytes > limit || (physical > 0 && bytes > physical)) {
+            boolean overLimit = bytes > limit;
+            throw new TesseraMemoryException("allocate: cannot allocate " + bytes + " bytes for " + what + ": "
+                    + (overLimit ? "more than the allocator limit of " + limit + " bytes"
+                            : "more than the machine's " + physical + " bytes of physical memory (the limit is "
+                                    + limit + " bytes)")
+                    + "; " + allocatedBytes() + " bytes are in use; split the work into smaller tensors"
+                    + (overLimit ? " or raise tessera.memory.limit" : "") + " (a distributed tensor may be"
+                    + " larger than one machine)", null);
         }
     }
 

@@ -44,6 +44,16 @@ public final class MemoryScope implements AutoCloseable {
         return allocator;
     }
 
+    /** The scope this one is nested in, or null. */
+    MemoryScope parent() {
+        return parent;
+    }
+
+    /** Whether the scope has closed. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
     synchronized void track(Storage s) {
         if (closed) {
             throw new IllegalStateException("scope: allocation in a closed scope");

@@ -46,12 +46,31 @@ public final class NioBuffers {
         }
     }
 
-    /** A little-endian view of {@code bytes} bytes at {@code byteOffset} of a storage. */
+    /**
+     * A little-endian view of {@code bytes} bytes at {@code byteOffset} of a storage that keeps the
+     * memory allocated for as long as the buffer (or any slice or duplicate of it, which the JVM
+     * links to it) is reachable, even after the tensor is freed or its scope closes; the memory is
+     * never reused by another tensor while the view can see it.
+     */
     public static ByteBuffer view(Storage s, long byteOffset, long bytes) {
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("asByteBuffer: " + bytes + " bytes exceed what one ByteBuffer can address ("
                     + Integer.MAX_VALUE + "); view a slice of the tensor instead");
         }
-        return s.arrowBuf().nioBuffer(byteOffset, (int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (byteOffset < 0 || byteOffset + bytes > s.byteSize()) {
+            throw new IllegalArgumentException("asByteBuffer: bytes [" + byteOffset + ", " + (byteOffset + bytes)
+                    + ") lie outside the tensor's " + s.byteSize() + "-byte buffer");
+        }
+        ArrowBuf ref = s.exportReference();
+        ByteBuffer view;
+        try {
+            view = ref.nioBuffer(byteOffset, (int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (RuntimeException | Error e) {
+            ref.close();
+            throw e;
+        }
+        // the reference is dropped once no slice or duplicate of the view can reach the memory
+        Memory.CLEANER.register(view, ref::close);
+        return view;
     }
 }

@@ -20,6 +20,8 @@ public final class Storage {
     private volatile boolean released;
     private volatile MemoryScope scope;
     private boolean wrapped;
+    /** Set once the buffer has been handed out of the engine: such memory is never pooled for reuse. */
+    private volatile boolean exported;
 
     private Storage(ArrowBuf buf, long bytes, String what, MemoryScope scope) {
         this.buf = buf;
@@ -33,13 +35,27 @@ public final class Storage {
      * thread, or unscoped when none is open.
      */
     public static Storage allocate(long bytes, String what) {
-        MemoryScope s = MemoryScope.current();
-        BufferAllocator allocator = s != null ? s.allocator() : Memory.root();
-        Storage st = new Storage(Memory.allocate(allocator, bytes, what), bytes, what, s);
-        if (s != null) {
-            s.track(st);
+        return allocateIn(MemoryScope.current(), bytes, what);
+    }
+
+    /**
+     * Allocates a buffer of {@code bytes} bytes (not zeroed) owned by {@code owner}: the scope that
+     * was open when the tensor it holds was created. When that scope has closed since, the buffer
+     * goes to its innermost enclosing scope that is still open, or is unscoped (freed when
+     * unreachable) when none is; {@code null} means unscoped.
+     */
+    public static Storage allocateIn(MemoryScope owner, long bytes, String what) {
+        for (MemoryScope s = owner; s != null; s = s.parent()) {
+            synchronized (s) {
+                // under the scope's lock, so that it cannot close between the allocation and tracking
+                if (!s.isClosed()) {
+                    Storage st = new Storage(Memory.allocate(s.allocator(), bytes, what), bytes, what, s);
+                    s.track(st);
+                    return st;
+                }
+            }
         }
-        return st;
+        return new Storage(Memory.allocate(Memory.root(), bytes, what), bytes, what, null);
     }
 
     /** Allocates and zeroes a buffer. */
@@ -83,10 +99,37 @@ public final class Storage {
         return b.memoryAddress();
     }
 
-    /** The Arrow buffer (for zero-copy interop); throws if released. */
+    /**
+     * The Arrow buffer, to hand to Arrow vectors that take their own reference on it (zero-copy
+     * interop); throws if released. From then on the storage is never pooled for reuse when freed:
+     * the memory goes back to the operating system once the last Arrow reference is closed, so
+     * a vector that outlives the tensor keeps valid memory that no other tensor can get.
+     */
     public ArrowBuf arrowBuf() {
-        address();
-        return buf;
+        synchronized (this) {
+            address();
+            exported = true;
+            return buf;
+        }
+    }
+
+    /**
+     * A new reference on this storage's memory for an export that Arrow does not track (a direct
+     * {@code ByteBuffer} or a raw address): a buffer of the root allocator over the same memory,
+     * which keeps it allocated until the returned buffer is closed, whatever happens to this
+     * storage (released, its scope closed). The storage is never pooled afterwards.
+     */
+    public ArrowBuf exportReference() {
+        synchronized (this) {
+            address();
+            exported = true;
+            return buf.getReferenceManager().retain(buf, Memory.root());
+        }
+    }
+
+    /** Whether the memory was ever handed out of the engine (and so is never reused by the pool). */
+    public boolean isExported() {
+        return exported;
     }
 
     /** The number of bytes that hold elements. */
@@ -125,7 +168,8 @@ public final class Storage {
             ArrowBuf b = buf;
             buf = null;
             if (b != null) {
-                if (wrapped) {
+                if (wrapped || exported) {
+                    // an export may still see this memory: drop our reference, never pool it
                     b.close();
                 } else {
                     Memory.recycle(b, b.capacity());

@@ -179,7 +179,17 @@ public final class Creation {
 
     /** Every element {@code value}. */
     public static Tensor full(Shape shape, Number value, DType dtype) {
+        checkSource("full", shape, dtype);
         return Elementwise.fill(dtype, shape, value, null);
+    }
+
+    /**
+     * Fails at the call when a source's values alone could never be held in memory (over the
+     * allocator limit or the machine's physical memory), instead of when they are first read.
+     */
+    private static void checkSource(String op, Shape shape, DType dtype) {
+        long bytes = Node.byteSize(op, shape, dtype);
+        Memory.checkCanHold(bytes, op + " " + shape + " " + dtype);
     }
 
     /** {@code start, start + step, …} below {@code end} (above, for a negative step). */
@@ -200,6 +210,7 @@ public final class Creation {
         DType type = requested != null ? requested
                 : Promotion.resultType(start, end, step).isFloatingPoint() ? DType.defaultFloat() : DType.INT64;
         long count = (long) Math.ceil((e - s) / st);
+        checkSource("arange", Shape.of(count), type);
         return Tensor.of(Graph.node(Op.ARANGE, Shape.of(count), type, new Attrs.Arange(s, st)));
     }
 
@@ -208,6 +219,7 @@ public final class Creation {
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException((normal ? "randn" : "rand") + ": dtype must be floating, got " + dtype);
         }
+        checkSource(normal ? "randn" : "rand", shape, dtype);
         return Tensor.of(Graph.node(normal ? Op.RANDN : Op.RAND, shape, dtype, new Attrs.Random(g.seed(), g.nextStream())));
     }
 }

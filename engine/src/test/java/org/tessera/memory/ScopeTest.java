@@ -112,4 +112,35 @@ class ScopeTest {
         s.close();
         assertEquals(0, s.allocatedBytes());
     }
+
+    @Test
+    void aLazyTensorMadeOutsideAScopeOutlivesTheScopeThatFirstReadsIt() {
+        try (Scope outer = Tessera.scope()) {
+            Tensor weights = Tessera.arange(0, 1000, 1, DType.FLOAT64).mul(0.5); // lazy, made in outer
+            for (int step = 0; step < 3; step++) {
+                try (Scope iteration = Tessera.scope()) {
+                    // the first iteration computes weights; its buffer belongs to outer, not to this scope
+                    assertEquals(0.5 * 999 * 1000 / 2, weights.sum().item(), 1e-9);
+                    Tensor scratch = weights.add(step).realize();
+                    assertTrue(iteration.allocatedBytes() >= 8000, "the step's own result is the step's");
+                    assertFalse(scratch.node().storage().isReleased());
+                }
+            }
+            assertTrue(outer.allocatedBytes() >= 8000, "weights are accounted to the scope they were made in");
+            assertFalse(weights.node().storage().isReleased());
+        }
+    }
+
+    @Test
+    void aTensorMadeInAClosedScopeBelongsToTheScopeStillOpenAroundIt() {
+        try (Scope outer = Tessera.scope()) {
+            Tensor late;
+            try (Scope inner = Tessera.scope()) {
+                late = Tessera.ones(500).mul(2); // made in inner, not computed there
+            }
+            assertEquals(1000.0, late.sum().item());
+            assertTrue(outer.allocatedBytes() >= 2000);
+            assertFalse(late.node().storage().isReleased());
+        }
+    }
 }

@@ -12,6 +12,8 @@ import org.tessera.backend.Realizer;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Node;
 import org.tessera.graph.Op;
+import org.tessera.memory.Memory;
+import org.tessera.memory.MemoryScope;
 import org.tessera.memory.Storage;
 
 /**
@@ -68,9 +70,16 @@ public final class CpuBackend implements Backend {
         return List.of(n.inputs());
     }
 
+    /** A buffer for {@code n}'s value, owned by the scope that was open when {@code n} was created. */
     private static Storage allocate(Node n) {
-        return Storage.allocate(n.shape().numel() * n.dtype().byteSize(), n.op() + " output " + n.shape()
-                + " " + n.dtype());
+        return Storage.allocateIn(n.scope(), n.shape().numel() * n.dtype().byteSize(), n.op() + " output "
+                + n.shape() + " " + n.dtype());
+    }
+
+    private static Storage allocateZeroed(Node n) {
+        Storage s = allocate(n);
+        Memory.zero(s.address(), s.byteSize());
+        return s;
     }
 
     private static void setContiguous(Node n, Storage s) {
@@ -140,7 +149,12 @@ public final class CpuBackend implements Backend {
 
     /** A new contiguous buffer holding {@code src}'s elements in row-major order. */
     static Storage contiguousCopy(Node src) {
-        Storage s = Storage.allocate(src.shape().numel() * src.dtype().byteSize(), "contiguous copy of "
+        return contiguousCopy(src, MemoryScope.current());
+    }
+
+    /** Like {@link #contiguousCopy(Node)}, the copy owned by {@code owner}. */
+    static Storage contiguousCopy(Node src, MemoryScope owner) {
+        Storage s = Storage.allocateIn(owner, src.shape().numel() * src.dtype().byteSize(), "contiguous copy of "
                 + src.op() + " " + src.shape());
         copy(src, Strided.contiguous(s.address(), src.dtype(), src.shape()), src.shape());
         return s;
@@ -157,7 +171,7 @@ public final class CpuBackend implements Backend {
                 if (in.isContiguous()) {
                     n.setData(in.storage().retain(), off, n.shape().contiguousStrides());
                 } else {
-                    setContiguous(n, contiguousCopy(in));
+                    setContiguous(n, contiguousCopy(in, n.scope()));
                 }
             }
             case PERMUTE -> {
@@ -302,8 +316,7 @@ public final class CpuBackend implements Backend {
 
     private static void sliceScatter(Node n) {
         Node in = n.input(0);
-        long bytes = n.shape().numel() * n.dtype().byteSize();
-        Storage out = Storage.allocateZeroed(bytes, "SLICE_SCATTER output " + n.shape());
+        Storage out = allocateZeroed(n);
         Attrs.Slice s = (Attrs.Slice) n.attrs();
         long[] full = n.shape().contiguousStrides();
         long off = 0;
@@ -326,7 +339,7 @@ public final class CpuBackend implements Backend {
         if (select) {
             out = allocate(n);
         } else {
-            out = Storage.allocateZeroed(n.shape().numel() * n.dtype().byteSize(), "MASKED_SCATTER output");
+            out = allocateZeroed(n);
         }
         int tile = FusedProgram.TILE;
         Kind k = Kind.of(n.dtype());

@@ -12,7 +12,11 @@ import org.tessera.memory.MemoryScope;
  * }                                        // t's buffer is freed here
  * }</pre>
  *
- * <p>Tensors realized outside every scope are freed when they become unreachable.
+ * <p>A tensor's buffer belongs to the scope that was open when the tensor was created, even if it
+ * is computed later inside another scope (or, if its scope has closed by then, to the innermost
+ * enclosing scope still open); tensors created outside every scope are freed when they become
+ * unreachable. Memory exported from a tensor ({@code asByteBuffer()}, Arrow vectors) stays
+ * allocated for as long as the export is reachable, even after the scope closes.
  */
 public final class Scope implements AutoCloseable {
     private final MemoryScope memory;

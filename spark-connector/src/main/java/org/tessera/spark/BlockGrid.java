@@ -73,7 +73,12 @@ public final class BlockGrid implements Serializable {
         if (size == 0) {
             return new long[] {0};
         }
-        int n = (int) ((size + block - 1) / block);
+        long count = size / block + (size % block == 0 ? 0 : 1); // no overflow near Long.MAX_VALUE
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("block grid: a dim of size " + size + " in blocks of " + block
+                    + " makes " + count + " chunks, more than a Java array can hold; use larger blocks");
+        }
+        int n = (int) count;
         long[] r = new long[n];
         for (int i = 0; i < n; i++) {
             r[i] = Math.min(block, size - i * block);

@@ -108,7 +108,7 @@ public final class BlockCodec {
             shape[i] = r.getLong();
         }
         Shape s = Shape.of(shape);
-        long bytes = s.numel() * dtype.byteSize();
+        long bytes = org.tessera.graph.Node.byteSize("block", s, dtype); // a damaged header cannot overflow
         Storage storage = Storage.allocate(bytes, "block " + BlockIndex.format(index) + " " + s + " " + dtype);
         byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(bytes, 1))];
         for (long at = 0; at < bytes; at += buf.length) {

@@ -58,6 +58,18 @@ class BadInputTest {
     }
 
     @Test
+    void subtractionWithABoolOperandIsRefusedAsInPyTorch() {
+        Tensor mask = Tessera.tensor(new boolean[] {true, false});
+        Tensor ints = Tessera.tensor(new long[] {3, 4});
+        fails(IllegalArgumentException.class, () -> mask.sub(ints), "sub", "bool [2] - int64 [2]", "logicalNot");
+        fails(IllegalArgumentException.class, () -> ints.sub(mask), "sub", "int64 [2] - bool [2]");
+        fails(IllegalArgumentException.class, () -> mask.sub(1), "sub", "bool [2] - 1");
+        fails(IllegalArgumentException.class, () -> mask.sub(mask), "sub");
+        assertArrayEquals(new float[] {2, 3}, ints.sub(1).to(DType.FLOAT32).toFloatArray());
+        assertArrayEquals(new float[] {0, 1}, mask.logicalNot().to(DType.FLOAT32).toFloatArray());
+    }
+
+    @Test
     void matmulWithDifferentInnerDimsNamesShapesAndSizes() {
         Others others = new Others();
         Tensor a = Tessera.ones(4, 3);

@@ -92,6 +92,12 @@ public final class Elementwise {
     /** Arithmetic ({@code add, sub, mul, div, pow, maximum, minimum}) of tensors or numbers. */
     public static Tensor binary(Op op, Object a, Object b) {
         Tensor like = a instanceof Tensor t ? t : (Tensor) b;
+        if (op == Op.SUB && (isBool(a) || isBool(b))) {
+            // as in PyTorch: subtracting booleans has no meaning that promotion would get right
+            throw new IllegalArgumentException("sub: subtraction with a bool operand is not supported (got "
+                    + describe(a) + " - " + describe(b) + "); to invert a mask use logicalNot(), or convert"
+                    + " with to(DType.INT64) first");
+        }
         DType type = Promotion.resultType(a, b);
         if (op == Op.DIV && !type.isFloatingPoint()) {
             type = DType.defaultFloat();
@@ -112,6 +118,14 @@ public final class Elementwise {
         Tensor y = operand(b, type, like);
         Shape shape = Shape.broadcast(name(op), x.shape(), y.shape());
         return Tensor.of(Graph.node(op, shape, type, null, x.node(), y.node()));
+    }
+
+    private static boolean isBool(Object o) {
+        return o instanceof Boolean || (o instanceof Tensor t && t.dtype() == DType.BOOL);
+    }
+
+    private static String describe(Object o) {
+        return o instanceof Tensor t ? t.dtype() + " " + t.shape() : String.valueOf(o);
     }
 
     /** Comparisons ({@code eq, ne, lt, le, gt, ge}); the result is bool. */

@@ -68,6 +68,11 @@ final class MovementLowering {
     private static SparkValue reshape(Lowerer l, SparkValue.Distributed d, Node n, String[] note) {
         long[] from = d.shape().dims();
         long[] to = n.shape().dims();
+        if (to.length == 0) {
+            // a 0-d distributed value is a local value: its one element comes to the driver
+            note[0] = "one element collected to the driver (0-d result)";
+            return l.computeLocally(n, List.of(d));
+        }
         BlockGrid g = d.layout().grid();
         // 1) only size-1 dims inserted or removed
         int[] map = unitMapping(from, to);

@@ -103,6 +103,7 @@ public final class Lowerer {
             case MATMUL -> MatmulLowering.lower(this, n, note);
             case RESHAPE, PERMUTE, SLICE, SLICE_SCATTER -> MovementLowering.lower(this, n, note);
             case MASKED_SELECT, MASKED_SCATTER -> MaskLowering.lower(this, n, note);
+            case CAT -> CatLowering.lower(this, n, note);
             default -> {
                 List<SparkValue> in = new ArrayList<>();
                 for (Node i : n.inputs()) {

@@ -40,9 +40,7 @@ final class MatmulLowering {
             return l.computeLocally(n, List.of(a, b));
         }
         if (n.shape().get(0) != 1) {
-            throw new UnsupportedOperationException("matmul: batched products of distributed tensors are not supported"
-                    + " (batch " + n.shape().get(0) + ", operands " + a.shape() + " @ " + b.shape() + "); use 2-D"
-                    + " operands");
+            return batched(l, n, a, b, note);
         }
         long bytesA = a.shape().numel() * a.dtype().byteSize();
         long bytesB = b.shape().numel() * b.dtype().byteSize();
@@ -115,6 +113,67 @@ final class MatmulLowering {
                 yield shuffle(l, da, db, n.dtype());
             }
         };
+    }
+
+    /**
+     * {@code [B, M, K] @ [B, K, N]} with B above 1: both sides cut along the batch dim only, into the
+     * same chunks (whole matrices per block, as many per block as fit the block target size), so
+     * partition {@code p} of the left meets partition {@code p} of the right and each task makes one
+     * batched product per block: narrow once both sides are cut so (a re-chunk otherwise).
+     */
+    private static SparkValue batched(Lowerer l, Node n, SparkValue a, SparkValue b, String[] note) {
+        long batch = n.shape().get(0);
+        long m = a.shape().get(1);
+        long k = a.shape().get(2);
+        long cols = b.shape().get(2);
+        long esize = n.dtype().byteSize();
+        long perItem = Math.max(1, Math.max(m * k, Math.max(k * cols, m * cols)) * esize);
+        long[] chunks = null;
+        for (SparkValue v : List.of(a, b)) {
+            if (chunks == null && v instanceof SparkValue.Distributed d && d.layout().pdim() == 0
+                    && d.layout().grid().numChunks(1) == 1 && d.layout().grid().numChunks(2) == 1) {
+                chunks = d.layout().grid().chunks(0); // already cut along the batch only: keep that cut
+            }
+        }
+        if (chunks == null) {
+            chunks = BlockGrid.regularChunks(batch, Math.max(1, l.settings.blockTargetBytes() / perItem));
+        }
+        Layout la = new Layout(BlockGrid.of(chunks, new long[] {m}, new long[] {k}), 0);
+        Layout lb = new Layout(BlockGrid.of(chunks, new long[] {k}, new long[] {cols}), 0);
+        Layout lo = new Layout(BlockGrid.of(chunks, new long[] {m}, new long[] {cols}), 0);
+        l.settings.checkBlocks(la, a.dtype(), "matmul");
+        l.settings.checkBlocks(lb, b.dtype(), "matmul");
+        l.settings.checkBlocks(lo, n.dtype(), "matmul");
+        SparkValue.Distributed da = batchCut(l, a, la);
+        SparkValue.Distributed db = batchCut(l, b, lb);
+        note[0] = "batched matmul " + a.shape() + " @ " + b.shape() + ": both sides cut along the batch dim into "
+                + chunks.length + " chunk(s), one batched product per block pair (narrow)";
+        if (l.dry) {
+            return new SparkValue.Distributed(null, lo, n.dtype());
+        }
+        DType t = n.dtype();
+        boolean fail = l.settings.failFirstAttempt();
+        JavaRDD<Block> rdd = da.rdd().zipPartitions(db.rdd(), (ia, ib) -> {
+            TaskSupport.begin(fail);
+            Map<Integer, Block> right = new TreeMap<>();
+            ib.forEachRemaining(x -> right.put(x.index(0), x));
+            List<Block> res = new ArrayList<>();
+            for (Block x : Blocks.sorted(ia)) {
+                Block y = right.get(x.index(0));
+                Node out = Graph.nodeOn(Op.MATMUL, Shape.of(x.data().shape().get(0), m, cols), t, Device.CPU, null,
+                        x.data().node(), y.data().node());
+                res.add(new Block(new int[] {x.index(0), 0, 0}, Tensor.of(out)));
+            }
+            return res.iterator();
+        });
+        return new SparkValue.Distributed(rdd, lo, n.dtype());
+    }
+
+    private static SparkValue.Distributed batchCut(Lowerer l, SparkValue v, Layout target) {
+        if (v instanceof SparkValue.Distributed d) {
+            return l.rechunk(d, target);
+        }
+        return l.distribute(l.dry ? null : Tensor.of(((SparkValue.Local) v).value()), target);
     }
 
     /** Bytes the shuffle-based product sends: the left once, the right once per row block of the left. */

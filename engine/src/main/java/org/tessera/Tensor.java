@@ -890,6 +890,12 @@ public final class Tensor {
                         + "Backward>");
             }
         }
+        String pending = Backends.forDevice(device()).pendingSummary(node);
+        if (pending != null) {
+            // printing never starts a computation that the program did not ask for
+            extra.add(0, pending);
+            return "tensor(<not computed>, " + String.join(", ", extra) + ")";
+        }
         return TensorFormatter.format(host(), device(), extra);
     }
 

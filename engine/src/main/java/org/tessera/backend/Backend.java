@@ -52,4 +52,14 @@ public interface Backend {
      */
     default void free(Node node) {
     }
+
+    /**
+     * What printing {@code node} shows when reading its values would start work (for a distributed
+     * tensor, a job) because they have not been computed: a one-line description such as its
+     * shape, dtype, device and layout. Null (the default) means the values are to be read and
+     * printed as usual.
+     */
+    default String pendingSummary(Node node) {
+        return null;
+    }
 }

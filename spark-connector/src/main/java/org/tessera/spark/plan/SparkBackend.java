@@ -66,6 +66,45 @@ public final class SparkBackend implements Backend {
         }
     }
 
+    /**
+     * A distributed tensor prints its values only once they are computed (held on the driver, or
+     * cached by Spark in every partition) and small enough to collect; otherwise its shape, dtype,
+     * device and block grid, found by planning without running a job.
+     */
+    @Override
+    public String pendingSummary(Node node) {
+        SparkValue v = node.remote() instanceof SparkValue sv ? sv : null;
+        if (v instanceof SparkValue.Local) {
+            return null;
+        }
+        Settings settings = Settings.read(spark);
+        if (v instanceof SparkValue.Distributed d && isCached(d)
+                && d.layout().bytes(d.dtype()) <= settings.collectMaxBytes()) {
+            return null;
+        }
+        SparkValue planned = v != null ? v : lowerer(true).lower(node);
+        String where = planned instanceof SparkValue.Distributed d
+                ? "blocks=" + d.layout().grid() + " by dim " + d.layout().pdim() + " over "
+                        + d.layout().partitions() + " partition(s)"
+                : "a local result of a distributed computation";
+        return "shape=" + node.shape() + ", dtype=" + node.dtype() + ", device=" + DEVICE.type() + ", " + where
+                + (v == null ? "" : ", not cached");
+    }
+
+    /** Whether Spark holds every partition of the value's blocks in its cache (no job to ask). */
+    private boolean isCached(SparkValue.Distributed d) {
+        if (d.rdd() == null || d.rdd().getStorageLevel().equals(org.apache.spark.storage.StorageLevel.NONE())) {
+            return false;
+        }
+        int id = d.rdd().id();
+        for (org.apache.spark.storage.RDDInfo info : sc.sc().getRDDStorageInfo()) {
+            if (info.id() == id) {
+                return info.numCachedPartitions() == info.numPartitions();
+            }
+        }
+        return false;
+    }
+
     @Override
     public Node toHost(Node node) {
         realize(node);

@@ -21,11 +21,16 @@ import org.tessera.ops.Elementwise;
  * Values are {@link Tensor}s, or {@link ValuesIndices} for {@code max}/{@code min} over a dim.
  */
 final class CaseInterpreter {
-    private final Device device;
+    private final java.util.function.UnaryOperator<Tensor> place;
     private final Map<String, Object> env = new LinkedHashMap<>();
 
     CaseInterpreter(Device device) {
-        this.device = device;
+        this(t -> t.to(device));
+    }
+
+    /** An interpreter that puts every tensor it makes where {@code place} says (e.g. distributed). */
+    CaseInterpreter(java.util.function.UnaryOperator<Tensor> place) {
+        this.place = place;
     }
 
     /** Creates the case's named inputs on the device; those in {@code wrt} require grad. */
@@ -112,7 +117,7 @@ final class CaseInterpreter {
                 }
             };
         }
-        return t.to(device);
+        return place.apply(t);
     }
 
     private static void flatten(JsonNode data, List<JsonNode> out, List<Long> shape, int depth) {

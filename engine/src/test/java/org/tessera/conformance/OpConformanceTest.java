@@ -55,15 +55,24 @@ class OpConformanceTest {
         String reason = DELIBERATE_DIFFERENCES.get(c.name());
         Assumptions.assumeTrue(reason == null, () -> "deliberate difference from PyTorch: " + reason);
         try (Scope ignored = Tessera.scope()) {
-            if (c.expectsError()) {
-                checkRejected(device, c);
-            } else {
-                checkValues(device, c);
-            }
+            check(c, device, t -> t.to(device));
         }
     }
 
-    private static void checkValues(Device device, OracleCase c) {
+    /**
+     * Runs case {@code c} with every tensor it makes placed by {@code place}, checking results and
+     * gradients (and that they are on {@code device}, unless it is null) or the rejection PyTorch
+     * gives. Shared with the distributed run of the suite.
+     */
+    static void check(OracleCase c, Device device, java.util.function.UnaryOperator<Tensor> place) {
+        if (c.expectsError()) {
+            checkRejected(device, c, place);
+        } else {
+            checkValues(device, c, place);
+        }
+    }
+
+    private static void checkValues(Device device, OracleCase c, java.util.function.UnaryOperator<Tensor> place) {
         JsonNode spec = c.spec();
         JsonNode expected = c.expected();
         JsonNode backward = spec.get("backward");
@@ -71,7 +80,7 @@ class OpConformanceTest {
         if (backward != null) {
             backward.get("wrt").forEach(n -> wrt.add(n.asText()));
         }
-        CaseInterpreter run = new CaseInterpreter(device);
+        CaseInterpreter run = new CaseInterpreter(place);
         run.defineInputs(spec.get("inputs"), wrt);
         List<String> order = new ArrayList<>();
         if (spec.has("expr")) {
@@ -110,13 +119,13 @@ class OpConformanceTest {
     }
 
     /** Every statement before the failing one must run; the failing one must be rejected. */
-    private static void checkRejected(Device device, OracleCase c) {
+    private static void checkRejected(Device device, OracleCase c, java.util.function.UnaryOperator<Tensor> place) {
         JsonNode spec = c.spec();
         String at = c.expected().path("at").asText(null);
         assertNotNull(at, c.name() + ": the oracle names no failing statement");
         Class<? extends RuntimeException> type = spec.has("engine_error")
                 ? exceptionType(spec.get("engine_error").asText()) : IllegalArgumentException.class;
-        CaseInterpreter run = new CaseInterpreter(device);
+        CaseInterpreter run = new CaseInterpreter(place);
         run.defineInputs(spec.get("inputs"), Set.of());
         for (JsonNode statement : spec.get("program")) {
             if (statement.get("out").asText().equals(at)) {

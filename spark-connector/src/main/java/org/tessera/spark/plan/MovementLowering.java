@@ -68,9 +68,10 @@ final class MovementLowering {
     private static SparkValue reshape(Lowerer l, SparkValue.Distributed d, Node n, String[] note) {
         long[] from = d.shape().dims();
         long[] to = n.shape().dims();
-        if (to.length == 0) {
-            // a 0-d distributed value is a local value: its one element comes to the driver
-            note[0] = "one element collected to the driver (0-d result)";
+        if (to.length == 0 || n.shape().numel() == 0) {
+            // a 0-d distributed value is a local value: its one element comes to the driver (an
+            // empty one holds no data to move)
+            note[0] = to.length == 0 ? "one element collected to the driver (0-d result)" : "empty result on the driver";
             return l.computeLocally(n, List.of(d));
         }
         BlockGrid g = d.layout().grid();

@@ -366,5 +366,28 @@ def layouts(dt):
           let("n", "div", "p", "k"), let("loss", "sum", op("mul", "n", "p"))], outputs="all", wrt=["a"])
 
 
+def shapes_and_batches(dt):
+    """General reshapes, results that become 0-d, and chains of batched products (also run distributed)."""
+    s = sfx(dt)
+    case(f"reshape_general_{s}", {"a": rnd([6, 4], dt), "b": rnd([8, 3, 2], dt)},
+         [let("r1", "reshape", "a", shape=[4, 6]), let("r2", "reshape", "b", shape=[2, 24]),
+          let("flat", "reshape", "b", shape=[-1]),
+          let("r3", "reshape", op("transpose", "b", dim0=0, dim1=2), shape=[6, 8]),
+          let("loss", "add", op("add", op("sum", op("mul", "r1", "r1")), op("sum", op("tanh", "r2"))),
+                                op("add", op("sum", op("mul", "r3", "r3")), op("sum", op("mul", "flat", 0.5)))))],
+         outputs="all", wrt=["a", "b"])
+    case(f"zero_dim_results_{s}", {"x": rnd([3, 4], dt), "v": rnd([5], dt), "one": rnd([1, 1, 1], dt),
+                                   "p": rnd([1], dt), "q": rnd([1], dt)},
+         [let("e", "slice", "x", index=[0, 0]), let("e1", "slice", "v", index=[1]), let("sq", "squeeze", "one"),
+          let("r0", "reshape", "one", shape=[]), let("dot1", "matmul", "p", "q"), let("mn", "min", "p", dim=-1),
+          let("loss", "add", op("add", op("mul", "e", "e1"), op("mul", "sq", "r0")), op("add", "dot1", "mn.values"))],
+         outputs="all", wrt=["x", "v", "one", "p", "q"])
+    case(f"scalar_leaf_times_size_one_{s}", {"w": data([1.5], [], dt), "x": rnd([1, 1], dt)},
+         [let("y", "mul", "x", "w"), let("loss", "sum", "y")], wrt=["w", "x"])
+    case(f"matmul_batched_chain_{s}", {"a": rnd([2, 5, 6], dt), "b": rnd([2, 6, 6], dt), "c": rnd([6, 3], dt)},
+         [let("ab", "matmul", "a", "b"), let("abc", "matmul", op("matmul", "ab", "b"), "c"),
+          let("loss", "sum", op("tanh", "abc"))], outputs="all", wrt=["a", "b", "c"])
+
+
 GROUPS = (elementwise, broadcasting, comparisons, where_clamp, matmuls, noncontiguous, movement, slicing, masks,
-          reductions, edge_cases, layouts)
+          reductions, edge_cases, layouts, shapes_and_batches)

@@ -118,6 +118,11 @@ def errors():
          engine_error="IndexOutOfBoundsException")
     case("error_neg_of_bool", {"p": data([True, False], [2], "bool")}, [let("bad", "neg", "p")])
     case("error_sub_of_bools", {"p": data([True, False], [2], "bool")}, [let("bad", "sub", "p", "p")])
+    case("error_sub_bool_minus_int", {"p": data([True, False], [2], "bool"), "i": data([3, 4], [2], "int64")},
+         [let("bad", "sub", "p", "i")])
+    case("error_sub_int_minus_bool", {"p": data([True, False], [2], "bool"), "i": data([3, 4], [2], "int64")},
+         [let("bad", "sub", "i", "p")])
+    case("error_sub_bool_minus_scalar", {"p": data([True, False], [2], "bool")}, [let("bad", "sub", "p", 1)])
     case("error_matmul_zero_dim", {"a": data([2.0], [], "float32"), "b": f([3])}, [let("bad", "matmul", "a", "b")])
     case("error_too_many_indices", {"a": f([2, 3])}, [let("bad", "slice", "a", index=[0, 1, 0])])
 

@@ -125,4 +125,20 @@ class ReductionTest {
             ts.spark().conf().unset(TesseraConf.BROADCAST_THRESHOLD_BYTES.name());
         }
     }
+
+    @Test
+    void aReductionTooLargeToCollectStaysDistributedWhateverTheBroadcastThreshold() {
+        ts.spark().conf().set(TesseraConf.COLLECT_MAX_BYTES.name(), "64");
+        try {
+            Tensor a = SharedSpark.randn(10, 12);
+            Tensor d = ts.distribute(a, 3, 4);
+            Tensor s = d.mul(2).sum(0); // 96 bytes: under the default broadcast threshold, over the collect limit
+            String plan = ts.explain(s);
+            assertTrue(plan.contains("stays distributed"), plan);
+            ts.spark().conf().unset(TesseraConf.COLLECT_MAX_BYTES.name());
+            assertClose(a.mul(2).sum(0), s, 1e-13);
+        } finally {
+            ts.spark().conf().unset(TesseraConf.COLLECT_MAX_BYTES.name());
+        }
+    }
 }

@@ -92,7 +92,9 @@ final class ReduceLowering {
         Shape keptShape = keptGrid.shape();
         long resultBytes = keptShape.numel() * outType.byteSize();
         SparkValue result;
-        int spreadDim = acrossPartitions && n.shape().rank() > 0 && resultBytes > l.settings.broadcastThresholdBytes()
+        // a result above the broadcast threshold, or too large to collect, never goes to the driver
+        long driverBytes = Math.min(l.settings.broadcastThresholdBytes(), l.settings.collectMaxBytes());
+        int spreadDim = acrossPartitions && n.shape().rank() > 0 && resultBytes > driverBytes
                 ? widestKept(keptGrid, dims) : -1;
         if (spreadDim >= 0) {
             // a large result stays distributed: partials meet, by block, in the task that owns it

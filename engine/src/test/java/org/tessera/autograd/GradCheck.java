@@ -93,9 +93,19 @@ public final class GradCheck {
      * @throws AssertionError naming the input, element, analytic and numeric values that differ
      */
     public static Set<Op> check(Fn f, double eps, double atol, double rtol, Input... inputs) {
+        return check(f, eps, atol, rtol, t -> t, inputs);
+    }
+
+    /**
+     * Like {@link #check(Fn, double, double, double, Input...)} with the leaves placed by {@code place}
+     * (for instance distributed): the analytic gradient comes from backward over the placed leaves,
+     * the finite differences from evaluating {@code f} on local inputs.
+     */
+    public static Set<Op> check(Fn f, double eps, double atol, double rtol, java.util.function.UnaryOperator<Tensor> place,
+                                Input... inputs) {
         Tensor[] leaves = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            leaves[i] = inputs[i].tensor().requiresGrad(true);
+            leaves[i] = place.apply(inputs[i].tensor()).requiresGrad(true);
         }
         Tensor out = f.apply(leaves);
         assertTrue(out.requiresGrad(), "the output must require grad");

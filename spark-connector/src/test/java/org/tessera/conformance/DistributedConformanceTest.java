@@ -31,16 +31,8 @@ class DistributedConformanceTest {
         return OracleCase.all().stream();
     }
 
-    /** A local input cut into two chunks along every dim that has at least two elements. */
     static Tensor distribute(Tensor t) {
-        if (t.dim() == 0) {
-            return t; // a 0-d value is a local value
-        }
-        long[] block = new long[t.dim()];
-        for (int d = 0; d < block.length; d++) {
-            block[d] = Math.max(1, (t.shape().get(d) + 1) / 2);
-        }
-        return TS.distribute(t, block);
+        return SharedSpark.splitEveryDim(t);
     }
 
     @ParameterizedTest(name = "{0}")

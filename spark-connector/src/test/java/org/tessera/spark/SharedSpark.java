@@ -51,6 +51,21 @@ public final class SharedSpark {
         return JOBS.get();
     }
 
+    /**
+     * {@code t} distributed on the shared session with every dim of size 2 or more cut into two
+     * chunks (so a tensor spans several partitions); a 0-d tensor stays local.
+     */
+    public static Tensor splitEveryDim(Tensor t) {
+        if (t.dim() == 0) {
+            return t;
+        }
+        long[] block = new long[t.dim()];
+        for (int d = 0; d < block.length; d++) {
+            block[d] = Math.max(1, (t.shape().get(d) + 1) / 2);
+        }
+        return session().distribute(t, block);
+    }
+
     /** A random block size in [1, size], usually not dividing size. */
     public static long block(java.util.Random r, long size) {
         return 1 + r.nextInt((int) Math.max(1, size));

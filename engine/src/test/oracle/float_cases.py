@@ -374,7 +374,7 @@ def shapes_and_batches(dt):
           let("flat", "reshape", "b", shape=[-1]),
           let("r3", "reshape", op("transpose", "b", dim0=0, dim1=2), shape=[6, 8]),
           let("loss", "add", op("add", op("sum", op("mul", "r1", "r1")), op("sum", op("tanh", "r2"))),
-                                op("add", op("sum", op("mul", "r3", "r3")), op("sum", op("mul", "flat", 0.5)))))],
+                                op("add", op("sum", op("mul", "r3", "r3")), op("sum", op("mul", "flat", 0.5))))],
          outputs="all", wrt=["a", "b"])
     case(f"zero_dim_results_{s}", {"x": rnd([3, 4], dt), "v": rnd([5], dt), "one": rnd([1, 1, 1], dt),
                                    "p": rnd([1], dt), "q": rnd([1], dt)},

@@ -3,6 +3,7 @@
 # JVM flags of the parent pom, on the module's test class path.
 #   spark-connector/bench.sh MatmulBenchmark [n] [block] [reps]
 #   spark-connector/bench.sh DataFrameBenchmark [rows] [cols] [partitions]
+#   spark-connector/bench.sh BatchedMatmulBenchmark [batch] [n] [batch block] [reps]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 main=${1:?usage: spark-connector/bench.sh MatmulBenchmark|DataFrameBenchmark [args]}

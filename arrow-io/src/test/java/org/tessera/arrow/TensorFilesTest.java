@@ -112,6 +112,28 @@ class TensorFilesTest {
         }
     }
 
+    /**
+     * Files written by the version 1 writer (a flat column whatever the rank, the shape only in the
+     * schema metadata; committed in {@code src/test/resources/v1/}) still load with their shape.
+     */
+    @Test
+    void versionOneFilesStillLoad() throws Exception {
+        Object[][] cases = {
+            {"float32-6x7.arrow", Samples.of(DType.FLOAT32, 6, 7)},
+            {"int64-2x3x4.arrows", Samples.of(DType.INT64, 2, 3, 4)},
+            {"bool-1001.arrows", Samples.of(DType.BOOL, 1001)},
+            {"float64-scalar.arrow", Samples.of(DType.FLOAT64)},
+        };
+        for (Object[] c : cases) {
+            Path p = Path.of(TensorFilesTest.class.getResource("/v1/" + c[0]).toURI());
+            Tensor expected = (Tensor) c[1];
+            Tensor t = TensorFiles.load(p);
+            assertEquals(expected.dtype(), t.dtype(), (String) c[0]);
+            assertEquals(expected.shape(), t.shape(), (String) c[0]);
+            assertArrayEquals(expected.toDoubleArray(), t.toDoubleArray(), (String) c[0]);
+        }
+    }
+
     @Test
     void savingReplacesAnExistingFile() {
         Path p = dir.resolve("r.arrow");

@@ -138,6 +138,25 @@ class CorruptedFilesTest {
         }
     }
 
+    /**
+     * The checksums cover every byte of the schema message, not only the values the loader
+     * interprets: renaming the tensor column's child field (which would load the same tensor) is
+     * still reported as damage.
+     */
+    @Test
+    void changesToBytesTheLoaderDoesNotInterpretAreStillDetected() throws IOException {
+        Path p = dir.resolve("t.arrows");
+        TensorFiles.save(Samples.of(DType.FLOAT32, 3, 4), p, IpcFormat.STREAM);
+        byte[] b = Files.readAllBytes(p);
+        String text = new String(b, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("item");
+        assertTrue(at > 0 && at < text.indexOf("tessera.crc32c"), "the child field's name is in the schema message");
+        b[at + 3] = 'x';
+        Files.write(p, b);
+        TesseraIOException e = assertThrows(TesseraIOException.class, () -> TensorFiles.load(p));
+        assertTrue(e.getMessage().contains("record batch 0: header checksum"), e.getMessage());
+    }
+
     /** The tensors of the fuzz run, saved in both formats with small batches (several per file). */
     private List<Original> originals() throws IOException {
         List<Original> out = new ArrayList<>();

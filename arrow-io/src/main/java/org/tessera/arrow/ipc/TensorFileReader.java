@@ -36,9 +36,14 @@ import org.tessera.ops.Creation;
  * files from other Arrow libraries that hold a single column: a primitive column becomes a 1-D
  * tensor, a FixedSizeList or {@code arrow.fixed_shape_tensor} column a {@code [rows, ...]} tensor.
  *
- * <p>The tensor's memory is allocated once, after the metadata of every batch has been checked,
- * and numeric data is read from the file straight into it; the only other buffers are the
- * metadata of one message at a time (and, for bool, one batch's packed bits).
+ * <p>The tensor's memory is allocated once, after the metadata of every batch has been checked
+ * (and, for a Tessera file, every header checksum verified), and numeric data is read from the
+ * file straight into it; the only other buffers are the messages' metadata (and, for bool, one
+ * batch's packed bits). Arrow Java's {@code ArrowFileReader} and {@code ArrowStreamReader} are not
+ * used for this: they read each batch body into a buffer of their own, sized by the length the
+ * file declares before it is checked against the file, where this reader needs the data in the
+ * tensor's single allocation and a forged length to be an error rather than an allocation. The
+ * flatbuffers themselves are decoded with Arrow Java's classes ({@link IpcMessages}).
  */
 public final class TensorFileReader {
     private static final int NIO_CHUNK = 1 << 30;

@@ -31,7 +31,7 @@ import org.tessera.Tessera;
  * another exception, a JVM error or a different tensor.
  *
  * <p>The fuzz run applies every kind of damage in {@link Damage} to files of several dtypes,
- * ranks and batch counts in both formats. It runs {@code fuzz.cases} cases (default 4000) from
+ * ranks and batch counts in both formats. It runs {@code fuzz.cases} cases (default 3000) from
  * seed {@code fuzz.seed}; a long run:
  *
  * <pre>
@@ -57,7 +57,7 @@ class CorruptedFilesTest {
 
     @Test
     void damagedFilesLoadExactlyOrFailWithTheProjectException() throws IOException {
-        int cases = Integer.getInteger("fuzz.cases", 4000);
+        int cases = Integer.getInteger("fuzz.cases", 3000);
         long seed = Long.getLong("fuzz.seed", 20240611L);
         List<Original> originals = originals();
         Random rnd = new Random(seed);
@@ -109,8 +109,9 @@ class CorruptedFilesTest {
     }
 
     /**
-     * The same damage on version 2 files, at every position: each zeroed range of 262 (and of 8
-     * and 64) bytes of a bool [1001] stream and file either is rejected or leaves the tensor as it was.
+     * The same damage on version 2 files, all along them: each zeroed range of 262 bytes (at every
+     * even offset) and of 8 and 64 bytes (every fourth) of a bool [1001] stream and file either is
+     * rejected or leaves the tensor as it was.
      */
     @Test
     void everyZeroedRangeOfABoolStreamIsRejectedOrHarmless() throws IOException {
@@ -123,7 +124,7 @@ class CorruptedFilesTest {
             Path p = dir.resolve("zeroed");
             int rejected = 0;
             for (int len : new int[] {8, 64, 262}) {
-                for (int at = 0; at + len <= bytes.length; at += 2) {
+                for (int at = 0; at + len <= bytes.length; at += len == 262 ? 2 : 4) {
                     byte[] b = bytes.clone();
                     Arrays.fill(b, at, at + len, (byte) 0);
                     if (Arrays.equals(b, bytes)) {
@@ -134,7 +135,7 @@ class CorruptedFilesTest {
                             ? 0 : 1;
                 }
             }
-            assertTrue(rejected > bytes.length, format + ": only " + rejected + " zeroed ranges rejected");
+            assertTrue(rejected > bytes.length / 2, format + ": only " + rejected + " zeroed ranges rejected");
         }
     }
 

@@ -14,19 +14,22 @@ import org.tessera.arrow.ipc.TensorFileWriter;
  * Tensor w = TensorFiles.load(Path.of("w.arrow"));      // shape [1000, 64], float32
  * }</pre>
  *
- * <p>A file holds one tensor as a flat column of its elements in row-major order, split into
- * record batches of about 64 MiB, with the dtype, shape and a CRC-32C checksum per batch in the
- * schema metadata (keys {@code tessera.*}, layout in {@code TensorFileFormat}). Any Arrow library
- * reads it as a one-column table. Saving streams the tensor's own memory to the file, batch by
- * batch, with no copy in Java; loading allocates the tensor once and reads each batch straight
- * into it, so a large tensor is never held twice.
+ * <p>A file holds one tensor in one column, split into record batches of about 64 MiB: a 0-d or
+ * 1-D tensor as a flat column of its elements, a tensor of rank 2 or more as an
+ * {@code arrow.fixed_shape_tensor} column of the rows of its dim 0, so that any Arrow library
+ * reads it with its shape. The dtype and shape are also in the schema metadata (keys
+ * {@code tessera.*}), and every record batch carries a CRC-32C of its data and one of the schema
+ * and its own header (layout in {@code TensorFileFormat}). Saving streams the tensor's own memory
+ * to the file, batch by batch, with no copy in Java; loading allocates the tensor once and reads
+ * each batch straight into it, so a large tensor is never held twice.
  *
  * <p>{@link #load} also reads single-column files written by other Arrow libraries: a numeric or
  * boolean column becomes a 1-D tensor, and an {@code arrow.fixed_shape_tensor} (or plain
- * FixedSizeList) column a tensor of shape {@code [rows, value shape...]}. Damaged input
- * (truncation, flipped bits, forged lengths, malformed metadata) fails with a
- * {@link TesseraIOException} naming the file and the problem; it never yields a wrong tensor for
- * a Tessera file, whose data is checksummed.
+ * FixedSizeList) column a tensor of shape {@code [rows, value shape...]}; it names what it does
+ * not support (compression, dictionaries, nulls, big-endian data). Damaged input (truncation,
+ * flipped bits, forged lengths, malformed metadata) fails with a {@link TesseraIOException}
+ * naming the file and the problem; it never yields a wrong tensor for a Tessera file, whose
+ * schema, headers and data are checksummed.
  *
  * <p>Saving does not force the data to the storage device ({@code fsync}); the file appears under
  * its name only once fully written.

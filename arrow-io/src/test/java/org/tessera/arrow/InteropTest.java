@@ -77,8 +77,37 @@ class InteropTest {
     }
 
     /**
-     * Writes the files that {@code node interop.mjs read} checks by hand: a table with a permuted,
-     * named tensor column, and a tensor file.
+     * A one-column IPC file from Arrow JS 21.2.0 ({@code tableToIPC(table, 'file')}, which puts the
+     * schema only in the footer, a record batch right after the magic): an
+     * {@code arrow.fixed_shape_tensor} column of shape [2, 3], 5 rows; and the same table as a stream.
+     */
+    @Test
+    void fixedShapeTensorColumnFromArrowJsLoadsInBothFormats(BufferAllocator alloc) throws IOException {
+        float[] expected = new float[30];
+        for (int k = 0; k < 30; k++) {
+            expected[k] = k * 1.5f - 4;
+        }
+        for (String name : List.of("js-tensor-column.arrow", "js-tensor-column.arrows")) {
+            Path p = dir.resolve(name);
+            Files.write(p, fixture(name));
+            Tensor t = TensorFiles.load(p);
+            assertEquals(DType.FLOAT32, t.dtype(), name);
+            assertArrayEquals(new long[] {5, 2, 3}, t.shape().dims(), name);
+            assertArrayEquals(expected, t.toFloatArray(), name);
+        }
+        // Arrow Java's own reader agrees on the file
+        try (ArrowFileReader r = new ArrowFileReader(new ByteArrayReadableSeekableByteChannel(
+                fixture("js-tensor-column.arrow")), alloc)) {
+            assertTrue(r.loadNextBatch());
+            FieldVector col = r.getVectorSchemaRoot().getVector("t");
+            assertTrue(col instanceof FixedShapeTensorVector, col.getClass().toString());
+            assertArrayEquals(expected, TensorColumns.fromVector(col).toFloatArray());
+        }
+    }
+
+    /**
+     * Writes the files that {@code node interop.mjs read} and {@code check} read by hand: a table
+     * with a permuted, named tensor column, and tensor files of rank 0 to 3 in both formats.
      */
     @Test
     void writesFilesForOtherImplementations(BufferAllocator alloc) throws IOException {
@@ -98,6 +127,13 @@ class InteropTest {
             w.end();
         }
         TensorFiles.save(Tessera.arange(0, 6, 1, DType.INT64).reshape(2, 3), out.resolve("tessera-tensor.arrow"));
+        // tensor files for `node interop.mjs check`: the shape must come back from the column alone
+        TensorFiles.save(Tessera.arange(0, 24, 1, DType.FLOAT32).reshape(2, 3, 4), out.resolve("tessera-2x3x4.arrow"));
+        TensorFiles.save(Tessera.arange(0, 24, 1, DType.FLOAT64).reshape(4, 3, 2), out.resolve("tessera-4x3x2.arrows"),
+                IpcFormat.STREAM, 48);
+        TensorFiles.save(Tessera.arange(0, 5, 1, DType.INT32), out.resolve("tessera-5.arrow"));
+        TensorFiles.save(Tessera.arange(0, 1, 1, DType.FLOAT64).reshape(), out.resolve("tessera-scalar.arrows"),
+                IpcFormat.STREAM);
         assertTrue(Files.size(table) > 0);
     }
 }

@@ -6,23 +6,36 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.arrow.flatbuf.BodyCompression;
 import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.CompressionType;
+import org.apache.arrow.flatbuf.Endianness;
 import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.flatbuf.KeyValue;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.MetadataVersion;
 import org.apache.arrow.flatbuf.RecordBatch;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Bounds-checked reading of Arrow IPC framing from a file: every length read from the file is
  * checked against the bytes that are really there before anything is allocated for it, so a
- * forged length fails with a message instead of an {@link OutOfMemoryError}.
+ * forged length fails with a message instead of an {@link OutOfMemoryError}. The flatbuffers are
+ * decoded with Arrow Java's generated classes and converters ({@code Schema.convertSchema},
+ * {@link ArrowFooter}); each message's raw prefix and metadata bytes are kept for the checksums.
  */
 final class IpcMessages {
     /** The largest metadata flatbuffer accepted (schemas with many checksums stay far below). */
     static final int MAX_METADATA = 64 << 20;
+    /** The most custom metadata entries read from one message. */
+    private static final int MAX_ENTRIES = 4096;
 
     /** A failure with what was wrong; the reader adds the file name. */
     static final class Malformed extends RuntimeException {
@@ -33,12 +46,23 @@ final class IpcMessages {
         }
     }
 
-    /** One record batch: its length, field nodes, buffers and where its body starts. */
-    record Batch(long length, long[][] nodes, long[][] buffers, long bodyStart, long bodyLength, boolean compressed) {
+    /**
+     * One record batch: its length, field nodes {length, nulls}, buffers {offset, length}, where its
+     * body lies, its compression codec (null when uncompressed), its custom metadata, and the raw
+     * prefix and metadata bytes of its message.
+     */
+    record Batch(long offset, long length, long[][] nodes, long[][] buffers, long bodyStart, long bodyLength,
+                 String compression, Map<String, String> metadata, ByteBuffer raw, int prefix) {
     }
 
-    /** A parsed message header and where its body lies. */
-    record Framed(Message message, long bodyStart, long end) {
+    /**
+     * A framed message at {@code start}: its raw prefix and metadata bytes, the prefix length,
+     * the parsed Message (null for an end-of-stream marker), and where its body lies.
+     */
+    record Framed(long start, ByteBuffer raw, int prefix, Message message, long bodyStart, long end) {
+        boolean eos() {
+            return message == null;
+        }
     }
 
     private final FileChannel ch;
@@ -64,8 +88,9 @@ final class IpcMessages {
     }
 
     /**
-     * The message framed at {@code pos}, or null at an end-of-stream marker or the end of the
-     * file; {@code limit} bounds where its metadata may extend.
+     * The message framed at {@code pos} (an end-of-stream marker is a Framed without message), or
+     * null at the end of the file; {@code limit} bounds where its metadata may extend. Both the
+     * current framing (FF FF FF FF, length) and the pre-1.0 one (length only) are read.
      */
     Framed frame(long pos, long limit) throws IOException {
         if (pos == size) {
@@ -75,52 +100,82 @@ final class IpcMessages {
             throw new Malformed("truncated message prefix at offset " + pos);
         }
         int len = read(pos, 4).getInt();
-        long metaStart = pos + 4;
+        int prefix = 4;
         if (len == -1) { // continuation marker, then the length
             if (size - pos < 8) {
                 throw new Malformed("truncated message prefix at offset " + pos);
             }
             len = read(pos + 4, 4).getInt();
-            metaStart = pos + 8;
+            prefix = 8;
         }
         if (len == 0) {
-            return null;
+            return new Framed(pos, read(pos, prefix), prefix, null, pos + prefix, pos + prefix);
         }
+        long metaStart = pos + prefix;
         if (len < 0 || len > MAX_METADATA || len > limit - metaStart) {
             throw new Malformed("message at offset " + pos + " declares " + len + " metadata bytes but "
                     + Math.max(0, limit - metaStart) + " remain");
         }
-        Message m = Message.getRootAsMessage(read(metaStart, len));
+        ByteBuffer raw = read(pos, prefix + len);
+        Message m = Message.getRootAsMessage(raw.duplicate().position(prefix).slice().order(ByteOrder.LITTLE_ENDIAN));
+        if (m.version() < MetadataVersion.V4) {
+            throw new Malformed("message at offset " + pos + " has metadata version "
+                    + (m.version() >= 0 && m.version() < MetadataVersion.names.length ? MetadataVersion.name(m.version())
+                    : Short.toString(m.version())) + "; Arrow IPC before format version V4 (Arrow 0.8) is not supported");
+        }
         long body = m.bodyLength();
         long bodyStart = metaStart + len;
         if (body < 0 || body > size - bodyStart) {
             throw new Malformed("message at offset " + pos + " declares a body of " + body + " bytes but "
                     + (size - bodyStart) + " remain in the file");
         }
-        return new Framed(m, bodyStart, bodyStart + body);
+        return new Framed(pos, raw, prefix, m, bodyStart, bodyStart + body);
     }
 
     /** The schema in a message, or an error naming what the message was instead. */
-    static Schema schema(Message m, long pos) {
-        if (m.headerType() != MessageHeader.Schema) {
-            throw new Malformed("expected a schema message at offset " + pos + ", found message type "
-                    + m.headerType());
+    static Schema schema(Framed f) {
+        Message m = f.message();
+        if (m == null || m.headerType() != MessageHeader.Schema) {
+            throw new Malformed("expected a schema message at offset " + f.start() + ", found "
+                    + (m == null ? "an end-of-stream marker" : "message type " + typeName(m.headerType())));
+        }
+        if (m.bodyLength() != 0) {
+            throw new Malformed("the schema message at offset " + f.start() + " declares a body of " + m.bodyLength()
+                    + " bytes; a schema has none");
         }
         org.apache.arrow.flatbuf.Schema s = (org.apache.arrow.flatbuf.Schema) m.header(new org.apache.arrow.flatbuf.Schema());
         if (s == null) {
-            throw new Malformed("schema message at offset " + pos + " has no schema");
+            throw new Malformed("schema message at offset " + f.start() + " has no schema");
+        }
+        return convert(s, "the schema message at offset " + f.start());
+    }
+
+    private static Schema convert(org.apache.arrow.flatbuf.Schema s, String where) {
+        if (s.endianness() != Endianness.Little) {
+            throw new Malformed(where + " declares big-endian data; only little-endian Arrow data is supported"
+                    + " (rewrite the file on a little-endian machine or with an Arrow library that swaps bytes)");
         }
         return Schema.convertSchema(s);
     }
 
+    static String typeName(byte type) {
+        return type >= 0 && type < MessageHeader.names.length ? MessageHeader.name(type) + " (" + type + ")"
+                : Byte.toString(type);
+    }
+
     /** The record batch in a framed message. */
-    static Batch batch(Framed f, long pos) {
+    static Batch batch(Framed f) {
         Message m = f.message();
+        long pos = f.start();
+        if (m == null) {
+            throw new Malformed("expected a record batch at offset " + pos + ", found an end-of-stream marker");
+        }
         if (m.headerType() == MessageHeader.DictionaryBatch) {
             throw new Malformed("dictionary batch at offset " + pos + ": dictionary-encoded columns are not supported");
         }
         if (m.headerType() != MessageHeader.RecordBatch) {
-            throw new Malformed("expected a record batch at offset " + pos + ", found message type " + m.headerType());
+            throw new Malformed("expected a record batch at offset " + pos + ", found message type "
+                    + typeName(m.headerType()));
         }
         RecordBatch rb = (RecordBatch) m.header(new RecordBatch());
         if (rb == null) {
@@ -144,11 +199,55 @@ final class IpcMessages {
             rb.buffers(b, i);
             buffers[i] = new long[] {b.offset(), b.length()};
         }
-        return new Batch(rb.length(), nodes, buffers, f.bodyStart(), f.end() - f.bodyStart(), rb.compression() != null);
+        BodyCompression c = rb.compression();
+        String compression = null;
+        if (c != null) {
+            byte codec = c.codec();
+            compression = codec >= 0 && codec < CompressionType.names.length ? CompressionType.name(codec)
+                    : "codec " + codec;
+        }
+        return new Batch(pos, rb.length(), nodes, buffers, f.bodyStart(), f.end() - f.bodyStart(), compression,
+                customMetadata(m, pos), f.raw(), f.prefix());
     }
 
-    /** The footer of a file-format file: its schema and record batch blocks {offset, metadata, body}. */
-    record FooterInfo(Schema schema, List<long[]> blocks, int dictionaries, long footerStart) {
+    private static Map<String, String> customMetadata(Message m, long pos) {
+        int n = m.customMetadataLength();
+        if (n < 0 || n > MAX_ENTRIES) {
+            throw new Malformed("message at offset " + pos + " declares " + n + " custom metadata entries");
+        }
+        Map<String, String> md = new LinkedHashMap<>();
+        KeyValue kv = new KeyValue();
+        for (int i = 0; i < n; i++) {
+            m.customMetadata(kv, i);
+            md.put(String.valueOf(kv.key()), String.valueOf(kv.value()));
+        }
+        return md;
+    }
+
+    /**
+     * Where the value of {@link TensorFileFormat#KEY_CRC} starts in a Message's metadata bytes
+     * (the buffer the Message was read from, starting at the flatbuffer); the value must be as long
+     * as {@link TensorFileFormat#PLACEHOLDER}.
+     */
+    static int digestValueOffset(Message m) {
+        KeyValue kv = new KeyValue();
+        int n = m.customMetadataLength();
+        for (int i = 0; i < n && i < MAX_ENTRIES; i++) {
+            m.customMetadata(kv, i);
+            if (TensorFileFormat.KEY_CRC.equals(kv.key())) {
+                ByteBuffer v = kv.valueAsByteBuffer();
+                if (v == null || v.remaining() != TensorFileFormat.PLACEHOLDER.length()) {
+                    throw new Malformed(TensorFileFormat.KEY_CRC + " value has " + (v == null ? 0 : v.remaining())
+                            + " bytes; expected " + TensorFileFormat.PLACEHOLDER.length());
+                }
+                return v.position();
+            }
+        }
+        throw new Malformed("the message has no " + TensorFileFormat.KEY_CRC + " entry");
+    }
+
+    /** The footer of a file-format file: its schema and record batch blocks. */
+    record FooterInfo(Schema schema, List<ArrowBlock> blocks, int dictionaries, long footerStart) {
     }
 
     FooterInfo footer() throws IOException {
@@ -172,25 +271,26 @@ final class IpcMessages {
         if (s == null) {
             throw new Malformed("the footer has no schema");
         }
-        Schema schema = Schema.convertSchema(s);
         int n = f.recordBatchesLength();
         if (n < 0 || n > footerLength / 24) {
             throw new Malformed("the footer declares " + n + " record batches in " + footerLength + " bytes");
         }
-        List<long[]> blocks = new ArrayList<>();
-        org.apache.arrow.flatbuf.Block b = new org.apache.arrow.flatbuf.Block();
+        int dictionaries = f.dictionariesLength();
+        Schema schema = convert(s, "the footer");
+        ArrowFooter footer = new ArrowFooter(f);
+        List<ArrowBlock> blocks = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            f.recordBatches(b, i);
-            long off = b.offset();
-            long meta = b.metaDataLength();
-            long body = b.bodyLength();
+            ArrowBlock b = footer.getRecordBatches().get(i);
+            long off = b.getOffset();
+            long meta = b.getMetadataLength();
+            long body = b.getBodyLength();
             if (off < 8 || meta < 8 || body < 0 || off > footerStart || meta > footerStart - off
                     || body > footerStart - off - meta) {
                 throw new Malformed("footer block " + i + " (offset " + off + ", metadata " + meta + ", body " + body
                         + " bytes) does not lie within the file's " + footerStart + " bytes of messages");
             }
-            blocks.add(new long[] {off, meta, body});
+            blocks.add(b);
         }
-        return new FooterInfo(schema, blocks, f.dictionariesLength(), footerStart);
+        return new FooterInfo(schema, blocks, dictionaries, footerStart);
     }
 }

@@ -2,26 +2,27 @@ package org.tessera.arrow.ipc;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.types.pojo.ArrowType;
-import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.tessera.DType;
 import org.tessera.Shape;
 import org.tessera.Tensor;
 import org.tessera.TesseraMemoryException;
-import org.tessera.arrow.FixedShapeTensorType;
 import org.tessera.arrow.TesseraIOException;
 import org.tessera.arrow.internal.ArrowLayouts;
 import org.tessera.arrow.internal.Bits;
@@ -35,9 +36,14 @@ import org.tessera.ops.Creation;
  * files from other Arrow libraries that hold a single column: a primitive column becomes a 1-D
  * tensor, a FixedSizeList or {@code arrow.fixed_shape_tensor} column a {@code [rows, ...]} tensor.
  *
- * <p>The tensor's memory is allocated once, after the metadata of every batch has been checked,
- * and numeric data is read from the file straight into it; the only other buffers are the
- * metadata of one message at a time (and, for bool, one batch's packed bits).
+ * <p>The tensor's memory is allocated once, after the metadata of every batch has been checked
+ * (and, for a Tessera file, every header checksum verified), and numeric data is read from the
+ * file straight into it; the only other buffers are the messages' metadata (and, for bool, one
+ * batch's packed bits). Arrow Java's {@code ArrowFileReader} and {@code ArrowStreamReader} are not
+ * used for this: they read each batch body into a buffer of their own, sized by the length the
+ * file declares before it is checked against the file, where this reader needs the data in the
+ * tensor's single allocation and a forged length to be an error rather than an allocation. The
+ * flatbuffers themselves are decoded with Arrow Java's classes ({@link IpcMessages}).
  */
 public final class TensorFileReader {
     private static final int NIO_CHUNK = 1 << 30;
@@ -57,20 +63,13 @@ public final class TensorFileReader {
         return new TensorFileReader(path).read();
     }
 
-    /** What the schema says about the column. */
-    private record Layout(DType dtype, long listSize, long[] valueShape, int[] permutation, int nodes, int dataBuffer,
-                          long[] shape, long batch, long[] crcs) {
-        boolean tessera() {
-            return shape != null;
-        }
-    }
-
     private Tensor read() {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             IpcMessages io = new IpcMessages(ch, size);
             boolean fileFormat = size >= 8 && startsWithMagic(io.read(0, 8));
             Schema schema;
+            IpcMessages.Framed schemaMessage;
             List<IpcMessages.Batch> batches = new ArrayList<>();
             if (fileFormat) {
                 IpcMessages.FooterInfo footer = io.footer();
@@ -78,38 +77,56 @@ public final class TensorFileReader {
                     throw new IpcMessages.Malformed("the footer lists dictionary batches: dictionary-encoded columns"
                             + " are not supported");
                 }
-                schema = footer.schema();
-                IpcMessages.Framed first = io.frame(8, footer.footerStart());
-                Schema leading = first == null ? null : IpcMessages.schema(first.message(), 8);
-                if (isTessera(schema) || (leading != null && isTessera(leading))) {
-                    if (!schema.equals(leading)) {
-                        throw new IpcMessages.Malformed("the schema in the footer differs from the schema message at"
-                                + " the start of the file; one of them is damaged");
-                    }
-                }
                 for (int i = 0; i < footer.blocks().size(); i++) {
-                    long[] b = footer.blocks().get(i);
-                    IpcMessages.Framed f = io.frame(b[0], b[0] + b[1]);
-                    if (f == null || f.bodyStart() > b[0] + b[1] || f.end() - f.bodyStart() != b[2]) {
-                        throw new IpcMessages.Malformed("footer block " + i + " (offset " + b[0] + ") does not match the"
-                                + " message stored there");
+                    ArrowBlock b = footer.blocks().get(i);
+                    long metaEnd = b.getOffset() + b.getMetadataLength();
+                    IpcMessages.Framed f = io.frame(b.getOffset(), metaEnd);
+                    if (f == null || f.eos() || f.bodyStart() > metaEnd || f.end() - f.bodyStart() != b.getBodyLength()) {
+                        throw new IpcMessages.Malformed("footer block " + i + " (offset " + b.getOffset()
+                                + ") does not match the message stored there");
                     }
-                    batches.add(IpcMessages.batch(f, b[0]));
+                    batches.add(IpcMessages.batch(f));
                 }
+                // the file format repeats the schema as a message after the magic; Arrow JS leaves it out, and
+                // readers use the footer's copy, so only a Tessera file must have it (its checksums cover it)
+                schemaMessage = leadingSchema(io, footer.footerStart());
+                Schema leading = schemaMessage == null ? null : IpcMessages.schema(schemaMessage);
+                boolean tessera = ColumnLayout.marked(footer.schema()) || (leading != null && ColumnLayout.marked(leading))
+                        || batches.stream().anyMatch(b -> ColumnLayout.hasTesseraKey(b.metadata()));
+                if (tessera && leading == null) {
+                    throw new IpcMessages.Malformed("the schema message at offset 8 of this Tessera file is missing or"
+                            + " damaged");
+                }
+                if (tessera && !footer.schema().equals(leading)) {
+                    throw new IpcMessages.Malformed("the schema in the footer differs from the schema message at"
+                            + " the start of the file; one of them is damaged");
+                }
+                schema = tessera ? leading : footer.schema();
             } else {
-                IpcMessages.Framed f = io.frame(0, size);
-                if (f == null) {
-                    throw new IpcMessages.Malformed("empty stream: no schema message");
+                schemaMessage = io.frame(0, size);
+                if (schemaMessage == null) {
+                    throw new IpcMessages.Malformed("empty file: no schema message");
                 }
-                schema = IpcMessages.schema(f.message(), 0);
-                long pos = f.end();
+                schema = IpcMessages.schema(schemaMessage);
+                long pos = schemaMessage.end();
+                IpcMessages.Framed f;
                 while ((f = io.frame(pos, size)) != null) {
-                    batches.add(IpcMessages.batch(f, pos));
+                    if (f.eos()) {
+                        if (f.end() != size) {
+                            throw new IpcMessages.Malformed((size - f.end()) + " bytes follow the end-of-stream marker"
+                                    + " at offset " + pos + "; the stream is damaged or has data appended");
+                        }
+                        break;
+                    }
+                    batches.add(IpcMessages.batch(f));
                     pos = f.end();
                 }
             }
-            Layout layout = layout(schema);
-            return load(ch, size, layout, batches);
+            boolean batchesMarked = batches.stream().anyMatch(b -> ColumnLayout.hasTesseraKey(b.metadata()));
+            ColumnLayout layout = ColumnLayout.of(schema, batchesMarked);
+            long[] dataDigests = TensorFileFormat.VERSION.equals(layout.version())
+                    ? verifyHeaders(schemaMessage, batches, layout) : null;
+            return load(ch, size, layout, batches, dataDigests);
         } catch (TesseraIOException e) {
             if (e.source().equals(src)) {
                 throw e;
@@ -129,19 +146,6 @@ public final class TensorFileReader {
         }
     }
 
-    /** Whether the schema or its field carries any Tessera key. */
-    private static boolean isTessera(Schema schema) {
-        if (hasTesseraKey(schema.getCustomMetadata())) {
-            return true;
-        }
-        return schema.getFields().stream().anyMatch(f -> hasTesseraKey(f.getMetadata())
-                || TensorFileFormat.FIELD.equals(f.getName()));
-    }
-
-    private static boolean hasTesseraKey(Map<String, String> md) {
-        return md != null && md.keySet().stream().anyMatch(k -> k.startsWith(TensorFileFormat.PREFIX));
-    }
-
     private static boolean startsWithMagic(ByteBuffer head) {
         for (int i = 0; i < TensorFileFormat.MAGIC.length; i++) {
             if (head.get(i) != TensorFileFormat.MAGIC[i]) {
@@ -151,99 +155,80 @@ public final class TensorFileReader {
         return true;
     }
 
-    private Layout layout(Schema schema) {
-        List<Field> fields = schema.getFields();
-        if (fields.size() != 1) {
-            throw new IpcMessages.Malformed("holds " + fields.size() + " columns " + fields.stream().map(Field::getName)
-                    .toList() + "; a tensor file holds exactly one (read tables with ArrowFileReader and"
-                    + " ArrowTables or TensorColumns)");
-        }
-        Field f = fields.get(0);
-        ArrowType type = f.getType();
-        DType dtype;
-        long listSize = 1;
-        long[] valueShape = null;
-        int[] perm = null;
-        boolean list = type instanceof FixedShapeTensorType || type instanceof ArrowType.FixedSizeList;
-        if (list) {
-            FixedShapeTensorType t = FixedShapeTensorType.of(f);
-            if (f.getChildren().size() != 1) {
-                throw new IpcMessages.Malformed("column '" + f.getName() + "' is a FixedSizeList with "
-                        + f.getChildren().size() + " children; expected 1");
-            }
-            dtype = ArrowLayouts.dtypeOf(f.getChildren().get(0).getType());
-            if (dtype == null) {
-                throw new IpcMessages.Malformed("column '" + f.getName() + "' has unsupported element type "
-                        + f.getChildren().get(0).getType() + "; supported: " + ArrowLayouts.SUPPORTED);
-            }
-            listSize = t.listSize();
-            valueShape = t.shape();
-            perm = t.permutation();
-        } else {
-            dtype = ArrowLayouts.dtypeOf(type);
-            if (dtype == null) {
-                throw new IpcMessages.Malformed("column '" + f.getName() + "' has unsupported Arrow type " + type
-                        + "; supported: " + ArrowLayouts.SUPPORTED);
-            }
-        }
-        Map<String, String> md = schema.getCustomMetadata();
-        if (!isTessera(schema)) {
-            return new Layout(dtype, listSize, valueShape, perm, list ? 2 : 1, list ? 2 : 1, null, 0, null);
-        }
-        String version = md.get(TensorFileFormat.KEY_FORMAT);
-        if (version == null) {
-            throw new IpcMessages.Malformed("the schema has Tessera metadata but no " + TensorFileFormat.KEY_FORMAT
-                    + " entry; the metadata is damaged");
-        }
-        if (!version.equals(TensorFileFormat.VERSION)) {
-            throw new IpcMessages.Malformed("tensor file format version " + TensorFileFormat.abbreviate(version)
-                    + "; this Tessera reads version " + TensorFileFormat.VERSION);
-        }
-        if (list) {
-            throw new IpcMessages.Malformed("a Tessera tensor file holds a flat column, found " + type);
-        }
-        String d = md.getOrDefault(TensorFileFormat.KEY_DTYPE, "");
-        if (!d.equals(dtype.toString())) {
-            throw new IpcMessages.Malformed("metadata dtype " + TensorFileFormat.abbreviate(d)
-                    + " does not match the column type " + type + " (" + dtype + ")");
-        }
-        String check = md.getOrDefault(TensorFileFormat.KEY_CHECK, "");
-        if (!check.equals(Long.toHexString(TensorFileFormat.check(md)))) {
-            throw new IpcMessages.Malformed("the Tessera metadata fails its checksum (" + TensorFileFormat.KEY_CHECK
-                    + " " + TensorFileFormat.abbreviate(check) + "); the dtype, shape or batch checksums are damaged");
-        }
-        long[] shape;
-        long batch;
-        long[] crcs;
+    /** The schema message after the file format's magic, or null when there is none or it cannot be read. */
+    private static IpcMessages.Framed leadingSchema(IpcMessages io, long footerStart) {
         try {
-            shape = TensorFileFormat.parseShape(md.getOrDefault(TensorFileFormat.KEY_SHAPE, "missing"));
-            long n = 1;
-            for (long x : shape) {
-                n = Math.multiplyExact(n, x);
+            IpcMessages.Framed f = io.frame(8, footerStart);
+            if (f == null || f.eos() || f.message().headerType() != MessageHeader.Schema) {
+                return null;
             }
-            batch = Long.parseLong(md.getOrDefault(TensorFileFormat.KEY_BATCH, "missing"));
-            crcs = TensorFileFormat.parseCrcs(md.getOrDefault(TensorFileFormat.KEY_CRC, ""));
-        } catch (ArithmeticException e) {
-            throw new IpcMessages.Malformed("metadata shape " + md.get(TensorFileFormat.KEY_SHAPE)
-                    + " has more than 2^63-1 elements");
-        } catch (IllegalArgumentException e) {
-            throw new IpcMessages.Malformed("metadata: " + e.getMessage());
+            IpcMessages.schema(f);
+            return f;
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            return null;
         }
-        if (batch <= 0) {
-            throw new IpcMessages.Malformed("metadata batch size " + batch + " is not positive");
-        }
-        return new Layout(dtype, 1, null, null, 1, 1, shape, batch, crcs);
     }
 
-    private Tensor load(FileChannel ch, long size, Layout l, List<IpcMessages.Batch> batches) throws IOException {
+    /**
+     * Checks each batch's header checksum (which covers the schema message, the batch's position
+     * and its header bytes) and returns the data checksums, before anything is allocated.
+     */
+    private static long[] verifyHeaders(IpcMessages.Framed schemaMessage, List<IpcMessages.Batch> batches,
+                                        ColumnLayout l) {
+        if (batches.size() != l.batches()) {
+            throw new IpcMessages.Malformed("holds " + batches.size() + " record batches; the schema declares "
+                    + l.batches() + " (the file is truncated or damaged)");
+        }
+        long schemaDigest = TensorFileFormat.crc(schemaMessage.raw());
+        long[] data = new long[batches.size()];
+        for (int i = 0; i < batches.size(); i++) {
+            IpcMessages.Batch b = batches.get(i);
+            String value = b.metadata().get(TensorFileFormat.KEY_CRC);
+            if (value == null || !value.matches("[0-9a-f]{8},[0-9a-f]{8}")) {
+                throw new IpcMessages.Malformed("record batch " + i + ": " + TensorFileFormat.KEY_CRC + " is "
+                        + (value == null ? "missing" : TensorFileFormat.abbreviate(value))
+                        + "; the batch header is damaged");
+            }
+            ByteBuffer raw = ByteBuffer.allocate(b.raw().capacity()).order(ByteOrder.LITTLE_ENDIAN);
+            raw.put(b.raw().duplicate().clear()).flip();
+            Message m = Message.getRootAsMessage(raw.duplicate().position(b.prefix()).slice()
+                    .order(ByteOrder.LITTLE_ENDIAN));
+            int at = b.prefix() + IpcMessages.digestValueOffset(m);
+            raw.put(at, TensorFileFormat.PLACEHOLDER.getBytes(StandardCharsets.US_ASCII));
+            long header = TensorFileFormat.headerDigest(schemaDigest, i, batches.size(), raw);
+            long recorded = Long.parseLong(value.substring(0, 8), 16);
+            if (header != recorded) {
+                throw new IpcMessages.Malformed("record batch " + i + ": header checksum " + String.format("%08x", header)
+                        + " differs from the recorded " + value.substring(0, 8) + "; the schema or the batch header"
+                        + " is damaged");
+            }
+            data[i] = Long.parseLong(value.substring(9), 16);
+        }
+        return data;
+    }
+
+    private Tensor load(FileChannel ch, long size, ColumnLayout l, List<IpcMessages.Batch> batches, long[] digests)
+            throws IOException {
         DType dtype = l.dtype();
+        boolean v1 = TensorFileFormat.VERSION_1.equals(l.version());
+        boolean v2 = TensorFileFormat.VERSION.equals(l.version());
         long numel = l.tessera() ? Shape.of(l.shape()).numel() : -1;
-        if (l.tessera()) {
+        // version 2: rows of dim 0 (one row for a 0-d tensor, one per element for a flat column)
+        long[] dims = l.shape();
+        long tensorRows = !v2 ? -1 : dims.length == 0 ? 1 : l.list() ? dims[0] : numel;
+        if (v1) {
             long expectedBatches = numel == 0 ? 0 : (numel - 1) / l.batch() + 1;
             if (batches.size() != expectedBatches || l.crcs().length != batches.size()) {
                 throw new IpcMessages.Malformed("holds " + batches.size() + " record batches and " + l.crcs().length
                         + " checksums; shape " + Shape.of(l.shape()) + " in batches of " + l.batch() + " needs "
                         + expectedBatches + " (the file is truncated or damaged)");
+            }
+        }
+        if (v2) {
+            long expectedBatches = tensorRows == 0 ? 1 : (tensorRows - 1) / l.batch() + 1;
+            if (batches.size() != expectedBatches) {
+                throw new IpcMessages.Malformed("holds " + batches.size() + " record batches; shape "
+                        + Shape.of(dims) + " in batches of " + l.batch() + " rows needs " + expectedBatches);
             }
         }
         long total = 0;
@@ -252,8 +237,9 @@ public final class TensorFileReader {
         for (int i = 0; i < batches.size(); i++) {
             IpcMessages.Batch b = batches.get(i);
             String where = "record batch " + i + ": ";
-            if (b.compressed()) {
-                throw new IpcMessages.Malformed(where + "compressed record batches are not supported");
+            if (b.compression() != null) {
+                throw new IpcMessages.Malformed(where + "compressed record batches (" + b.compression() + ") are not"
+                        + " supported; write the file without compression");
             }
             if (b.nodes().length < l.nodes() || b.buffers().length <= l.dataBuffer()) {
                 throw new IpcMessages.Malformed(where + b.nodes().length + " field nodes and " + b.buffers().length
@@ -274,9 +260,13 @@ public final class TensorFileReader {
                             + " nulls (read the column with ArrowFileReader and a fill value)");
                 }
             }
-            if (l.tessera() && e != Math.min(l.batch(), numel - i * l.batch())) {
+            if (v1 && e != Math.min(l.batch(), numel - i * l.batch())) {
                 throw new IpcMessages.Malformed(where + "holds " + e + " elements; the layout expects "
                         + Math.min(l.batch(), numel - i * l.batch()));
+            }
+            if (v2 && b.length() != Math.max(0, Math.min(l.batch(), tensorRows - i * l.batch()))) {
+                throw new IpcMessages.Malformed(where + "holds " + b.length() + " rows; the layout expects "
+                        + Math.max(0, Math.min(l.batch(), tensorRows - i * l.batch())));
             }
             long[] buf = b.buffers()[l.dataBuffer()];
             if (buf[0] < 0 || buf[1] < 0 || buf[0] > b.bodyLength() || buf[1] > b.bodyLength() - buf[0]) {
@@ -292,6 +282,7 @@ public final class TensorFileReader {
             total = add(total, e);
             rows = add(rows, b.length());
         }
+        long[] recorded = v1 ? l.crcs() : digests;
         long[] physical;
         if (l.tessera()) {
             if (total != numel) {
@@ -328,7 +319,7 @@ public final class TensorFileReader {
                     return;
                 }
                 try {
-                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i]);
+                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i], recorded);
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -358,8 +349,8 @@ public final class TensorFileReader {
     }
 
     /** Reads batch {@code i} into the tensor at element {@code at} and checks its checksum. */
-    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, Layout l, IpcMessages.Batch b,
-                                  int i, long at, long n) throws IOException {
+    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, ColumnLayout l,
+                                  IpcMessages.Batch b, int i, long at, long n, long[] recorded) throws IOException {
         DType dtype = l.dtype();
         long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
         long crc;
@@ -372,9 +363,9 @@ public final class TensorFileReader {
                 Bits.unpack(bits.memoryAddress(), s.address() + at, n);
             }
         }
-        if (l.tessera() && crc != l.crcs()[i]) {
-            throw new IpcMessages.Malformed("record batch " + i + ": checksum " + Long.toHexString(crc)
-                    + " differs from the recorded " + Long.toHexString(l.crcs()[i]) + "; the data bytes are damaged");
+        if (recorded != null && crc != recorded[i]) {
+            throw new IpcMessages.Malformed("record batch " + i + ": data checksum " + Long.toHexString(crc)
+                    + " differs from the recorded " + Long.toHexString(recorded[i]) + "; the data bytes are damaged");
         }
     }
 

@@ -1,8 +1,13 @@
 package org.tessera.arrow.ipc;
 
+import com.google.flatbuffers.FlatBufferBuilder;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -10,6 +15,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
+import org.apache.arrow.flatbuf.KeyValue;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.ipc.WriteChannel;
@@ -17,9 +25,11 @@ import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.tessera.DType;
+import org.tessera.Shape;
 import org.tessera.Tensor;
 import org.tessera.arrow.IpcFormat;
 import org.tessera.arrow.TesseraIOException;
@@ -30,10 +40,12 @@ import org.tessera.graph.Node;
 import org.tessera.memory.Memory;
 
 /**
- * Writes one tensor as described in {@link TensorFileFormat}. Numeric data goes from the
+ * Writes one tensor as described in {@link TensorFileFormat}, with Arrow Java's serializers for
+ * the schema, the record batch headers, the bodies and the footer; only the batch Message is
+ * built here, because Arrow Java cannot attach custom metadata to it. Numeric data goes from the
  * tensor's memory to the file with no copy in Java (each batch's data buffer is a slice of the
- * tensor's buffer); bool data is bit-packed one batch at a time. The file appears under its
- * name only when complete (written to a temporary sibling, then moved).
+ * tensor's buffer); bool data is bit-packed one batch at a time. The file appears under its name
+ * only when complete (written to a temporary sibling, then moved).
  */
 public final class TensorFileWriter {
     private static final int NIO_CHUNK = 1 << 30;
@@ -51,37 +63,39 @@ public final class TensorFileWriter {
             h = Tensor.of(h).contiguous().node();
         }
         DType dtype = h.dtype();
-        long numel = h.shape().numel();
-        long batch = TensorFileFormat.batchElements(dtype, batchBytes);
-        int batches = (int) Math.min(Integer.MAX_VALUE, (numel + batch - 1) / batch);
+        Shape shape = h.shape();
+        TensorFileFormat.Plan plan = TensorFileFormat.plan(dtype, shape, batchBytes);
+        Schema schema = TensorFileFormat.schema(dtype, shape, plan);
         BufferAllocator allocator = Memory.root().newChildAllocator("save " + path, 0, Memory.root().getLimit());
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime()));
         try {
-            long[] crcs = new long[batches];
-            for (int i = 0; i < batches; i++) {
-                long start = i * batch;
-                int len = (int) Math.min(batch, numel - start);
-                try (ArrowBuf data = dataBuffer(h, start, len, allocator)) {
-                    crcs[i] = crc(data, ArrowLayouts.dataBytes(dtype, len));
-                }
-            }
-            Schema schema = TensorFileFormat.schema(dtype, h.shape(), batch, crcs);
+            byte[] schemaMessage = schemaMessage(schema);
+            long schemaDigest = TensorFileFormat.crc(ByteBuffer.wrap(schemaMessage));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                  WriteChannel out = new WriteChannel(ch)) {
                 if (format == IpcFormat.FILE) {
                     out.write(TensorFileFormat.MAGIC);
                     out.align();
                 }
-                MessageSerializer.serialize(out, schema);
+                out.write(schemaMessage);
                 List<ArrowBlock> blocks = new ArrayList<>();
-                for (int i = 0; i < batches; i++) {
-                    long start = i * batch;
-                    int len = (int) Math.min(batch, numel - start);
-                    try (ArrowBuf data = dataBuffer(h, start, len, allocator);
-                         ArrowRecordBatch rb = new ArrowRecordBatch(len, List.of(new ArrowFieldNode(len, 0)),
-                                 List.of(allocator.getEmpty(), data))) {
-                        blocks.add(MessageSerializer.serialize(out, rb));
+                long start = 0;
+                for (int i = 0; i < plan.batches(); i++) {
+                    long rows = plan.rowsIn(i);
+                    long n = rows * plan.rowElements();
+                    try (ArrowBuf data = dataBuffer(h, start, n, allocator)) {
+                        long dataDigest = crc(data, ArrowLayouts.dataBytes(dtype, n));
+                        List<ArrowFieldNode> nodes = plan.tensorColumn()
+                                ? List.of(new ArrowFieldNode(rows, 0), new ArrowFieldNode(n, 0))
+                                : List.of(new ArrowFieldNode(n, 0));
+                        List<ArrowBuf> buffers = plan.tensorColumn()
+                                ? List.of(allocator.getEmpty(), allocator.getEmpty(), data)
+                                : List.of(allocator.getEmpty(), data);
+                        try (ArrowRecordBatch rb = new ArrowRecordBatch((int) rows, nodes, buffers)) {
+                            blocks.add(writeBatch(out, rb, schemaDigest, i, plan.batches(), dataDigest));
+                        }
                     }
+                    start += n;
                 }
                 out.writeIntLittleEndian(MessageSerializer.IPC_CONTINUATION_TOKEN);
                 out.writeIntLittleEndian(0);
@@ -105,11 +119,59 @@ public final class TensorFileWriter {
         }
     }
 
+    /** The schema message as Arrow Java frames it (prefix, metadata, padding), so that its checksum can be taken. */
+    private static byte[] schemaMessage(Schema schema) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (WriteChannel w = new WriteChannel(Channels.newChannel(bytes))) {
+            MessageSerializer.serialize(w, schema);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes one record batch message whose custom metadata carries its checksums: the header is
+     * built with the placeholder value, checksummed, then the value is written into the same bytes.
+     */
+    private static ArrowBlock writeBatch(WriteChannel out, ArrowRecordBatch rb, long schemaDigest, int i, int m,
+                                         long dataDigest) throws IOException {
+        FlatBufferBuilder b = new FlatBufferBuilder(256);
+        int header = rb.writeTo(b);
+        int kv = KeyValue.createKeyValue(b, b.createString(TensorFileFormat.KEY_CRC),
+                b.createString(TensorFileFormat.PLACEHOLDER));
+        int custom = Message.createCustomMetadataVector(b, new int[] {kv});
+        long bodyLength = rb.computeBodyLength();
+        Message.startMessage(b);
+        Message.addVersion(b, IpcOption.DEFAULT.metadataVersion.toFlatbufID());
+        Message.addHeaderType(b, MessageHeader.RecordBatch);
+        Message.addHeader(b, header);
+        Message.addBodyLength(b, bodyLength);
+        Message.addCustomMetadata(b, custom);
+        b.finish(Message.endMessage(b));
+        ByteBuffer meta = b.dataBuffer();
+        int len = meta.remaining();
+        int padded = (len + 8 + 7) / 8 * 8 - 8;
+        ByteBuffer raw = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        raw.putInt(MessageSerializer.IPC_CONTINUATION_TOKEN).putInt(padded).put(meta).position(0);
+        int at = 8 + IpcMessages.digestValueOffset(Message.getRootAsMessage(raw.duplicate().position(8).slice()));
+        long headerDigest = TensorFileFormat.headerDigest(schemaDigest, i, m, raw);
+        raw.put(at, TensorFileFormat.digestValue(headerDigest, dataDigest).getBytes(StandardCharsets.US_ASCII));
+        long offset = out.getCurrentPosition();
+        out.write(raw);
+        long written = MessageSerializer.writeBatchBuffers(out, rb);
+        if (written != bodyLength) {
+            throw new IOException("record batch " + i + ": wrote " + written + " body bytes, expected " + bodyLength);
+        }
+        return new ArrowBlock(offset, raw.capacity(), bodyLength);
+    }
+
     /**
      * The batch's data as an Arrow buffer: a slice of the tensor's memory for numeric dtypes
      * (one reference added, released by close), a new bit-packed buffer for bool.
      */
-    private static ArrowBuf dataBuffer(Node h, long start, int len, BufferAllocator allocator) {
+    private static ArrowBuf dataBuffer(Node h, long start, long len, BufferAllocator allocator) {
+        if (len == 0) {
+            return allocator.getEmpty();
+        }
         if (h.dtype() != DType.BOOL) {
             ArrowBuf s = SharedMemory.slice(h, h.offset() + start, len);
             s.getReferenceManager().retain();

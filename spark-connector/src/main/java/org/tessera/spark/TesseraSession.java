@@ -383,7 +383,11 @@ public final class TesseraSession implements AutoCloseable {
         return DataFrames.toArrayColumn(this, t, columnName);
     }
 
-    /** Writes a 2-D tensor as Arrow IPC files in {@code dir}, one file per row block, in parallel. */
+    /**
+     * Writes a tensor of any dtype and rank 1 or more as Arrow IPC files in {@code dir}, one
+     * {@code TensorFiles} file per row block (rows as {@code arrow.fixed_shape_tensor}), by tasks in
+     * parallel; a tensor cut along other dims is first re-cut into row blocks.
+     */
     public void writeIpc(Tensor t, String dir) {
         IpcFiles.write(this, t, dir);
     }

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import org.apache.arrow.memory.BufferAllocator;
@@ -18,7 +17,6 @@ import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
-import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.spark.api.java.JavaRDD;
 import org.tessera.DType;
 import org.tessera.Shape;
@@ -34,30 +32,48 @@ import org.tessera.spark.plan.Layout;
 import org.tessera.spark.plan.SparkBackend;
 import org.tessera.spark.plan.SparkValue;
 import org.tessera.spark.plan.TaskSupport;
+import org.tessera.arrow.TensorFiles;
+import org.tessera.arrow.TesseraIOException;
 
 /**
- * A 2-D float tensor as a folder of Arrow IPC files: {@code part-NNNNN.arrow} per row block
- * (one float column per tensor column, one or more record batches), plus {@code _tessera.properties}
- * with the shape, dtype and rows per file. Files are written and read by tasks, in parallel; the
- * folder must be visible to every executor (a local folder in local mode, or a shared file system).
+ * A distributed tensor of any dtype and rank 1 or more as a folder of Arrow IPC files, one per row
+ * block, each a complete tensor file of {@code arrow-io} ({@link TensorFiles}: its rows as an
+ * {@code arrow.fixed_shape_tensor} column, checksummed), so that any part can be loaded by
+ * {@code TensorFiles.load} or read by any Arrow reader with its shape; plus
+ * {@code _tessera.properties} with the whole shape, dtype and rows per file. Files are written
+ * and read by tasks, in parallel; the folder must be visible to every executor (a local folder in
+ * local mode, or a shared file system). Folders written by earlier versions (2-D float, one
+ * column per tensor column) still load.
+ *
+ * <pre>
+ * dir/_tessera.properties   format=2, shape=19,5, dtype=FLOAT64, rowChunks=6,6,6,1
+ * dir/part-00000.arrow      rows [0, 6) as a [6, 5] tensor file
+ * dir/part-00001.arrow      rows [6, 12) ...
+ * </pre>
  */
 public final class IpcFiles {
     private static final String META = "_tessera.properties";
+    private static final String FORMAT = "2";
 
     private IpcFiles() {
     }
 
     /** See {@link TesseraSession#writeIpc}. */
     public static void write(TesseraSession ts, Tensor t, String dir) {
-        if (t.dim() != 2 || !(t.dtype() == DType.FLOAT64 || t.dtype() == DType.FLOAT32)) {
-            throw new IllegalArgumentException("writeIpc: expected a 2-D float32 or float64 tensor, got " + t.shape()
-                    + " " + t.dtype());
+        if (t.dim() == 0) {
+            throw new IllegalArgumentException("writeIpc: a 0-d tensor has no rows to split into files; save it with"
+                    + " TensorFiles.save(tensor, path)");
         }
         Tensor s = t.device().equals(SparkBackend.DEVICE) ? t : ts.distribute(t);
         BlockGrid g0 = ts.grid(s);
-        if (g0 == null || ts.partitionDim(s) != 0 || g0.numChunks(1) != 1) {
-            s = ts.rechunk(s, maxChunk(g0 == null ? BlockGrid.regular(s.shape(), s.shape().get(0), 1) : g0),
-                    s.shape().get(1));
+        boolean rowsOnly = g0 != null && ts.partitionDim(s) == 0;
+        for (int d = 1; rowsOnly && d < g0.rank(); d++) {
+            rowsOnly = g0.numChunks(d) == 1;
+        }
+        if (!rowsOnly) {
+            long[] block = s.shape().dims();
+            block[0] = maxChunk(g0 == null ? BlockGrid.regular(s.shape(), s.shape().dims()) : g0);
+            s = ts.rechunk(s, block);
         }
         BlockGrid g = ts.grid(s);
         try {
@@ -66,28 +82,48 @@ public final class IpcFiles {
             throw new UncheckedIOException("writeIpc: cannot create " + dir, e);
         }
         String folder = dir;
-        long cols = s.shape().get(1);
         ts.blocks(s).foreachPartition(it -> {
             TaskSupport.begin(false);
             while (it.hasNext()) {
                 Block b = it.next();
-                writeFile(Paths.get(folder, name(b.index(0))), b.data(), cols);
+                TensorFiles.save(b.data(), Paths.get(folder, name(b.index(0))));
             }
         });
         Properties p = new Properties();
-        p.setProperty("rows", s.shape().get(0) + "");
-        p.setProperty("cols", cols + "");
+        p.setProperty("format", FORMAT);
+        p.setProperty("shape", join(s.shape().dims()));
         p.setProperty("dtype", s.dtype().name());
-        StringBuilder chunks = new StringBuilder();
-        for (long c : g.chunks(0)) {
-            chunks.append(chunks.length() == 0 ? "" : ",").append(c);
-        }
-        p.setProperty("rowChunks", chunks.toString());
+        p.setProperty("rowChunks", join(g.chunks(0)));
         try (var out = Files.newOutputStream(Paths.get(dir, META))) {
             p.store(out, "Tessera tensor as Arrow IPC files");
         } catch (IOException e) {
             throw new UncheckedIOException("writeIpc: cannot write " + META + " in " + dir, e);
         }
+    }
+
+    private static String join(long[] values) {
+        StringBuilder b = new StringBuilder();
+        for (long v : values) {
+            b.append(b.length() == 0 ? "" : ",").append(v);
+        }
+        return b.toString();
+    }
+
+    private static long[] longs(String csv, String key, String dir) {
+        if (csv == null || csv.isBlank()) {
+            throw new IllegalArgumentException("readIpc: " + META + " in " + dir + " has no " + key);
+        }
+        String[] parts = csv.split(",");
+        long[] out = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Long.parseLong(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("readIpc: " + META + " in " + dir + ": " + key + " = " + csv
+                        + " is not a list of whole numbers");
+            }
+        }
+        return out;
     }
 
     private static long maxChunk(BlockGrid g) {
@@ -102,43 +138,6 @@ public final class IpcFiles {
         return String.format("part-%05d.arrow", rowBlock);
     }
 
-    private static void writeFile(Path path, Tensor data, long cols) throws IOException {
-        int rows = (int) data.shape().get(0);
-        boolean f64 = data.dtype() == DType.FLOAT64;
-        double[] d = f64 ? data.toDoubleArray() : null;
-        float[] f = f64 ? null : data.toFloatArray();
-        try (BufferAllocator alloc = new RootAllocator();
-             FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING)) {
-            List<FieldVector> vectors = new ArrayList<>();
-            for (int c = 0; c < cols; c++) {
-                if (f64) {
-                    Float8Vector v = new Float8Vector("c" + c, alloc);
-                    v.allocateNew(rows);
-                    for (int r = 0; r < rows; r++) {
-                        v.set(r, d[(int) (r * cols + c)]);
-                    }
-                    v.setValueCount(rows);
-                    vectors.add(v);
-                } else {
-                    Float4Vector v = new Float4Vector("c" + c, alloc);
-                    v.allocateNew(rows);
-                    for (int r = 0; r < rows; r++) {
-                        v.set(r, f[(int) (r * cols + c)]);
-                    }
-                    v.setValueCount(rows);
-                    vectors.add(v);
-                }
-            }
-            try (VectorSchemaRoot root = new VectorSchemaRoot(vectors);
-                 ArrowFileWriter w = new ArrowFileWriter(root, null, ch)) {
-                w.start();
-                w.writeBatch();
-                w.end();
-            }
-        }
-    }
-
     /** See {@link TesseraSession#readIpc}. */
     public static Tensor read(TesseraSession ts, String dir) {
         Properties p = new Properties();
@@ -148,13 +147,63 @@ public final class IpcFiles {
             throw new UncheckedIOException("readIpc: " + dir + " has no readable " + META
                     + " (was it written by writeIpc?)", e);
         }
+        if (p.getProperty("format") == null) {
+            return readLegacy(ts, dir, p);
+        }
+        if (!FORMAT.equals(p.getProperty("format"))) {
+            throw new IllegalArgumentException("readIpc: " + dir + " has format " + p.getProperty("format")
+                    + "; this version reads format " + FORMAT);
+        }
+        long[] shape = longs(p.getProperty("shape"), "shape", dir);
+        DType dtype = DType.valueOf(p.getProperty("dtype"));
+        long[] chunks = longs(p.getProperty("rowChunks"), "rowChunks", dir);
+        long rows = 0;
+        for (long c : chunks) {
+            rows += c;
+        }
+        if (shape.length == 0 || rows != shape[0]) {
+            throw new IllegalArgumentException("readIpc: " + META + " in " + dir + ": rowChunks " + join(chunks)
+                    + " do not add up to the first dim of shape " + Shape.of(shape));
+        }
+        long[][] grid = new long[shape.length][];
+        grid[0] = chunks;
+        for (int d = 1; d < shape.length; d++) {
+            grid[d] = new long[] {shape[d]};
+        }
+        BlockGrid g = BlockGrid.of(grid);
+        List<Integer> files = new ArrayList<>();
+        for (int i = 0; i < chunks.length; i++) {
+            files.add(i);
+        }
+        String folder = dir;
+        JavaRDD<Block> rdd = ts.sparkContext().parallelize(files, files.size()).mapPartitions(it -> {
+            TaskSupport.begin(false);
+            List<Block> out = new ArrayList<>();
+            while (it.hasNext()) {
+                int i = it.next();
+                int[] idx = new int[g.rank()];
+                idx[0] = i;
+                Path path = Paths.get(folder, name(i));
+                Tensor part = TensorFiles.load(path);
+                Shape expected = Shape.of(g.blockShape(idx));
+                if (!part.shape().equals(expected) || part.dtype() != dtype) {
+                    throw new TesseraIOException(path.toString(), "readIpc: the file holds " + part.shape() + " "
+                            + part.dtype() + " but " + META + " says " + expected + " " + dtype);
+                }
+                out.add(new Block(idx, part));
+            }
+            return out.iterator();
+        }, true);
+        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, new Layout(g, 0), dtype)));
+    }
+
+    /** A folder of the first layout: a 2-D float tensor, one Arrow column per tensor column. */
+    private static Tensor readLegacy(TesseraSession ts, String dir, Properties p) {
         long cols = Long.parseLong(p.getProperty("cols"));
         DType dtype = DType.valueOf(p.getProperty("dtype"));
-        String[] parts = p.getProperty("rowChunks").split(",");
-        long[] chunks = new long[parts.length];
+        long[] chunks = longs(p.getProperty("rowChunks"), "rowChunks", dir);
         List<Integer> files = new ArrayList<>();
-        for (int i = 0; i < parts.length; i++) {
-            chunks[i] = Long.parseLong(parts[i].trim());
+        for (int i = 0; i < chunks.length; i++) {
             files.add(i);
         }
         String folder = dir;

@@ -196,6 +196,10 @@ public final class Memory {
         try {
             return allocator.buffer(size);
         } catch (OutOfMemoryException first) {
+            ArrowBuf relieved = MemoryPressure.relieveAndRetry(allocator, size);
+            if (relieved != null) {
+                return relieved;
+            }
             // unreachable tensors first return their buffers to the pool; then empty the pool
             reclaim();
             POOL.drain();

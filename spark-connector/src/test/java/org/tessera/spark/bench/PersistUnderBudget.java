@@ -77,8 +77,10 @@ public final class PersistUnderBudget {
                 while (root.getCause() != null) {
                     root = root.getCause();
                 }
+                String message = String.valueOf(root.getMessage());
+                int trace = message.indexOf("\n\tat ");
                 System.out.println("failed=" + root.getClass().getSimpleName() + ": "
-                        + String.valueOf(root.getMessage()).replace('\n', ' '));
+                        + (trace < 0 ? message : message.substring(0, trace)).replace('\n', ' '));
                 status = 1;
             }
             ts.sparkContext().sc().listenerBus().waitUntilEmpty();

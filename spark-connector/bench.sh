@@ -3,9 +3,10 @@
 # JVM flags of the parent pom, on the module's test class path.
 #   spark-connector/bench.sh MatmulBenchmark [n] [block] [reps]
 #   spark-connector/bench.sh DataFrameBenchmark [rows] [cols] [partitions]
+#   BENCH_HEAP=3g spark-connector/bench.sh PersistUnderBudget [rows] [cols] [blockRows] [budget] [offheap|limit] [evict]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-main=${1:?usage: spark-connector/bench.sh MatmulBenchmark|DataFrameBenchmark [args]}
+main=${1:?usage: spark-connector/bench.sh MatmulBenchmark|DataFrameBenchmark|PersistUnderBudget [args]}
 shift
 mvn -B -q -o -pl spark-connector -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp

@@ -28,8 +28,10 @@ import org.tessera.spark.TesseraConf;
  */
 public final class ExecutorMemory {
     private static final Object LOCK = new Object();
-    private static SparkEnv installedFor;
+    private static volatile SparkEnv installedFor;
     private static CacheEviction eviction;
+    /** The engine's limit before the first executor configuration changed it (restored for a later one that sets none). */
+    private static long engineLimit = -1;
 
     private ExecutorMemory() {
     }
@@ -44,9 +46,12 @@ public final class ExecutorMemory {
                 return;
             }
             SparkConf conf = env.conf();
-            OptionalLong budget = budget(conf, Memory.limit());
-            if (budget.isPresent() && budget.getAsLong() != Memory.limit()) {
-                Memory.setLimit(budget.getAsLong());
+            if (engineLimit < 0) {
+                engineLimit = Memory.limit();
+            }
+            long limit = budget(conf, engineLimit).orElse(engineLimit);
+            if (limit != Memory.limit()) {
+                Memory.setLimit(limit);
             }
             if (eviction != null) {
                 MemoryPressure.unregister(eviction);

@@ -30,7 +30,7 @@ public final class MemoryPressure {
     private static final CopyOnWriteArrayList<Relief> RELIEFS = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Boolean> RELIEVING = new ThreadLocal<>();
     /**
-     * Each drop frees at least this fraction of the limit, so that a run of allocations under
+     * Each drop frees at least the limit divided by this, so that a run of allocations under
      * pressure stops for a collection every few blocks rather than at each one.
      */
     private static final long DROP_FRACTION = 4;

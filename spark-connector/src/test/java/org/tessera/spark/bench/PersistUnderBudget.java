@@ -24,7 +24,8 @@ import org.tessera.spark.memory.ExecutorMemory;
  * <p>Arguments: rows (65536), columns (1024), rows per block (2048), budget (64m), mode
  * ({@code offheap}: Spark's off-heap memory enabled with the budget as its size, Tessera's budget
  * derived from it; {@code limit}: only {@code spark.tessera.memory.limit}, blocks cached on the
- * heap side), eviction ({@code true}, or {@code false} to show what happens without it).
+ * heap side), eviction ({@code true}, or {@code false} to show what happens without it). Spark logs
+ * errors only; {@code -DlogLevel=INFO} shows each block it stores, drops or spills.
  */
 public final class PersistUnderBudget {
     private PersistUnderBudget() {

@@ -4,9 +4,10 @@
 #   spark-connector/bench.sh MatmulBenchmark [n] [block] [reps]
 #   spark-connector/bench.sh DataFrameBenchmark [rows] [cols] [partitions]
 #   spark-connector/bench.sh BatchedMatmulBenchmark [batch] [n] [batch block] [reps]
+#   BENCH_HEAP=3g spark-connector/bench.sh PersistUnderBudget [rows] [cols] [blockRows] [budget] [offheap|limit] [evict]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-main=${1:?usage: spark-connector/bench.sh MatmulBenchmark|DataFrameBenchmark [args]}
+main=${1:?usage: spark-connector/bench.sh MatmulBenchmark|DataFrameBenchmark|PersistUnderBudget [args]}
 shift
 mvn -B -q -o -pl spark-connector -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp

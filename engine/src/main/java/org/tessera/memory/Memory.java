@@ -203,6 +203,13 @@ public final class Memory {
         try {
             return allocator.buffer(size);
         } catch (OutOfMemoryException | OutOfMemoryError first) {
+            if (first instanceof OutOfMemoryException) {
+                // over the limit: whoever caches tensors (Spark's block store) may give memory back
+                ArrowBuf relieved = MemoryPressure.relieveAndRetry(allocator, size);
+                if (relieved != null) {
+                    return relieved;
+                }
+            }
             // unreachable tensors first return their buffers to the pool; then empty the pool
             reclaim();
             POOL.drain();

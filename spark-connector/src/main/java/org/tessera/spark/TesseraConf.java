@@ -17,7 +17,15 @@ public final class TesseraConf {
     public record Key<T>(String name, String defaultValue, String doc, Function<String, T> parser) {
         /** The value in {@code session}'s configuration, or the default. */
         public T get(SparkSession session) {
-            String raw = session == null ? defaultValue : session.conf().get(name, defaultValue);
+            return parse(session == null ? defaultValue : session.conf().get(name, defaultValue));
+        }
+
+        /** The value in a Spark configuration (on executors: the application's), or the default. */
+        public T read(org.apache.spark.SparkConf conf) {
+            return parse(conf == null ? defaultValue : conf.get(name, defaultValue));
+        }
+
+        private T parse(String raw) {
             try {
                 return parser.apply(raw.trim());
             } catch (RuntimeException e) {
@@ -64,7 +72,9 @@ public final class TesseraConf {
                     + " them in one step (no intermediate shuffle stages); above it they are combined as a tree.");
     /** Storage level used by persist and checkpoint. */
     public static final Key<String> STORAGE_LEVEL = new Key<>("spark.tessera.storageLevel", "MEMORY_AND_DISK",
-            "Spark storage level used by TesseraSession.persist and checkpoint (a StorageLevel name).", s -> {
+            "Spark storage level used by TesseraSession.persist and checkpoint (a StorageLevel name). With"
+                    + " spark.memory.offHeap.enabled, a level that keeps deserialized blocks in memory keeps them in"
+                    + " Spark's off-heap storage memory, where their data is.", s -> {
                 org.apache.spark.storage.StorageLevel.fromString(s.toUpperCase(Locale.ROOT));
                 return s.toUpperCase(Locale.ROOT);
             });
@@ -83,6 +93,20 @@ public final class TesseraConf {
                 org.tessera.backend.cuda.DeviceSelector.Mode.parse(s);
                 return s.trim().toLowerCase(Locale.ROOT);
             });
+    /** The off-heap budget of one executor. */
+    public static final Key<java.util.OptionalLong> MEMORY_LIMIT = new Key<>("spark.tessera.memory.limit", "auto",
+            "Off-heap budget of one executor (bytes, k/m/g suffix): the limit of its Tessera allocator, which holds"
+                    + " both the blocks Spark caches and the memory tasks compute with. auto: spark.memory.offHeap.size"
+                    + " when spark.memory.offHeap.enabled is true (never above a -Dtessera.memory.limit given to the"
+                    + " executor JVM), otherwise the engine's own limit. Read from the executors' Spark configuration.",
+            s -> s.equalsIgnoreCase("auto") ? java.util.OptionalLong.empty()
+                    : java.util.OptionalLong.of(parseBytes(s)));
+    /** Whether allocation failures first evict cached blocks. */
+    public static final Key<Boolean> MEMORY_EVICT = new Key<>("spark.tessera.memory.evictCachedBlocks", "true",
+            "When a Tessera allocation on an executor would pass its budget, drop cached blocks from Spark's memory"
+                    + " store first (least recently used; written to disk when their storage level has disk, else"
+                    + " recomputed when next needed), collect their buffers and retry; false fails the task instead.",
+            TesseraConf::bool);
     /** Fault injection for tests. */
     public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
             "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"
@@ -90,7 +114,7 @@ public final class TesseraConf {
 
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
             BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, REDUCE_DRIVER_MERGE_BYTES,
-            STORAGE_LEVEL, CHECKPOINT_DIR, DEVICE,
+            STORAGE_LEVEL, CHECKPOINT_DIR, DEVICE, MEMORY_LIMIT, MEMORY_EVICT,
             FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {

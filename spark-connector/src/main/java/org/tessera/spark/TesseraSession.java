@@ -21,6 +21,7 @@ import org.tessera.spark.block.Block;
 import org.tessera.spark.io.DataFrames;
 import org.tessera.spark.io.IpcFiles;
 import org.tessera.spark.kryo.TesseraKryoRegistrator;
+import org.tessera.spark.memory.ExecutorMemory;
 import org.tessera.spark.plan.Layout;
 import org.tessera.spark.plan.Lowerer;
 import org.tessera.spark.plan.Settings;
@@ -305,7 +306,7 @@ public final class TesseraSession implements AutoCloseable {
     public Tensor persist(Tensor t) {
         JavaRDD<Block> rdd = blocks(t);
         if (rdd != null && rdd.getStorageLevel().equals(StorageLevel.NONE())) {
-            rdd.persist(StorageLevel.fromString(settings().storageLevel()));
+            rdd.persist(ExecutorMemory.blockLevel(settings().storageLevel(), sc.getConf()));
         }
         return t;
     }
@@ -333,7 +334,7 @@ public final class TesseraSession implements AutoCloseable {
         SparkValue.Distributed d = (SparkValue.Distributed) v;
         Settings s = settings();
         JavaRDD<Block> rdd = d.rdd().map(b -> b);
-        rdd.persist(StorageLevel.fromString(s.storageLevel()));
+        rdd.persist(ExecutorMemory.blockLevel(s.storageLevel(), sc.getConf()));
         if (!s.checkpointDir().isEmpty()) {
             sc.setCheckpointDir(s.checkpointDir());
             rdd.checkpoint();

@@ -16,7 +16,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.tessera.DType;
 import org.tessera.Shape;
 import org.tessera.Tensor;
@@ -30,6 +29,7 @@ import org.tessera.spark.TesseraConf;
 import org.tessera.spark.TesseraSession;
 import org.tessera.spark.block.Block;
 import org.tessera.spark.block.Blocks;
+import org.tessera.spark.memory.ExecutorMemory;
 import org.tessera.spark.plan.Layout;
 import org.tessera.spark.plan.SparkBackend;
 import org.tessera.spark.plan.SparkValue;
@@ -88,7 +88,7 @@ public final class DataFrames {
         JavaRDD<Block> blocks = rows.mapPartitionsWithIndex((p, it) -> {
             TaskSupport.begin(false);
             return Collections.singletonList(readPartition(p, it, m, spec, options, dtype, blockMax)).iterator();
-        }, true).persist(StorageLevel.MEMORY_AND_DISK());
+        }, true).persist(ExecutorMemory.blockLevel("MEMORY_AND_DISK", ts.sparkContext().getConf()));
         // one job: converts every partition (kept) and reports rows and width per partition
         List<long[]> shapes = blocks.map(b -> b.data().shape().dims()).collect();
         long width = -1;

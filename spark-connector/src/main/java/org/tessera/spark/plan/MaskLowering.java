@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.storage.StorageLevel;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Shape;
@@ -15,6 +14,7 @@ import org.tessera.graph.Op;
 import org.tessera.spark.BlockGrid;
 import org.tessera.spark.block.Block;
 import org.tessera.spark.block.Blocks;
+import org.tessera.spark.memory.ExecutorMemory;
 
 /**
  * Boolean-mask selection and its adjoint. Each partition (a slab of whole rows, row-major) selects
@@ -82,7 +82,7 @@ final class MaskLowering {
                     long count = mk.to(DType.INT64).sum().longItem();
                     Node s = Graph.nodeOn(Op.MASKED_SELECT, Shape.of(count), t, Device.CPU, null, v.node(), mk.node());
                     return Collections.singletonList(new Block(new int[] {p}, Tensor.of(s))).iterator();
-                }, true).persist(StorageLevel.MEMORY_AND_DISK());
+                }, true).persist(ExecutorMemory.blockLevel("MEMORY_AND_DISK", l.sc.getConf()));
         List<Long> counts = rdd.map(b -> b.data().numel()).collect();
         long[] chunks = counts.stream().mapToLong(Long::longValue).toArray();
         long total = java.util.Arrays.stream(chunks).sum();

@@ -9,10 +9,12 @@ import org.tessera.backend.cuda.DeviceSelector;
 import org.tessera.backend.cpu.Parallel;
 import org.tessera.spark.TesseraConf;
 import org.tessera.spark.block.BlockDevice;
+import org.tessera.spark.memory.ExecutorMemory;
 
 /**
- * What every Tessera task does first: size kernel threads to the task, bind it to a device
- * (spark.tessera.device) on which its blocks are computed, and inject faults in tests.
+ * What every Tessera task does first: apply the executor's off-heap budget (once per executor),
+ * size kernel threads to the task, bind it to a device (spark.tessera.device) on which its blocks
+ * are computed, and inject faults in tests.
  */
 public final class TaskSupport {
     /** The task attempt whose completion already unbinds this thread's device. */
@@ -43,6 +45,7 @@ public final class TaskSupport {
         }
         Parallel.setTaskThreads(Math.max(1, tc.cpus()));
         SparkEnv env = SparkEnv.get();
+        ExecutorMemory.install(env);
         String mode = env == null ? "auto" : env.conf().get(TesseraConf.DEVICE.name(), "auto");
         ResourceInformation gpu = tc.resourcesJMap().get("gpu");
         unbindOnCompletion(tc);

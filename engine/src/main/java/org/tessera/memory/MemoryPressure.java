@@ -1,0 +1,130 @@
+package org.tessera.memory;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+
+/**
+ * Lets whoever keeps tensors cached (such as a cluster runtime's block store) give memory back
+ * before an allocation fails.
+ *
+ * <p>When an allocation would pass the limit and a garbage collection does not give back enough,
+ * the allocator asks each registered {@link Relief} to drop cached tensors worth the missing bytes,
+ * collects the buffers that became unreachable, and tries again, for as long as something is
+ * dropped; only then does it fall back to its usual reclaim-or-fail path. A relief that itself
+ * allocates (for example to write a dropped tensor to disk) is not asked again from inside that
+ * allocation. Without a registered relief nothing changes.
+ */
+public final class MemoryPressure {
+    /** Something that can drop cached tensors to make room. */
+    @FunctionalInterface
+    public interface Relief {
+        /**
+         * Drops cached tensors holding about {@code bytes} bytes (least recently used first) and
+         * returns how many bytes it dropped; 0 when it has nothing it can drop now.
+         */
+        long release(long bytes);
+    }
+
+    private static final CopyOnWriteArrayList<Relief> RELIEFS = new CopyOnWriteArrayList<>();
+    private static final ThreadLocal<Boolean> RELIEVING = new ThreadLocal<>();
+    /**
+     * Each drop frees at least the limit divided by this, so that a run of allocations under
+     * pressure stops for a collection every few blocks rather than at each one.
+     */
+    private static final long DROP_FRACTION = 4;
+    /** How long to wait for the buffers of unreachable tensors after a collection, before dropping any. */
+    private static final long FIRST_WAIT_MS = 50;
+    /** How long to wait for the buffers of dropped tensors before dropping more. */
+    private static final long DROPPED_WAIT_MS = 500;
+
+    private MemoryPressure() {
+    }
+
+    /** Registers {@code relief} (once; registering it again changes nothing). */
+    public static void register(Relief relief) {
+        RELIEFS.addIfAbsent(relief);
+    }
+
+    /** Removes {@code relief}. */
+    public static void unregister(Relief relief) {
+        RELIEFS.remove(relief);
+    }
+
+    /**
+     * After an allocation of {@code size} bytes failed: collects unreachable tensors once; when that
+     * is not enough, drops cached tensors through the reliefs, waits for their buffers to come back
+     * and retries, for as long as something is dropped. Returns null when no relief is registered
+     * or nothing more can be dropped (the caller then goes on as without reliefs).
+     */
+    static ArrowBuf relieveAndRetry(BufferAllocator allocator, long size) {
+        if (RELIEFS.isEmpty() || RELIEVING.get() != null) {
+            return null;
+        }
+        RELIEVING.set(Boolean.TRUE);
+        try {
+            BufferAllocator root = Memory.root();
+            // buffers of tensors that are unreachable already come back without dropping anything
+            collect(root.getLimit() - size, FIRST_WAIT_MS);
+            ArrowBuf buf = tryAllocate(allocator, size);
+            while (buf == null) {
+                long before = root.getAllocatedMemory();
+                long need = before + size - root.getLimit();
+                long dropped = need > 0 ? drop(Math.max(need, root.getLimit() / DROP_FRACTION)) : 0;
+                if (need > 0 && dropped == 0) {
+                    return null;
+                }
+                // a dropped tensor's buffers come back through the cleaner once no task uses it
+                collect(before - Math.min(dropped, Math.max(need, 0)), DROPPED_WAIT_MS);
+                buf = tryAllocate(allocator, size);
+                if (buf == null && dropped == 0) {
+                    return null;
+                }
+            }
+            return buf;
+        } finally {
+            RELIEVING.remove();
+        }
+    }
+
+    private static ArrowBuf tryAllocate(BufferAllocator allocator, long size) {
+        try {
+            return allocator.buffer(size);
+        } catch (OutOfMemoryException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Asks for a garbage collection and waits up to {@code maxWaitMs} for the bytes held (pooled
+     * buffers returned to the system) to fall to {@code target}.
+     */
+    private static void collect(long target, long maxWaitMs) {
+        System.gc();
+        long deadline = System.nanoTime() + maxWaitMs * 1_000_000L;
+        while (true) {
+            Memory.trimPool();
+            if (Memory.root().getAllocatedMemory() <= target || System.nanoTime() > deadline) {
+                return;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static long drop(long need) {
+        long dropped = 0;
+        for (Relief r : RELIEFS) {
+            dropped += r.release(need - dropped);
+            if (dropped >= need) {
+                break;
+            }
+        }
+        return dropped;
+    }
+}

@@ -162,7 +162,7 @@ public final class Memory {
 
     /** Frees a buffer: keeps it for reuse when it is large and the pool has room, else closes it. */
     static void recycle(ArrowBuf buf, long size) {
-        if (size >= BufferPool.MIN_POOLED) {
+        if (size >= BufferPool.MIN_POOLED && hasRoomToMove(buf, root(), size)) {
             ArrowBuf owned = BufferPool.transfer(buf, root());
             if (!POOL.offer(owned, size)) {
                 owned.close();
@@ -185,9 +185,9 @@ public final class Memory {
         }
         checkCanHold(bytes, what);
         long size = BufferPool.sizeClass(bytes);
-        ArrowBuf pooled = POOL.take(size);
+        ArrowBuf pooled = fromPool(allocator, size);
         if (pooled != null) {
-            return BufferPool.transfer(pooled, allocator);
+            return pooled;
         }
         if (COLLECT.due(allocatedBytes(), size)) {
             try {
@@ -195,9 +195,9 @@ public final class Memory {
             } finally {
                 COLLECT.collected(allocatedBytes());
             }
-            pooled = POOL.take(size);
+            pooled = fromPool(allocator, size);
             if (pooled != null) {
-                return BufferPool.transfer(pooled, allocator);
+                return pooled;
             }
         }
         try {
@@ -225,6 +225,33 @@ public final class Memory {
                         + " release tensors (close a scope) or raise tessera.memory.limit", second);
             }
         }
+    }
+
+    /**
+     * A pooled buffer of {@code size} bytes moved to {@code allocator}, or null. Moving a buffer
+     * between allocators counts it twice for a moment (Arrow charges the target before the source
+     * lets go), so near the limit the pooled buffer is closed instead and the caller allocates
+     * afresh: the limit holds even for that moment.
+     */
+    private static ArrowBuf fromPool(BufferAllocator allocator, long size) {
+        ArrowBuf pooled = POOL.take(size);
+        if (pooled == null) {
+            return null;
+        }
+        if (!hasRoomToMove(pooled, allocator, size)) {
+            pooled.close();
+            return null;
+        }
+        return BufferPool.transfer(pooled, allocator);
+    }
+
+    /** Whether moving {@code size} bytes of {@code buf} to {@code to} keeps the root under its limit meanwhile. */
+    private static boolean hasRoomToMove(ArrowBuf buf, BufferAllocator to, long size) {
+        if (buf.getReferenceManager().getAllocator() == to) {
+            return true;
+        }
+        BufferAllocator r = root();
+        return r.getAllocatedMemory() + size <= r.getLimit();
     }
 
     /** The machine's physical memory in bytes (the container's limit where one is set), or 0 if unknown. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -86,9 +85,9 @@ class ExportLifetimeTest {
         long before = Memory.allocatedBytes();
         ByteBuffer b = Tessera.arange(0, 1 << 18, 1, DType.FLOAT32).realize().asByteBuffer();
         assertEquals(100f, b.getFloat(400));
-        assertTrue(gcUntil(() -> Memory.allocatedBytes() >= before + (1 << 20)), "the view's memory is held");
+        assertTrue(ReclaimTest.gcUntil(() -> Memory.allocatedBytes() >= before + (1 << 20)), "the view's memory is held");
         b = null;
-        assertTrue(gcUntil(() -> Memory.allocatedBytes() <= before),
+        assertTrue(ReclaimTest.gcUntil(() -> Memory.allocatedBytes() <= before),
                 "still held after the view went: " + (Memory.allocatedBytes() - before) + " bytes");
     }
 
@@ -99,22 +98,5 @@ class ExportLifetimeTest {
         assertEquals(6 * 4, b.capacity());
         assertEquals(3f, b.getFloat(4));
         assertFalse(m.node().storage() != null && m.node().storage().isReleased());
-    }
-
-    private static boolean gcUntil(BooleanSupplier done) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            System.gc();
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
     }
 }

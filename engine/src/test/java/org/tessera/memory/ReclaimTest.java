@@ -20,7 +20,7 @@ class ReclaimTest {
     private static final long WAIT_MS = 10_000;
 
     /** Runs the garbage collector until {@code done} holds or the time is up; returns whether it held. */
-    private static boolean gcUntil(BooleanSupplier done) {
+    static boolean gcUntil(BooleanSupplier done) {
         long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

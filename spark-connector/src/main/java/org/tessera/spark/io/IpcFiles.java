@@ -171,8 +171,29 @@ public final class IpcFiles {
             grid[d] = new long[] {shape[d]};
         }
         BlockGrid g = BlockGrid.of(grid);
+        return readParts(ts, dir, new Layout(g, 0), dtype, (path, i) -> {
+            int[] idx = new int[g.rank()];
+            idx[0] = i;
+            Tensor part = TensorFiles.load(path);
+            Shape expected = Shape.of(g.blockShape(idx));
+            if (!part.shape().equals(expected) || part.dtype() != dtype) {
+                throw new TesseraIOException(path.toString(), "readIpc: the file holds " + part.shape() + " "
+                        + part.dtype() + " but " + META + " says " + expected + " " + dtype);
+            }
+            return new Block(idx, part);
+        });
+    }
+
+    /** Reads one block from a part file (on an executor). */
+    @FunctionalInterface
+    private interface PartReader extends java.io.Serializable {
+        Block read(Path path, int rowBlock) throws IOException;
+    }
+
+    /** A distributed tensor of {@code layout} whose row block {@code i} is read from part file {@code i} by a task. */
+    private static Tensor readParts(TesseraSession ts, String dir, Layout layout, DType dtype, PartReader reader) {
         List<Integer> files = new ArrayList<>();
-        for (int i = 0; i < chunks.length; i++) {
+        for (int i = 0; i < layout.grid().numChunks(0); i++) {
             files.add(i);
         }
         String folder = dir;
@@ -181,20 +202,11 @@ public final class IpcFiles {
             List<Block> out = new ArrayList<>();
             while (it.hasNext()) {
                 int i = it.next();
-                int[] idx = new int[g.rank()];
-                idx[0] = i;
-                Path path = Paths.get(folder, name(i));
-                Tensor part = TensorFiles.load(path);
-                Shape expected = Shape.of(g.blockShape(idx));
-                if (!part.shape().equals(expected) || part.dtype() != dtype) {
-                    throw new TesseraIOException(path.toString(), "readIpc: the file holds " + part.shape() + " "
-                            + part.dtype() + " but " + META + " says " + expected + " " + dtype);
-                }
-                out.add(new Block(idx, part));
+                out.add(reader.read(Paths.get(folder, name(i)), i));
             }
             return out.iterator();
         }, true);
-        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, new Layout(g, 0), dtype)));
+        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, layout, dtype)));
     }
 
     /** A folder of the first layout: a 2-D float tensor, one Arrow column per tensor column. */
@@ -202,22 +214,8 @@ public final class IpcFiles {
         long cols = Long.parseLong(p.getProperty("cols"));
         DType dtype = DType.valueOf(p.getProperty("dtype"));
         long[] chunks = longs(p.getProperty("rowChunks"), "rowChunks", dir);
-        List<Integer> files = new ArrayList<>();
-        for (int i = 0; i < chunks.length; i++) {
-            files.add(i);
-        }
-        String folder = dir;
-        JavaRDD<Block> rdd = ts.sparkContext().parallelize(files, files.size()).mapPartitions(it -> {
-            TaskSupport.begin(false);
-            List<Block> out = new ArrayList<>();
-            while (it.hasNext()) {
-                int i = it.next();
-                out.add(readFile(Paths.get(folder, name(i)), i, cols, dtype));
-            }
-            return out.iterator();
-        }, true);
         Layout layout = new Layout(BlockGrid.of(chunks, new long[] {cols}), 0);
-        return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, layout, dtype)));
+        return readParts(ts, dir, layout, dtype, (path, i) -> readFile(path, i, cols, dtype));
     }
 
     private static Block readFile(Path path, int index, long cols, DType dtype) throws IOException {

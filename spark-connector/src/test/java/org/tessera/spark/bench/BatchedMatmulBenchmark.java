@@ -1,7 +1,6 @@
 package org.tessera.spark.bench;
 
 import java.util.Locale;
-import java.util.function.Supplier;
 import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
@@ -32,8 +31,8 @@ public final class BatchedMatmulBenchmark {
             ts.blocks(y).count();
             Tensor xl = x.cpu();
             Tensor yl = y.cpu();
-            double single = median(reps, () -> xl.matmul(yl).realize());
-            double distributed = median(reps, () -> ts.blocks(x.matmul(y)).count());
+            double single = Stats.medianSeconds(reps, () -> xl.matmul(yl).realize());
+            double distributed = Stats.medianSeconds(reps, () -> ts.blocks(x.matmul(y)).count());
             String plan = ts.explain(x.matmul(y)).lines().filter(l -> l.contains("batched")).findFirst().orElse("")
                     .trim();
             double localSum = xl.matmul(yl).to(DType.FLOAT64).sum().item();
@@ -49,16 +48,5 @@ public final class BatchedMatmulBenchmark {
             System.out.printf(Locale.ROOT, "distributed / single-node = %.2fx%n", distributed / single);
             System.out.printf(Locale.ROOT, "checksums: single %.6e, distributed %.6e%n", localSum, distSum);
         }
-    }
-
-    private static double median(int reps, Supplier<Object> f) {
-        f.get();
-        double[] times = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            f.get();
-            times[i] = (System.nanoTime() - t0) / 1e9;
-        }
-        return Stats.median(times);
     }
 }

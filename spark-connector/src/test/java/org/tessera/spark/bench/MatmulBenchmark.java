@@ -1,7 +1,6 @@
 package org.tessera.spark.bench;
 
 import java.util.Locale;
-import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.mllib.linalg.DenseMatrix;
 import org.apache.spark.mllib.linalg.Matrix;
@@ -51,20 +50,20 @@ public final class MatmulBenchmark {
             BlockMatrix bx = blockMatrix(ts.blocks(x), block, n);
             BlockMatrix by = blockMatrix(ts.blocks(y), block, n);
 
-            double single = median(reps, () -> xl.matmul(yl).realize());
-            double auto = median(reps, () -> count(ts, x.matmul(y)));
+            double single = Stats.medianSeconds(reps, () -> xl.matmul(yl).realize());
+            double auto = Stats.medianSeconds(reps, () -> count(ts, x.matmul(y)));
             String autoPlan = ts.explain(x.matmul(y)).lines().filter(l -> l.contains("strategy")).findFirst()
                     .orElse("").trim();
             ts.matmulStrategy(MatmulStrategy.BROADCAST);
-            double broadcast = median(reps, () -> count(ts, x.matmul(y)));
+            double broadcast = Stats.medianSeconds(reps, () -> count(ts, x.matmul(y)));
             // the right operand not persisted (a computed view): collected on the driver and broadcast
-            double viaDriver = median(reps, () -> count(ts, x.matmul(y.mul(1.0))));
+            double viaDriver = Stats.medianSeconds(reps, () -> count(ts, x.matmul(y.mul(1.0))));
             String driverPlan = ts.explain(x.matmul(y.mul(1.0))).lines().filter(l -> l.contains("strategy"))
                     .findFirst().orElse("").trim();
             ts.matmulStrategy(MatmulStrategy.SHUFFLE);
-            double shuffle = median(reps, () -> count(ts, x.matmul(y)));
+            double shuffle = Stats.medianSeconds(reps, () -> count(ts, x.matmul(y)));
             ts.matmulStrategy(MatmulStrategy.AUTO);
-            double mllib = median(reps, () -> bx.multiply(by).blocks().count());
+            double mllib = Stats.medianSeconds(reps, () -> bx.multiply(by).blocks().count());
 
             // the products agree
             double tesseraSum = x.matmul(y).sum().item();
@@ -123,16 +122,5 @@ public final class MatmulBenchmark {
 
     private static void row(String what, double seconds) {
         System.out.printf(Locale.ROOT, "| %s | %.2f |%n", what, seconds);
-    }
-
-    private static double median(int reps, Supplier<Object> f) {
-        f.get();
-        double[] times = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            f.get();
-            times[i] = (System.nanoTime() - t0) / 1e9;
-        }
-        return Stats.median(times);
     }
 }

@@ -323,6 +323,7 @@ public final class RegressionJob implements Callable<Integer> {
             result.put("conditionNumber", m.conditionNumber());
         }
         result.put("losses", fit.losses());
+        result.put("relativeGradients", fit.gradients());
         if (generated) {
             result.put("trueWeights", Synthetic.trueWeights(numFeatures));
             result.put("trueBias", Synthetic.TRUE_BIAS);
@@ -335,7 +336,7 @@ public final class RegressionJob implements Callable<Integer> {
         Files.createDirectories(out);
         Files.writeString(out.resolve("coefficients.json"), Json.write(result), StandardCharsets.UTF_8);
         boolean gd = fit.solver() == Solver.GD;
-        LossPlot.write(fit.losses(), gd ? 1 : fit.solver() == Solver.NORMAL ? 1 : 0, gd ? "epoch" : "iteration",
+        LossPlot.write(fit.losses(), fit.gradients(), gd ? 1 : fit.solver() == Solver.NORMAL ? 1 : 0, gd ? "epoch" : "iteration",
                 model + " regression (" + fit.solver() + "): objective per " + (gd ? "epoch" : "iteration"),
                 out.resolve("loss.png"), 800, 500);
         printTable(cols, fit, check, generated ? Synthetic.trueWeights(numFeatures) : null);

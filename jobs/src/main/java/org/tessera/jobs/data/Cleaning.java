@@ -162,7 +162,7 @@ public final class Cleaning {
             case NAN -> "NaN";
             default -> "an infinite value ('" + first.firstValue().trim() + "')";
         };
-        throw new JobException(String.format(Locale.ROOT, "%s has %s at %s line %d; %,d row%s with empty, NaN or"
+        throw new JobException(String.format(Locale.ROOT, "%s has %s at %s line %d; %,d row%s empty, NaN or"
                 + " infinite values in the chosen columns (--drop-missing skips them)", c.describe(), what, r.file(),
                 first.firstLine(), r.badRows(), r.badRows() == 1 ? " has" : "s have"));
     }
@@ -195,7 +195,7 @@ public final class Cleaning {
                 if (row.isNullAt(i) || !Double.isFinite(((Number) row.get(i)).doubleValue())) {
                     String what = row.isNullAt(i) ? "a null" : Double.isNaN(((Number) row.get(i)).doubleValue())
                             ? "NaN" : "an infinite value";
-                    throw new JobException(String.format(Locale.ROOT, "%s has %s at row %d of %s; %,d row%s with"
+                    throw new JobException(String.format(Locale.ROOT, "%s has %s at row %d of %s; %,d row%s"
                             + " null, NaN or infinite values in the chosen columns (--drop-missing skips them)",
                             chosen.get(i).describe(), what, first._2() + 1, path, bad, bad == 1 ? " has" : "s have"));
                 }

@@ -30,6 +30,7 @@ public final class GradientDescent {
     public static Fit fit(Objective f, int epochs, double rate, Solvers.Listener listener) {
         double[] theta = new double[f.size()];
         List<Double> losses = new ArrayList<>();
+        List<Double> gradients = new ArrayList<>();
         double g0 = Double.NaN;
         for (int e = 1; e <= epochs; e++) {
             Objective.Evaluation ev = f.evaluate(theta);
@@ -37,12 +38,13 @@ public final class GradientDescent {
                 g0 = ev.gradientNorm();
             }
             losses.add(ev.value());
+            gradients.add(ev.gradientNorm() / g0);
             listener.iteration(e, ev.value(), ev.gradientNorm() / g0);
             theta = Vectors.axpy(theta, -rate, ev.gradient());
         }
         Objective.Evaluation last = f.evaluate(theta);
         double rel = last.gradientNorm() / g0;
-        return Fit.of(Solver.GD, f, theta, losses, epochs, false, String.format(Locale.ROOT,
+        return Fit.of(Solver.GD, f, theta, losses, gradients, epochs, false, String.format(Locale.ROOT,
                 "%d epochs done (fixed count); gradient norm %.3g of the start's", epochs, rel), rel, last, rate);
     }
 }

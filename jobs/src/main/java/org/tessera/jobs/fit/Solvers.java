@@ -62,8 +62,10 @@ public final class Solvers {
         double[] theta = m.normalEquations(ridge);
         double g0 = f.evaluate(interceptOnly(f)).gradientNorm();
         List<Double> losses = new ArrayList<>();
+        List<Double> gradients = new ArrayList<>();
         Objective.Evaluation ev = f.evaluate(theta);
         losses.add(ev.value());
+        gradients.add(ev.gradientNorm() / g0);
         listener.iteration(1, ev.value(), ev.gradientNorm() / g0);
         // the Hessian of mean(r²) + ridge·|w̃|² in these coordinates is 2·diag(R + ridge·I, 1)
         double[] gw = java.util.Arrays.copyOf(ev.gradient(), d);
@@ -77,12 +79,13 @@ public final class Solvers {
             ev = next;
             iterations = 2;
             losses.add(ev.value());
+            gradients.add(ev.gradientNorm() / g0);
             listener.iteration(2, ev.value(), ev.gradientNorm() / g0);
         }
         double rel = ev.gradientNorm() / g0;
         String how = String.format(Locale.ROOT, "exact solve (Cholesky of the %d×%d correlation matrix)%s;"
                 + " gradient norm %.3g of the start's", d, d, iterations == 2 ? " and one refinement step" : "", rel);
-        return Fit.of(Solver.NORMAL, f, theta, losses, iterations, true, how, rel, ev, Double.NaN);
+        return Fit.of(Solver.NORMAL, f, theta, losses, gradients, iterations, true, how, rel, ev, Double.NaN);
     }
 
     /** Newton's method with the distributed Hessian and a backtracking (Armijo) line search. */
@@ -100,7 +103,9 @@ public final class Solvers {
         Objective.Evaluation ev = f.evaluate(theta);
         double g0 = ev.gradientNorm();
         List<Double> losses = new ArrayList<>();
+        List<Double> gradients = new ArrayList<>();
         losses.add(ev.value());
+        gradients.add(1.0);
         listener.iteration(0, ev.value(), 1);
         Deque<double[][]> memory = new ArrayDeque<>();
         String criterion = null;
@@ -112,6 +117,13 @@ public final class Solvers {
                 converged = true;
                 criterion = String.format(Locale.ROOT, "gradient norm %.3g of the start's, at most --tol %.3g",
                         rel, s.tolerance());
+                break;
+            }
+            if (f.model() == Model.LOGISTIC && f.l2() == 0 && ev.loss() * f.moments().n() < Math.log(2)) {
+                // the summed log-loss is below log 2, so every sample's is: each one is on its side of the
+                // boundary, the classes are separable, and the likelihood only grows along θ
+                criterion = "the classes are linearly separable: every sample's log-loss is below log 2, so no"
+                        + " finite maximum-likelihood fit exists";
                 break;
             }
             if (k >= s.maxIterations()) {
@@ -165,10 +177,11 @@ public final class Solvers {
             theta = trial;
             ev = next;
             losses.add(ev.value());
+            gradients.add(g0 > 0 ? ev.gradientNorm() / g0 : 0);
             listener.iteration(k, ev.value(), g0 > 0 ? ev.gradientNorm() / g0 : 0);
         }
         double rel = g0 > 0 ? ev.gradientNorm() / g0 : 0;
-        return Fit.of(solver, f, theta, losses, k, converged, criterion, rel, ev, Double.NaN);
+        return Fit.of(solver, f, theta, losses, gradients, k, converged, criterion, rel, ev, Double.NaN);
     }
 
     private static double[] newtonDirection(Objective f, double[] theta, double[] gradient) {

@@ -15,9 +15,10 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * Draws a loss curve as a PNG: the objective per iteration on a logarithmic axis (when every value
- * is positive) with ticks at 1, 2 and 5 times powers of ten, or at round steps when the curve spans
- * less than a factor of 3; the iteration axis carries round ticks in between its ends.
+ * Draws a loss curve as a PNG: the objective per iteration, and under it the gradient norm, each on
+ * a logarithmic axis (when every value is positive) with ticks at 1, 2 and 5 times powers of ten
+ * (fewer over many decades), or at round steps when a curve spans less than a factor of 3; the
+ * iteration axis carries round ticks in between its ends.
  */
 public final class LossPlot {
     private LossPlot() {
@@ -25,35 +26,52 @@ public final class LossPlot {
 
     /**
      * Writes a {@code width}×{@code height} PNG of {@code losses} to {@code file}; {@code losses[i]}
-     * belongs to iteration {@code first + i}, and {@code unit} names the horizontal axis.
+     * belongs to iteration {@code first + i}, and {@code unit} names the horizontal axis. When
+     * {@code gradients} is given (the gradient norm relative to the start's, per iteration), a second
+     * panel shows it on a log axis: it keeps falling by decades after the objective has flattened.
      */
-    public static void write(double[] losses, int first, String unit, String title, Path file, int width, int height)
-            throws IOException {
+    public static void write(double[] losses, double[] gradients, int first, String unit, String title, Path file,
+            int width, int height) throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, height);
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        g.drawString(title, 90, 22);
         int left = 90;
-        int right = 25;
-        int top = 40;
-        int bottom = 50;
-        int pw = width - left - right;
-        int ph = height - top - bottom;
+        int pw = width - left - 25;
+        int top = 52;
+        int bottom = 45;
+        boolean two = gradients != null && gradients.length == losses.length;
+        int gap = two ? 40 : 0;
+        int ph = two ? (height - top - bottom - gap) * 3 / 5 : height - top - bottom;
+        panel(g, losses, first, unit, "objective", left, top, pw, ph, !two);
+        if (two) {
+            int top2 = top + ph + gap;
+            panel(g, gradients, first, unit, "gradient norm / start's", left, top2, pw, height - top2 - bottom, true);
+        }
+        g.dispose();
+        ImageIO.write(img, "png", file.toFile());
+    }
+
+    private static void panel(Graphics2D g, double[] values, int first, String unit, String name, int left, int top,
+            int pw, int ph, boolean xLabels) {
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
-        for (double v : losses) {
+        for (double v : values) {
             if (Double.isFinite(v)) {
                 min = Math.min(min, v);
                 max = Math.max(max, v);
             }
         }
+        boolean log = min > 0 && min <= max;
         if (min > max) {
             min = 0;
             max = 1;
         }
-        boolean log = min > 0;
         double lo = log ? Math.log10(min) : min;
         double hi = log ? Math.log10(max) : max;
         if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) {
@@ -66,11 +84,9 @@ public final class LossPlot {
             hi += pad;
         }
         List<Double> ticks = log ? logTicks(lo, hi) : linearTicks(lo, hi);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString(title, left, 24);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         FontMetrics fm = g.getFontMetrics();
+        g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
         for (double t : ticks) {
             double pos = log ? Math.log10(t) : t;
@@ -81,7 +97,7 @@ public final class LossPlot {
             String label = label(t);
             g.drawString(label, left - 6 - fm.stringWidth(label), y + 4);
         }
-        int n = losses.length;
+        int n = values.length;
         int last = first + n - 1;
         for (long t : iterationTicks(first, last)) {
             int x = xOf(t, first, last, left, pw);
@@ -89,20 +105,22 @@ public final class LossPlot {
             g.drawLine(x, top + 1, x, top + ph - 1);
             g.setColor(Color.DARK_GRAY);
             String label = Long.toString(t);
-            g.drawString(label, x - fm.stringWidth(label) / 2, top + ph + 16);
+            g.drawString(label, x - fm.stringWidth(label) / 2, top + ph + 14);
         }
-        g.drawString(unit, left + pw / 2 - fm.stringWidth(unit) / 2, height - 12);
-        g.drawString(log ? "objective (log scale)" : "objective", 8, top - 8);
+        if (xLabels) {
+            g.drawString(unit, left + pw / 2 - fm.stringWidth(unit) / 2, top + ph + 30);
+        }
+        g.drawString(name + (log ? " (log scale)" : ""), left, top - 6);
         g.setColor(new Color(31, 119, 180));
         g.setStroke(new BasicStroke(2f));
         int px = -1;
         int py = -1;
         for (int i = 0; i < n; i++) {
-            if (!Double.isFinite(losses[i]) || (log && losses[i] <= 0)) {
+            if (!Double.isFinite(values[i]) || (log && values[i] <= 0)) {
                 px = -1;
                 continue;
             }
-            double v = log ? Math.log10(losses[i]) : losses[i];
+            double v = log ? Math.log10(values[i]) : values[i];
             int x = xOf(first + i, first, last, left, pw);
             int y = top + ph - (int) Math.round(ph * (v - lo) / (hi - lo));
             if (px >= 0) {
@@ -114,8 +132,7 @@ public final class LossPlot {
             px = x;
             py = y;
         }
-        g.dispose();
-        ImageIO.write(img, "png", file.toFile());
+        g.setStroke(new BasicStroke(1f));
     }
 
     private static int xOf(long i, int first, int last, int left, int pw) {

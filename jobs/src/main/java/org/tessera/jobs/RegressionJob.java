@@ -141,6 +141,7 @@ public final class RegressionJob implements Callable<Integer> {
     SparkOptions spark;
 
     private final PrintStream console;
+    private double startSeconds;
 
     /** A job that prints to standard output. */
     public RegressionJob() {
@@ -204,6 +205,9 @@ public final class RegressionJob implements Callable<Integer> {
         }
         Outputs.requireWritable(out);
         try (TesseraSession ts = spark.open("regression")) {
+            // from the JVM's start to a working Spark session: what every run pays before reading data
+            startSeconds = (System.currentTimeMillis()
+                    - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3;
             return run(ts, dt, requested);
         }
     }
@@ -330,6 +334,7 @@ public final class RegressionJob implements Callable<Integer> {
         }
         result.put("master", ts.spark().sparkContext().master());
         result.put("executors", Math.max(0, ts.spark().sparkContext().getExecutorMemoryStatus().size() - 1));
+        result.put("startSeconds", startSeconds);
         result.put("loadSeconds", loadSecs);
         result.put("fitSeconds", fitSecs);
 
@@ -351,6 +356,8 @@ public final class RegressionJob implements Callable<Integer> {
                     + " difference %.2e, allowed %.2e: %s%n", (double) check.get("maxDifference"), tolerance,
                     (boolean) check.get("passed") ? "PASSED" : "FAILED");
         }
+        console.printf(Locale.ROOT, "time: JVM and Spark start %.1fs (in this process so far), load %.1fs, fit %.1fs%n",
+                startSeconds, loadSecs, fitSecs);
         console.printf("wrote %s and %s%n", out.resolve("coefficients.json"), out.resolve("loss.png"));
         data.release(ts);
         if (failure != null) {
@@ -363,7 +370,6 @@ public final class RegressionJob implements Callable<Integer> {
         String unit = chosen == Solver.GD ? "epoch" : "iteration";
         int total = switch (chosen) {
             case GD -> epochs;
-            case NORMAL -> 2;
             default -> 0;
         };
         String l2Text = l2 > 0 ? String.format(Locale.ROOT, ", L2 %.3g", l2) : "";

@@ -276,7 +276,7 @@ public final class RegressionJob implements Callable<Integer> {
         result.put("solver", fit.solver().toString());
         result.put("solverRequested", requested.toString());
         result.put("iterations", fit.iterations());
-        result.put("passes", fit.evaluations());
+        result.put("evaluations", fit.evaluations());
         result.put("converged", fit.converged());
         result.put("criterion", fit.criterion());
         result.put("relativeGradient", fit.relativeGradient());
@@ -345,7 +345,7 @@ public final class RegressionJob implements Callable<Integer> {
                 model + " regression (" + fit.solver() + "): objective per " + (gd ? "epoch" : "iteration"),
                 out.resolve("loss.png"), 800, 500);
         printTable(cols, fit, check, generated ? Synthetic.trueWeights(numFeatures) : null);
-        console.printf(Locale.ROOT, "solver %s: %d %s, %d passes over the data, %.2fs; %s%n", fit.solver(),
+        console.printf(Locale.ROOT, "solver %s: %d %s, %d evaluations on the data, %.2fs; %s%n", fit.solver(),
                 fit.iterations(), (gd ? "epoch" : "iteration") + (fit.iterations() == 1 ? "" : "s"),
                 fit.evaluations(), fitSecs, fit.criterion());
         if (model == Model.LOGISTIC) {

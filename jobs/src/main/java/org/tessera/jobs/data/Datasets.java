@@ -9,8 +9,6 @@ import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.tessera.jobs.cli.JobException;
 
@@ -91,16 +89,6 @@ public final class Datasets {
     /** Fails with a one-line message unless {@code df} has a column named {@code name}; {@code role} names its use. */
     public static void requireColumn(Dataset<Row> df, String name, String role) {
         field(df, name, role);
-    }
-
-    /** Fails unless {@code df} has a column named {@code name} with a numeric type; {@code role} names its use. */
-    public static void requireNumeric(Dataset<Row> df, String name, String role) {
-        StructField field = field(df, name, role);
-        DataType t = field.dataType();
-        if (!(t instanceof NumericType)) {
-            throw new JobException(role + " column '" + name + "' has type " + t.simpleString() + "; it must be numeric"
-                    + (role.startsWith("feature") ? " (choose the feature columns with --features)" : ""));
-        }
     }
 
     private static StructField field(Dataset<Row> df, String name, String role) {

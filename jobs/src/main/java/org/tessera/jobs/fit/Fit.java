@@ -10,7 +10,7 @@ package org.tessera.jobs.fit;
  * @param losses the objective at each iterate, the start included (for gradient descent: before each update)
  * @param gradients the gradient norm relative to the start's at the same iterates
  * @param iterations iterations (epochs for gradient descent; 1 for the normal equations plus refinements)
- * @param evaluations objective evaluations, each one or two passes over the data
+ * @param evaluations evaluations of the objective with its gradient, and of the Hessian, from the data
  * @param converged whether the convergence criterion was met
  * @param criterion what ended the iterations, in words
  * @param relativeGradient the final gradient norm over the gradient norm at the start

@@ -48,6 +48,7 @@ public final class Objective {
     private final Tensor mean;
     private final Tensor minusOne;
     private int evaluations;
+    private int hessians;
 
     /**
      * The objective of {@code model} on {@code data} with these moments and L2 strength.
@@ -106,9 +107,12 @@ public final class Objective {
         return penaltyScale;
     }
 
-    /** How many times the objective was evaluated (each one or two passes over the data). */
+    /**
+     * How many times the objective and its gradient (one Spark job for the linear model, two for the
+     * logistic one) or the Hessian (one) were computed from the data.
+     */
     public int evaluations() {
-        return evaluations;
+        return evaluations + hessians;
     }
 
     /** The objective and its gradient at {@code theta}. */
@@ -154,6 +158,7 @@ public final class Objective {
      * the map from standardized to raw parameters; {@code XᵀWX} is one distributed product.
      */
     public double[] logisticHessian(double[] theta) {
+        hessians++;
         double[] raw = toRaw(theta);
         Tensor x = data.x();
         DType dt = x.dtype();

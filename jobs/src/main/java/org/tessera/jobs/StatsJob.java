@@ -83,6 +83,11 @@ public final class StatsJob implements Callable<Integer> {
             if (cols.isEmpty()) {
                 Arrays.stream(df.schema().fields()).filter(f -> f.dataType() instanceof NumericType)
                         .map(StructField::name).forEach(cols::add);
+                if (cols.isEmpty() && input != null) {
+                    // say why: no data rows, or the first text cell
+                    Cleaning.clean(ts.spark(), input, format, df, Arrays.stream(df.columns())
+                            .map(c -> new Cleaning.Chosen(c, "")).toList(), dropMalformed, dropMissing);
+                }
                 if (cols.isEmpty()) {
                     throw new JobException("no numeric columns; the columns are: " + String.join(", ", df.columns()));
                 }

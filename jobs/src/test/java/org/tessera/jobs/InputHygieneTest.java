@@ -151,9 +151,30 @@ class InputHygieneTest {
     }
 
     @Test
+    void parquetNullsAndNaNsNameColumnAndRow() throws Exception {
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            double a = i == 13 ? Double.NaN : Math.sin(i);
+            rows.add(org.apache.spark.sql.RowFactory.create(a, Math.cos(i), 1 + 2 * Math.sin(i) - Math.cos(i)));
+        }
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("a", "double").add("b", "double").add("y", "double");
+        Path file = dir.resolve("holes.parquet");
+        session.spark().createDataFrame(rows, schema).coalesce(1).write().parquet(file.toString());
+        assertFails(file, "feature column 'a' has NaN at row 14 of " + file + "; 1 row has null, NaN or infinite"
+                + " values in the chosen columns (--drop-missing skips them)");
+        Path out = dir.resolve("parquet-out");
+        JobsTest.Run r = regression(file, out, "--drop-missing");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 19"));
+    }
+
+    @Test
     void headerOnlyAndEmptyFilesSaySo() throws Exception {
         Path header = write("header.csv", List.of("a,b,y"));
         assertFails(header, "input file " + header + " has a header line but no data rows");
+        assertOneLineError(run("stats", "--input", header.toString(), "--out", dir.resolve("s").toString()), 1,
+                "has a header line but no data rows");
         Path empty = write("empty-file.csv", List.of());
         assertFails(empty, "input file " + empty + " is empty");
     }

@@ -10,10 +10,13 @@ data; `apt-get install python3-sklearn`, then `dpkg -L python3-sklearn | grep da
 and computes with numpy alone (float64) what the regression job must reproduce:
 
   * least squares on diabetes (numpy.linalg.lstsq),
-  * ridge on diabetes as Spark MLlib defines regParam with elasticNetParam 0 and standardization:
-    minimize 1/(2n) |y - Xw - b|^2 + lambda/2 * sum_j (s_j w_j)^2, s_j the sample standard deviation,
-  * logistic maximum likelihood on breast_cancer's ten "mean_" features, and with the ridge above on
-    all 30 features (Newton's method iterated until the gradient vanishes to rounding),
+  * ridge on diabetes as Spark MLlib's LinearRegression (exact "normal" solver) defines regParam with
+    elasticNetParam 0 and standardization, which standardizes the label too:
+    minimize 1/(2n) |y - Xw - b|^2 + (lambda / sigma_y) / 2 * sum_j (sigma_j w_j)^2, population
+    standard deviations,
+  * logistic maximum likelihood on breast_cancer's ten "mean_" features, and on all 30 features with
+    MLlib's LogisticRegression ridge: mean log-loss + lambda/2 * sum_j (s_j w_j)^2, s_j the sample
+    standard deviations (Newton's method iterated until the gradient vanishes to rounding),
   * full-batch gradient-descent trajectories (zero start, standardized features with the population
     standard deviation, a fixed step, the loss taken before each update) for both models.
 
@@ -79,11 +82,10 @@ def least_squares(x, y):
 
 def ridge(x, y, lam):
     n = len(x)
-    mu, _ = standardized(x)
-    s = x.std(axis=0, ddof=1)
+    mu, sd = standardized(x)
     xc = x - mu
     yc = y - y.mean()
-    w = np.linalg.solve(xc.T @ xc / n + lam * np.diag(s * s), xc.T @ yc / n)
+    w = np.linalg.solve(xc.T @ xc / n + lam / y.std() * np.diag(sd * sd), xc.T @ yc / n)
     return np.append(w, y.mean() - mu @ w)
 
 

@@ -145,6 +145,40 @@ class RealDataTest {
         assertRelative(values("diabetes.ridge.coefficients"), coefficients(json), 1e-6, "ridge coefficients");
     }
 
+    /** The same ridge problems handed to Spark MLlib itself: --l2 is its regParam (elasticNetParam 0). */
+    @Test
+    void ridgeAgreesWithSparkMllib() throws Exception {
+        for (String model : new String[] {"linear", "logistic"}) {
+            boolean linear = model.equals("linear");
+            String file = linear ? "diabetes.csv" : "breast_cancer.csv";
+            String label = linear ? "progression" : "benign";
+            double l2 = linear ? 0.1 : 0.01;
+            org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> df = session.spark().read().option("header", "true")
+                    .option("inferSchema", "true").csv(dataset(file).toString());
+            String[] features = Arrays.stream(df.columns()).filter(c -> !c.equals(label)).toArray(String[]::new);
+            df = new org.apache.spark.ml.feature.VectorAssembler().setInputCols(features).setOutputCol("features")
+                    .transform(df);
+            double[] mllib;
+            if (linear) {
+                var m = new org.apache.spark.ml.regression.LinearRegression().setLabelCol(label).setSolver("normal")
+                        .setRegParam(l2).setElasticNetParam(0).fit(df);
+                mllib = Arrays.copyOf(m.coefficients().toArray(), features.length + 1);
+                mllib[features.length] = m.intercept();
+            } else {
+                var m = new org.apache.spark.ml.classification.LogisticRegression().setLabelCol(label)
+                        .setRegParam(l2).setElasticNetParam(0).setTol(1e-12).setMaxIter(1000).fit(df);
+                mllib = Arrays.copyOf(m.coefficients().toArray(), features.length + 1);
+                mllib[features.length] = m.intercept();
+            }
+            Path out = dir.resolve("mllib-" + model);
+            JobsTest.Run r = regression(out, "--model", model, "--input", dataset(file).toString(), "--label", label,
+                    "--l2", Double.toString(l2));
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertRelative(mllib, coefficients(Files.readString(out.resolve("coefficients.json"))), linear ? 1e-6
+                    : 1e-4, model + " ridge against MLlib");
+        }
+    }
+
     @Test
     void gradientDescentFollowsTheReferenceTrajectory() throws Exception {
         double[] losses = values("diabetes.gd.losses");

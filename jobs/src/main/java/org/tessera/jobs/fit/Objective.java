@@ -16,11 +16,13 @@ import org.tessera.jobs.data.Tensors;
  * same scale, which is what makes one step size (gradient descent) or an identity start (L-BFGS)
  * reasonable; the data itself is never rewritten.
  *
- * <p>The objective is the model's mean loss plus, with {@code l2 = λ > 0}, MLlib's ridge penalty
- * for {@code regParam = λ, elasticNetParam = 0} and standardization on: {@code ½λ Σ (sⱼ wⱼ)²} with
- * {@code sⱼ} the sample standard deviations, added to {@code ½·mean((z − y)²)} (linear) or to the mean
- * log-loss (logistic); the intercept is not penalized. Because the linear loss here is the mean
- * square (not halved), its penalty is doubled to keep the same minimizer: {@code λ Σ (sⱼ wⱼ)²}.
+ * <p>The objective is the model's mean loss plus, with {@code l2 = λ > 0}, the ridge penalty of Spark
+ * MLlib for {@code regParam = λ, elasticNetParam = 0} and standardization on (the intercept is not
+ * penalized). Logistic (MLlib's {@code LogisticRegression}): the mean log-loss plus
+ * {@code ½λ Σ (sⱼ wⱼ)²}, {@code sⱼ} the features' sample standard deviations. Linear (MLlib's
+ * {@code LinearRegression} with its exact "normal" solver, which also standardizes the label):
+ * {@code ½·mean((z − y)²) + ½(λ/σ_y) Σ (σⱼ wⱼ)²} with population standard deviations; because the
+ * linear loss here is the mean square (not halved), its penalty is doubled to keep the minimizer.
  *
  * <p>Values and gradients come from the distributed data through autograd, as the model defines
  * its loss: one Spark job for the linear model (its residual is one product {@code [X, 1, y]·p}),
@@ -72,9 +74,14 @@ public final class Objective {
             invSigma[j] = 1 / sigma[j];
         }
         long n = moments.n();
-        // (sⱼ wⱼ)² = (n / (n − 1)) w̃ⱼ²: the penalty on θ, in the model's loss scale
-        double ridge = n > 1 ? l2 * n / (n - 1.0) : l2;
-        this.penaltyScale = model == Model.LINEAR ? ridge : ridge / 2;
+        if (model == Model.LINEAR) {
+            // mean(r²) + (λ/σ_y)·Σ(σⱼwⱼ)², and σⱼwⱼ = w̃ⱼ
+            double sy = Math.sqrt(moments.labelVariance());
+            this.penaltyScale = sy > 0 ? l2 / sy : l2;
+        } else {
+            // ½λ·Σ(sⱼwⱼ)² with (sⱼwⱼ)² = (n / (n − 1))·w̃ⱼ²
+            this.penaltyScale = (n > 1 ? l2 * n / (n - 1.0) : l2) / 2;
+        }
         Tensor a = data.augmented();
         DType dt = a.dtype();
         this.inv = Tessera.fromArray(invSigma, d, 1).to(dt);

@@ -231,10 +231,12 @@ public final class RegressionJob implements Callable<Integer> {
             List<Cleaning.Chosen> chosen = new ArrayList<>();
             cols.forEach(c -> chosen.add(new Cleaning.Chosen(c, "feature")));
             chosen.add(new Cleaning.Chosen(label, "label"));
+            long tc = System.nanoTime();
             Cleaning.Result cleaned = Cleaning.clean(ts.spark(), input, format, df, chosen, dropMalformed, dropMissing);
             df = cleaned.df();
             skipped = cleaned.note();
-            console.printf("data: %s%s%n", input, skipped == null ? "" : " (" + skipped + ")");
+            console.printf(Locale.ROOT, "data: %s (checked in %.1fs%s)%n", input, (System.nanoTime() - tc) / 1e9,
+                    skipped == null ? "" : "; " + skipped);
         }
         if (cols.contains(label)) {
             throw new JobException("the label column '" + label + "' is also among the --features");

@@ -50,9 +50,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "regression", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fit linear or logistic regression (the main job).",
-            "Input: a CSV/Parquet file, or generated data with known coefficients. The default solver reaches",
-            "the least-squares (linear) or maximum-likelihood (logistic) solution; a linear fit is checked",
-            "against the closed-form solution from XᵀX. coefficients.json and loss.png go to the output folder."})
+            "Input: a CSV/Parquet file, or generated data with known coefficients.",
+            "The default solver reaches the least-squares (linear) or maximum-likelihood",
+            "(logistic) solution; a linear fit is checked against the closed-form",
+            "solution from XᵀX. coefficients.json and loss.png go to the output folder."})
 public final class RegressionJob implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "PATH", description = "CSV (with a header line) or Parquet input;"
             + " default: generated data")

@@ -24,6 +24,7 @@ import org.tessera.jobs.data.Labels;
 import org.tessera.jobs.data.Synthetic;
 import org.tessera.jobs.data.Tensors;
 import org.tessera.jobs.fit.Cholesky;
+import org.tessera.jobs.fit.ClosedFormCheck;
 import org.tessera.jobs.fit.Fit;
 import org.tessera.jobs.fit.GradientDescent;
 import org.tessera.jobs.fit.Model;
@@ -304,10 +305,11 @@ public final class RegressionJob implements Callable<Integer> {
             double var = m.labelVariance();
             result.put("mse", mse);
             result.put("r2", var > 0 ? 1 - mse / var : Double.NaN);
-            check = closedFormCheck(objective, m, fit);
+            ClosedFormCheck cf = ClosedFormCheck.of(objective, fit, tolerance);
+            check = cf.toMap();
             result.put("closedForm", check);
-            if (!(boolean) check.get("passed")) {
-                failure = checkFailure(m, fit, check);
+            if (!cf.passed()) {
+                failure = cf.failure(fit);
             }
         } else {
             accuracy = accuracy(data, fit);
@@ -409,48 +411,6 @@ public final class RegressionJob implements Callable<Integer> {
                 + (j == 0 ? "nothing: it is constant" : "the features before it (" + String.join(", ",
                         cols.subList(0, Math.min(j, cols.size()))) + ")") + ", so the least-squares coefficients are"
                 + " not unique; leave it out with --features, or add --l2");
-    }
-
-    /**
-     * Compares a linear fit with the normal equations' solution, coefficient by coefficient in
-     * standardized units: {@code |σⱼ(wⱼ − w*ⱼ)| / σ_y} (how differently a one-standard-deviation change
-     * of feature j moves the prediction, in label standard deviations), and the same for the
-     * prediction at the feature means.
-     */
-    private Map<String, Object> closedFormCheck(Objective objective, Moments m, Fit fit) {
-        double[] star = m.normalEquations(objective.penaltyScale());
-        double sy = Math.sqrt(m.labelVariance());
-        double scale = sy > 0 ? sy : 1;
-        double diff = 0;
-        for (int j = 0; j < star.length; j++) {
-            diff = Math.max(diff, Math.abs(fit.theta()[j] - star[j]) / scale);
-        }
-        double[] raw = objective.toRaw(star);
-        Map<String, Object> check = new LinkedHashMap<>();
-        check.put("weights", java.util.Arrays.copyOf(raw, raw.length - 1));
-        check.put("bias", raw[raw.length - 1]);
-        check.put("maxDifference", diff);
-        check.put("unit", "label standard deviations per feature standard deviation");
-        check.put("allowed", tolerance);
-        check.put("passed", diff <= tolerance);
-        return check;
-    }
-
-    private String checkFailure(Moments m, Fit fit, Map<String, Object> check) {
-        String head = String.format(Locale.ROOT, "the %s fit differs from the closed-form least-squares solution by"
-                + " %.3g (standardized), more than --tolerance %.3g: ", fit.solver(), (double) check.get("maxDifference"),
-                tolerance);
-        if (fit.solver() == Solver.GD) {
-            double kappa = m.d() <= 2000 ? m.conditionNumber() : Double.NaN;
-            String need = Double.isFinite(kappa) ? String.format(Locale.ROOT, "; the features' correlation matrix has"
-                    + " condition number %.3g, so at the default step gradient descent needs about %,.0f epochs",
-                    kappa, Math.ceil(kappa * Math.log(1 / tolerance))) : "";
-            return head + "gradient descent has not converged after " + fit.iterations() + " epochs (gradient norm "
-                    + String.format(Locale.ROOT, "%.3g", fit.relativeGradient()) + " of the start's)" + need
-                    + "; use --solver auto for the exact solution, or more --epochs";
-        }
-        return head + fit.criterion() + (fit.converged() ? "; the closed form itself loses accuracy when features"
-                + " are nearly collinear or their means are large against their spread" : "; raise --max-iter");
     }
 
     private static double accuracy(Tensors data, Fit fit) {

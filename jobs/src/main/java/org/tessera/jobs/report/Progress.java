@@ -61,8 +61,9 @@ public final class Progress {
                 int filled = (int) Math.round(WIDTH * (double) Math.min(k, total) / total);
                 bar = "[" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "] ";
             }
-            out.printf(Locale.ROOT, "\r%s%s %d%s  objective %.10g  gradient %.2e  %.1fs", bar, unit, k, of, objective,
-                    relativeGradient, secs);
+            // trailing blanks wipe what a longer previous line left
+            out.printf(Locale.ROOT, "\r%s%s %d%s  objective %.10g  gradient %.2e  %.1fs    ", bar, unit, k, of,
+                    objective, relativeGradient, secs);
             lastPrinted = k;
         } else if (k <= 10 || k % every() == 0 || k == total) {
             out.printf(Locale.ROOT, "%s %d%s objective %.10g gradient %.2e (%.1fs)%n", unit, k, of, objective,

@@ -2,6 +2,7 @@ package org.tessera.jobs;
 
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Dataset;
@@ -13,6 +14,7 @@ import org.tessera.Tensor;
 import org.tessera.Tessera;
 import org.tessera.jobs.cli.JobException;
 import org.tessera.jobs.cli.SparkOptions;
+import org.tessera.jobs.data.Cleaning;
 import org.tessera.jobs.data.Datasets;
 import org.tessera.spark.DataFrameOptions;
 import org.tessera.spark.MatmulStrategy;
@@ -90,8 +92,8 @@ public final class MatmulJob implements Callable<Integer> {
         }
         try (TesseraSession ts = spark.open("matmul")) {
             Tessera.manualSeed(seed);
-            Tensor a = keep(ts, pathA != null ? load(ts, pathA, dt) : ts.randn(dt, new long[] {n, k}, blocks(n, k)));
-            Tensor b = keep(ts, pathB != null ? load(ts, pathB, dt) : ts.randn(dt, new long[] {k, m}, blocks(k, m)));
+            Tensor a = keep(ts, pathA != null ? load(ts, pathA, "A", dt) : ts.randn(dt, new long[] {n, k}, blocks(n, k)));
+            Tensor b = keep(ts, pathB != null ? load(ts, pathB, "B", dt) : ts.randn(dt, new long[] {k, m}, blocks(k, m)));
             if (a.shape().get(1) != b.shape().get(0)) {
                 throw new JobException("matmul: inner dimensions differ: A is " + a.shape() + ", B is " + b.shape());
             }
@@ -149,13 +151,25 @@ public final class MatmulJob implements Callable<Integer> {
         }
     }
 
-    private static Tensor load(TesseraSession ts, String path, DType dt) {
+    /**
+     * Loads every numeric column of {@code path} as a matrix; text columns are left out with a
+     * one-line notice naming them, and the numeric cells are checked as the regression job checks them.
+     */
+    private Tensor load(TesseraSession ts, String path, String name, DType dt) {
         Dataset<Row> df = Datasets.read(ts.spark(), path, null);
         String[] cols = Arrays.stream(df.schema().fields()).filter(f -> f.dataType() instanceof NumericType)
                 .map(StructField::name).toArray(String[]::new);
+        List<String> text = Arrays.stream(df.schema().fields()).filter(f -> !(f.dataType() instanceof NumericType))
+                .map(StructField::name).toList();
         if (cols.length == 0) {
             throw new JobException(path + " has no numeric column; the columns are: " + String.join(", ", df.columns()));
         }
-        return ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dt), cols);
+        if (!text.isEmpty()) {
+            console.printf(Locale.ROOT, "%s (%s): %d text column%s left out: %s%n", name, path, text.size(),
+                    text.size() == 1 ? "" : "s", String.join(", ", text));
+        }
+        Dataset<Row> checked = Cleaning.clean(ts.spark(), path, null, df,
+                Arrays.stream(cols).map(c -> new Cleaning.Chosen(c, "")).toList(), false, false).df();
+        return ts.fromDataFrame(checked, DataFrameOptions.defaults().dtype(dt), cols);
     }
 }

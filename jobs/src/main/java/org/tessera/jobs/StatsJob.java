@@ -18,7 +18,9 @@ import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
 import org.tessera.jobs.cli.JobException;
+import org.tessera.jobs.cli.Outputs;
 import org.tessera.jobs.cli.SparkOptions;
+import org.tessera.jobs.data.Cleaning;
 import org.tessera.jobs.data.Datasets;
 import org.tessera.jobs.data.Synthetic;
 import org.tessera.spark.DataFrameOptions;
@@ -47,9 +49,13 @@ public final class StatsJob implements Callable<Integer> {
             description = "columns, comma-separated (default: every numeric column)")
     List<String> columns = new ArrayList<>();
 
-    @Option(names = "--drop-missing", description = "skip rows with a null or NaN in a chosen column"
-            + " (default: such a row is an error)")
+    @Option(names = "--drop-missing", description = "skip rows with an empty, NaN or infinite value in a chosen"
+            + " column, and say how many (default: such a row is an error naming its line)")
     boolean dropMissing;
+
+    @Option(names = "--drop-malformed", description = "skip CSV lines with more or fewer fields than the header,"
+            + " and say how many (default: such a line is an error naming it)")
+    boolean dropMalformed;
 
     @Option(names = "--rows", defaultValue = "100000", description = "generated data: rows (default: ${DEFAULT-VALUE})")
     long rows;
@@ -68,6 +74,7 @@ public final class StatsJob implements Callable<Integer> {
         if (input != null) {
             Datasets.requireExists(input, "input file");
         }
+        Outputs.requireWritable(out);
         try (TesseraSession ts = spark.open("stats")) {
             Dataset<Row> df = input == null
                     ? Synthetic.regression(ts.spark(), rows, 4, ts.sparkContext().defaultParallelism(), 0.5, 7, false)
@@ -76,15 +83,25 @@ public final class StatsJob implements Callable<Integer> {
             if (cols.isEmpty()) {
                 Arrays.stream(df.schema().fields()).filter(f -> f.dataType() instanceof NumericType)
                         .map(StructField::name).forEach(cols::add);
+                if (cols.isEmpty() && input != null) {
+                    // say why: no data rows, or the first text cell
+                    Cleaning.clean(ts.spark(), input, format, df, Arrays.stream(df.columns())
+                            .map(c -> new Cleaning.Chosen(c, "")).toList(), dropMalformed, dropMissing);
+                }
                 if (cols.isEmpty()) {
                     throw new JobException("no numeric columns; the columns are: " + String.join(", ", df.columns()));
                 }
             }
             for (String c : cols) {
-                Datasets.requireNumeric(df, c, "column");
+                Datasets.requireColumn(df, c, "column");
             }
-            if (dropMissing) {
-                df = df.na().drop(cols.toArray(new String[0]));
+            if (input != null) {
+                Cleaning.Result cleaned = Cleaning.clean(ts.spark(), input, format, df,
+                        cols.stream().map(c -> new Cleaning.Chosen(c, "")).toList(), dropMalformed, dropMissing);
+                df = cleaned.df();
+                if (cleaned.note() != null) {
+                    console.println(cleaned.note());
+                }
             }
             Tensor x = ts.persist(ts.fromDataFrame(df, DataFrameOptions.defaults(), cols.toArray(new String[0])));
             long n = x.shape().get(0);
@@ -112,25 +129,64 @@ public final class StatsJob implements Callable<Integer> {
         }
     }
 
+    /** Columns up to which the whole correlation matrix is printed; wider tables go to stats.csv only. */
+    static final int PRINTED_MATRIX = 12;
+    /** Rows of means and standard deviations printed for a wide table. */
+    static final int PRINTED_ROWS = 20;
+
     private void print(List<String> cols, long n, double[] mean, double[] std, double[] corr) {
         int d = cols.size();
-        int w = Math.max(8, cols.stream().mapToInt(String::length).max().orElse(0));
-        console.printf(Locale.ROOT, "%,d rows%n", n);
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s %12s %12s  |", "column", "mean",
+        int w = Math.min(24, Math.max(8, cols.stream().mapToInt(String::length).max().orElse(0)));
+        boolean matrix = d <= PRINTED_MATRIX;
+        console.printf(Locale.ROOT, "%,d rows, %d columns%n", n, d);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s %12s %12s", "column", "mean",
                 "std"));
-        for (String c : cols) {
-            head.append(String.format(Locale.ROOT, " %" + Math.max(7, Math.min(w, 10)) + "s", abbreviate(c, 10)));
+        if (matrix) {
+            head.append("  |");
+            for (String c : cols) {
+                head.append(String.format(Locale.ROOT, " %10s", abbreviate(c, 10)));
+            }
         }
         console.println(head);
-        for (int i = 0; i < d; i++) {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s %12.5g %12.5g  |",
-                    cols.get(i), mean[i], std[i]));
-            for (int j = 0; j < d; j++) {
-                line.append(String.format(Locale.ROOT, " %" + Math.max(7, Math.min(w, 10)) + ".4f", corr[i * d + j]));
+        int shown = matrix ? d : Math.min(d, PRINTED_ROWS);
+        for (int i = 0; i < shown; i++) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s %12.5g %12.5g",
+                    abbreviate(cols.get(i), w), mean[i], std[i]));
+            if (matrix) {
+                line.append("  |");
+                for (int j = 0; j < d; j++) {
+                    line.append(String.format(Locale.ROOT, " %10.4f", corr[i * d + j]));
+                }
             }
             console.println(line);
         }
-        console.println("(right of |: the correlation matrix)");
+        if (matrix) {
+            console.println("(right of |: the correlation matrix)");
+            return;
+        }
+        if (shown < d) {
+            console.printf(Locale.ROOT, "... %d more columns in stats.csv%n", d - shown);
+        }
+        // the strongest correlations between distinct columns, instead of a d×d matrix
+        List<int[]> pairs = new ArrayList<>();
+        for (int i = 0; i < d; i++) {
+            for (int j = i + 1; j < d; j++) {
+                if (Double.isFinite(corr[i * d + j])) {
+                    pairs.add(new int[] {i, j});
+                }
+            }
+        }
+        pairs.sort((a, b) -> Double.compare(Math.abs(corr[b[0] * d + b[1]]), Math.abs(corr[a[0] * d + a[1]])));
+        console.printf(Locale.ROOT, "the %d×%d correlation matrix is in stats.csv; the strongest correlations:%n", d, d);
+        for (int[] p : pairs.subList(0, Math.min(5, pairs.size()))) {
+            console.printf(Locale.ROOT, "  %s ~ %s: %.4f%n", abbreviate(cols.get(p[0]), 30),
+                    abbreviate(cols.get(p[1]), 30), corr[p[0] * d + p[1]]);
+        }
+        long constant = Arrays.stream(std).filter(v -> !(v > 0)).count();
+        if (constant > 0) {
+            console.printf(Locale.ROOT, "%d constant column%s (no correlation defined: NaN in stats.csv)%n", constant,
+                    constant == 1 ? "" : "s");
+        }
     }
 
     private static String abbreviate(String s, int max) {

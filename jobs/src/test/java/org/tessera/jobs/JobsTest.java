@@ -37,7 +37,7 @@ class JobsTest {
         }
     }
 
-    private static void assertOneLineError(Run r, int code, String expected) {
+    static void assertOneLineError(Run r, int code, String expected) {
         assertEquals(code, r.code(), r.err());
         List<String> lines = r.err().lines().filter(l -> !l.isBlank() && !l.matches("^\\d\\d:\\d\\d:\\d\\d .*")).toList();
         assertEquals(1, lines.size(), "one line of error:\n" + r.err());
@@ -48,22 +48,35 @@ class JobsTest {
     @Test
     void linearRegressionOnGeneratedDataMatchesTheClosedFormAndTheTrueCoefficients() throws Exception {
         Path out = dir.resolve("out");
-        Run r = run("regression", "--master", "local[2]", "--rows", "20000", "-d", "5", "--epochs", "12",
-                "--out", out.toString());
+        Run r = run("regression", "--master", "local[2]", "--rows", "20000", "-d", "5", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("closed-form check (XᵀX)") && r.out().contains("PASSED"), r.out());
+        assertTrue(r.out().contains("closed-form check (normal equations from XᵀX)") && r.out().contains("PASSED"),
+                r.out());
         String json = Files.readString(out.resolve("coefficients.json"));
-        assertTrue(json.contains("\"passed\": true"), json);
+        assertTrue(json.contains("\"solver\": \"normal\"") && json.contains("\"passed\": true"), json);
         assertTrue(json.contains("\"trueWeights\": [-1.25, 0.25, 1.75, -0.25, 1.25]"), json);
+        double[] w = RealDataTest.jsonArray(json, "weights");
+        double[] truth = org.tessera.jobs.data.Synthetic.trueWeights(5);
+        for (int j = 0; j < 5; j++) {
+            assertEquals(truth[j], w[j], 0.005, json);
+        }
         assertTrue(Files.size(out.resolve("loss.png")) > 1000);
-        assertTrue(r.out().contains("epoch 12/12 loss"), "plain progress lines off a terminal:\n" + r.out());
+        assertTrue(r.out().contains("iteration 1 objective"), "plain progress lines off a terminal:\n" + r.out());
+
+        // gradient descent on uncorrelated generated features converges in a few epochs and passes the check
+        Path gd = dir.resolve("gd");
+        Run g = run("regression", "--master", "local[2]", "--rows", "20000", "-d", "5", "--solver", "gd", "--epochs",
+                "40", "--out", gd.toString());
+        assertEquals(0, g.code(), g.out() + g.err());
+        assertTrue(g.out().contains("epoch 40/40 objective"), g.out());
+        assertTrue(Files.readString(gd.resolve("coefficients.json")).contains("\"passed\": true"));
     }
 
     @Test
     void logisticRegressionSeparatesGeneratedClasses() throws Exception {
         Path out = dir.resolve("logit");
         Run r = run("regression", "--model", "logistic", "--master", "local[2]", "--rows", "20000", "-d", "4",
-                "--epochs", "30", "--out", out.toString());
+                "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         String json = Files.readString(out.resolve("coefficients.json"));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"accuracy\": ([0-9.]+)").matcher(json);
@@ -84,7 +97,7 @@ class JobsTest {
         Files.writeString(file, csv);
         Path out = dir.resolve("csv-out");
         Run r = run("regression", "--master", "local[2]", "--input", file.toString(), "--label", "y", "--features",
-                "a,b", "--epochs", "40", "--out", out.toString());
+                "a,b", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         String json = Files.readString(out.resolve("coefficients.json"));
         assertTrue(json.contains("\"features\": [\"a\", \"b\"]"), json);
@@ -93,7 +106,8 @@ class JobsTest {
         assertOneLineError(run("regression", "--master", "local[2]", "--input", file.toString(), "--label", "nope",
                 "--out", out.toString()), 1, "label column 'nope' not found; the columns are: id, a, b, y, name");
         assertOneLineError(run("regression", "--master", "local[2]", "--input", file.toString(), "--label", "y",
-                "--out", out.toString()), 1, "feature column 'name' has type string; it must be numeric");
+                "--out", out.toString()), 1, "feature column 'name' is not numeric: " + file + " line 2 has 'n0'"
+                + " (choose the feature columns with --features)");
     }
 
     @Test
@@ -136,7 +150,7 @@ class JobsTest {
         assertEquals(expected, Double.parseDouble(u[5]), 1e-12);
         assertTrue(r.out().contains("correlation"), r.out());
         assertOneLineError(run("stats", "--master", "local[2]", "--input", file.toString(), "--columns", "u,label"),
-                1, "column 'label' has type string");
+                1, "column 'label' is not numeric: " + file + " line 2 has 'x'");
     }
 
     @Test

@@ -17,9 +17,11 @@ import org.tessera.DType;
 import org.tessera.jobs.cli.SparkOptions;
 import org.tessera.jobs.data.Synthetic;
 import org.tessera.jobs.data.Tensors;
+import org.tessera.jobs.fit.Fit;
 import org.tessera.jobs.fit.GradientDescent;
 import org.tessera.jobs.fit.Model;
 import org.tessera.jobs.fit.Moments;
+import org.tessera.jobs.fit.Objective;
 import org.tessera.spark.TesseraSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -99,8 +101,9 @@ public final class RegressionBenchmark implements Callable<Integer> {
                 long t2 = System.nanoTime();
                 int j0 = jobs.get();
                 int s0 = stages.get();
-                GradientDescent.Fit fit = GradientDescent.fit(Model.LINEAR, data, m, epochs,
-                        GradientDescent.defaultLearningRate(Model.LINEAR, m), (e, l) -> { });
+                Objective objective = new Objective(Model.LINEAR, data, m, names, 0);
+                Fit fit = GradientDescent.fit(objective, epochs,
+                        GradientDescent.defaultLearningRate(Model.LINEAR, m, 0), (e, l, g) -> { });
                 long t3 = System.nanoTime();
                 data.release(ts);
                 console.printf(Locale.ROOT, "  Tessera phases: DataFrame to tensors %.2fs, moments (AᵀA)"

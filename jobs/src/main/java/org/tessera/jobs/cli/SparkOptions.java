@@ -32,6 +32,27 @@ public final class SparkOptions {
         }
     }
 
+    /**
+     * In an embedded Spark the tasks run in this process, and a failing task makes the executor and
+     * the scheduler log its whole stack trace (several times, for retries) before the job reports the
+     * error itself in one line: those two loggers are silenced, unless {@code TESSERA_STACKTRACE} asks
+     * for the details.
+     */
+    static void quietTaskFailures() {
+        if (System.getenv("TESSERA_STACKTRACE") != null) {
+            return;
+        }
+        try {
+            for (String logger : new String[] {"org.apache.spark.executor.Executor",
+                "org.apache.spark.scheduler.TaskSetManager"}) {
+                org.apache.logging.log4j.core.config.Configurator.setLevel(logger,
+                        org.apache.logging.log4j.Level.OFF);
+            }
+        } catch (LinkageError e) {
+            // another logging backend than Log4j 2: leave its configuration alone
+        }
+    }
+
     /** Starts (or joins, under spark-submit) the Spark session of a job. */
     public TesseraSession open(String appName) {
         TesseraSession.Builder b = TesseraSession.builder().appName("tessera " + appName);
@@ -41,6 +62,7 @@ public final class SparkOptions {
         boolean embedded = master == null ? System.getProperty("spark.master") == null : master.startsWith("local");
         if (embedded) {
             b.config("spark.ui.enabled", "false");
+            quietTaskFailures();
         }
         // the jobs draw their own progress; Spark's stage bar would interleave with it
         b.config("spark.ui.showConsoleProgress", "false");

@@ -9,8 +9,6 @@ import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.tessera.jobs.cli.JobException;
 
@@ -71,24 +69,26 @@ public final class Datasets {
                 + " --format parquet");
     }
 
-    /** Reads a CSV file (header line, types inferred) or Parquet file or folder. */
+    /**
+     * Reads a CSV file (header line, types inferred) or Parquet file or folder.
+     *
+     * @throws JobException when the file has no columns at all (an empty CSV file)
+     */
     public static Dataset<Row> read(SparkSession spark, String path, String format) {
         requireExists(path, "input file");
         String f = formatOf(path, format);
-        if (f.equals("csv")) {
-            return spark.read().option("header", "true").option("inferSchema", "true").csv(path);
+        Dataset<Row> df = f.equals("csv")
+                ? spark.read().option("header", "true").option("inferSchema", "true").csv(path)
+                : spark.read().parquet(path);
+        if (df.columns().length == 0) {
+            throw new JobException("input file " + path + " is empty: no header line and no data");
         }
-        return spark.read().parquet(path);
+        return df;
     }
 
-    /** Fails unless {@code df} has a column named {@code name} with a numeric type; {@code role} names its use. */
-    public static void requireNumeric(Dataset<Row> df, String name, String role) {
-        StructField field = field(df, name, role);
-        DataType t = field.dataType();
-        if (!(t instanceof NumericType)) {
-            throw new JobException(role + " column '" + name + "' has type " + t.simpleString() + "; it must be numeric"
-                    + (role.startsWith("feature") ? " (choose the feature columns with --features)" : ""));
-        }
+    /** Fails with a one-line message unless {@code df} has a column named {@code name}; {@code role} names its use. */
+    public static void requireColumn(Dataset<Row> df, String name, String role) {
+        field(df, name, role);
     }
 
     private static StructField field(Dataset<Row> df, String name, String role) {
@@ -103,7 +103,7 @@ public final class Datasets {
 
     /**
      * The feature columns: {@code chosen} when not empty, else every column except {@code exclude};
-     * each one checked to exist and be numeric.
+     * each one checked to exist (their values are checked by {@link Cleaning}).
      */
     public static List<String> features(Dataset<Row> df, List<String> chosen, String exclude) {
         List<String> names = new ArrayList<>();
@@ -117,7 +117,7 @@ public final class Datasets {
                     df.columns()));
         }
         for (String n : names) {
-            requireNumeric(df, n, "feature");
+            requireColumn(df, n, "feature");
         }
         return names;
     }

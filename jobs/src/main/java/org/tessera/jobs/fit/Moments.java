@@ -1,13 +1,12 @@
 package org.tessera.jobs.fit;
 
 import org.tessera.Tensor;
-import org.tessera.jobs.report.LeastSquares;
 
 /**
  * First and second moments of a design matrix {@code X} (n×d) and a label column {@code y}
  * (n×1), computed through tensors ({@code XᵀX}, {@code Xᵀy} and column sums; each one
- * distributed job when the tensors are): what standardization, the step size and the
- * closed-form least-squares check need.
+ * distributed job when the tensors are): what standardization, the step size, the normal
+ * equations and the closed-form least-squares check need.
  *
  * @param n rows
  * @param sumX column sums of X (d)
@@ -89,26 +88,47 @@ public record Moments(long n, double[] sumX, double[] gram, double[] xty, double
     }
 
     /**
-     * The ordinary least-squares fit with an intercept, from the normal equations: the centered
-     * system {@code Cov(X) w = Cov(X, y)} solved by Cholesky, then {@code b = ȳ − μ·w}. Returns
-     * {@code d} weights followed by the intercept.
+     * The least-squares fit with an intercept (ridge when {@code ridge > 0}) from the normal equations,
+     * in standardized coordinates {@code θ = [w̃; b̃]}: {@code (R + ridge·I) w̃ = c̃} with {@code R} the
+     * correlation matrix and {@code c̃ⱼ = Cov(xⱼ, y)/σⱼ}, solved by Cholesky, and {@code b̃ = ȳ}. This
+     * minimizes {@code mean((z − y)²) + ridge·Σ w̃ⱼ²}.
+     *
+     * @throws Cholesky.NotPositiveDefinite when a feature is constant or a linear combination of the
+     *     features before it (its index is the pivot)
      */
-    public double[] leastSquares() {
+    public double[] normalEquations(double ridge) {
         int d = d();
+        double[] r = correlation();
+        double[] s = std();
         double[] mu = mean();
         double yMean = sumY / n;
-        double[] cxy = new double[d];
+        double[] c = new double[d];
         for (int j = 0; j < d; j++) {
-            cxy[j] = xty[j] / n - mu[j] * yMean;
+            c[j] = (xty[j] / n - mu[j] * yMean) / s[j];
+            r[j * d + j] += ridge;
         }
-        double[] w = LeastSquares.solveSpd(covariance(), cxy, d);
-        double b = yMean;
-        for (int j = 0; j < d; j++) {
-            b -= mu[j] * w[j];
+        double[] theta = java.util.Arrays.copyOf(Cholesky.factor(r, d).solve(c), d + 1);
+        theta[d] = yMean;
+        return theta;
+    }
+
+    /**
+     * The condition number of the correlation matrix (largest over smallest eigenvalue): how
+     * elongated the least-squares problem is after standardization, and so roughly how many
+     * gradient-descent steps it takes per decade of accuracy.
+     */
+    public double conditionNumber() {
+        try {
+            return largestCorrelationEigenvalue() / Cholesky.factor(correlation(), d()).smallestEigenvalue();
+        } catch (Cholesky.NotPositiveDefinite e) {
+            return Double.POSITIVE_INFINITY;
         }
-        double[] out = java.util.Arrays.copyOf(w, d + 1);
-        out[d] = b;
-        return out;
+    }
+
+    /** The population variance of the label. */
+    public double labelVariance() {
+        double m = sumY / n;
+        return Math.max(0, sumY2 / n - m * m);
     }
 
     /** The largest eigenvalue of the correlation matrix (power iteration; at least 1 for d = 1). */

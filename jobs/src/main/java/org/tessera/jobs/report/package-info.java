@@ -1,2 +1,2 @@
-/** Output helpers of the jobs: progress display, loss-curve pictures, JSON, small linear solves. */
+/** Output helpers of the jobs: progress display, loss-curve pictures, JSON. */
 package org.tessera.jobs.report;

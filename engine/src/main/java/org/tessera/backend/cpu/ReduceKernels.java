@@ -21,27 +21,27 @@ final class ReduceKernels {
      * Reduces {@code in} (contiguous, dtype {@code inType}) to {@code out} (contiguous {@code [A, C]},
      * dtype {@code outType}).
      */
-    static void reduce(Op op, DType inType, long in, long a, long r, long c, DType outType, long out) {
+    static void reduce(Op op, TileSource in, long a, long r, long c, DType outType, long out) {
+        DType inType = in.dtype();
         if (op == Op.ARGMAX || op == Op.ARGMIN) {
-            argReduce(op == Op.ARGMAX, inType, in, a, r, c, out);
+            argReduce(op == Op.ARGMAX, in, a, r, c, out);
             return;
         }
         Kind acc = accumulatorKind(op, inType);
-        int ies = inType.byteSize();
         int oes = outType.byteSize();
         if (c == 1 && a < Parallel.threads() && r >= 4L * TILE) {
             // few long runs: split each run across threads and combine the partials
             for (long i = 0; i < a; i++) {
-                final long base = in + i * r * ies;
+                final long base = i * r;
                 int parts = (int) Math.min(Parallel.threads(), r / TILE);
                 Object partial = acc.newTile(parts);
                 long per = (r + parts - 1) / parts;
                 Parallel.forRange(parts, 1, 1, (ps, pe) -> {
-                    Object tile = Kind.of(inType).newTile(TILE);
+                    TileSource.Reader reader = in.reader(TILE);
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
-                        store(acc, partial, (int) p, reduceRun(op, inType, acc, base + s * ies, e - s, tile));
+                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s));
                     }
                 });
                 Object one = acc.newTile(1);
@@ -54,11 +54,11 @@ final class ReduceKernels {
         }
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
-                Object tile = Kind.of(inType).newTile(TILE);
+                TileSource.Reader reader = in.reader(TILE);
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
-                    store(acc, res, 0, reduceRun(op, inType, acc, in + i * r * ies, r, tile));
+                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r));
                     ElementwiseKernels.cast(acc, res, outType, o, 1);
                     Runs.write(outType, out + i * oes, oes, 1, o, 0);
                 }
@@ -67,7 +67,7 @@ final class ReduceKernels {
         }
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
-            Object tile = Kind.of(inType).newTile(TILE);
+            TileSource.Reader reader = in.reader(TILE);
             Object wide = acc.newTile(TILE);
             Object accTile = acc.newTile(TILE);
             Object o = Kind.of(outType).newTile(TILE);
@@ -76,7 +76,7 @@ final class ReduceKernels {
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
                 for (long k = 0; k < r; k++) {
-                    Runs.read(inType, in + ((i * r + k) * c + c0) * ies, ies, len, tile, 0);
+                    Object tile = reader.read((i * r + k) * c + c0, len);
                     Object row = tile;
                     if (acc != Kind.of(inType)) {
                         ElementwiseKernels.cast(Kind.of(inType), tile, accType(acc), wide, len);
@@ -118,11 +118,9 @@ final class ReduceKernels {
     }
 
     /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, Kind acc, long addr, long n, Object tile) {
-        int es = t.byteSize();
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n) {
         switch (Kind.of(t)) {
             case F32 -> {
-                float[] x = (float[]) tile;
                 // eight independent chains: a single accumulator would wait on add latency
                 double[] sums = new double[8];
                 float[] m = new float[8];
@@ -130,7 +128,7 @@ final class ReduceKernels {
                 java.util.Arrays.fill(m, op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
+                    float[] x = (float[]) reader.read(first + off, len);
                     int full = len & ~7;
                     switch (op) {
                         case SUM -> {
@@ -168,12 +166,11 @@ final class ReduceKernels {
                 return (double) r;
             }
             case F64 -> {
-                double[] x = (double[]) tile;
                 double s0 = op == Op.PROD ? 1 : 0, s1 = s0, s2 = s0, s3 = s0;
                 double m = op == Op.MAX ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
+                    double[] x = (double[]) reader.read(first + off, len);
                     switch (op) {
                         case SUM -> {
                             int i = 0;
@@ -194,12 +191,11 @@ final class ReduceKernels {
                 return op == Op.SUM ? (Object) ((s0 + s1) + (s2 + s3)) : op == Op.PROD ? (Object) s0 : (Object) m;
             }
             default -> {
-                long[] x = (long[]) tile;
                 long s = op == Op.PROD ? 1 : 0;
                 long m = op == Op.MAX ? Long.MIN_VALUE : Long.MAX_VALUE;
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
+                    long[] x = (long[]) reader.read(first + off, len);
                     switch (op) {
                         case SUM -> { for (int i = 0; i < len; i++) s += x[i]; }
                         case PROD -> { for (int i = 0; i < len; i++) s *= x[i]; }
@@ -277,13 +273,13 @@ final class ReduceKernels {
     }
 
     /** Index of the first maximum (minimum) along R; NaN counts as the largest, as in PyTorch. */
-    private static void argReduce(boolean max, DType t, long in, long a, long r, long c, long out) {
-        int es = t.byteSize();
+    private static void argReduce(boolean max, TileSource in, long a, long r, long c, long out) {
+        DType t = in.dtype();
         boolean integral = Kind.of(t) == Kind.I64;
         DType wideType = integral ? DType.INT64 : DType.FLOAT64;
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
-            Object raw = Kind.of(t).newTile(TILE);
+            TileSource.Reader reader = in.reader(TILE);
             double[] dv = new double[TILE];
             double[] dBest = new double[TILE];
             long[] lBest = new long[TILE];
@@ -299,7 +295,7 @@ final class ReduceKernels {
                     long bl = 0;
                     for (long off = 0; off < r; off += TILE) {
                         int n = (int) Math.min(TILE, r - off);
-                        Runs.read(t, in + (i * r + off) * es, es, n, raw, 0);
+                        Object raw = reader.read(i * r + off, n);
                         if (integral) {
                             long[] x = (long[]) raw;
                             for (int q = 0; q < n; q++) {
@@ -338,7 +334,7 @@ final class ReduceKernels {
                     continue;
                 }
                 for (long q = 0; q < r; q++) {
-                    Runs.read(t, in + ((i * r + q) * c + c0) * es, es, len, raw, 0);
+                    Object raw = reader.read((i * r + q) * c + c0, len);
                     if (integral) {
                         long[] x = (long[]) raw;
                         if (q == 0) {

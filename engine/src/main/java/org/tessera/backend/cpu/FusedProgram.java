@@ -134,11 +134,15 @@ final class FusedProgram {
         private static final int IDLE = 1;
         private static final int RELU = 2;
         private static final int EVAL = 3;
+        private static final int SCALAR = 4;
         private final Strided[] loads;
         private final int[] slot;
         private final Kind[] slotKind;
         private final int[] action;
         private final int[][] inputs;
+        /** For SCALAR steps: the constant operand, and whether it is the left one. */
+        private final double[] scalar;
+        private final boolean[] scalarFirst;
 
         private Layout(int[] perm) {
             Shape shape = root.shape();
@@ -166,6 +170,8 @@ final class FusedProgram {
             // what each step does per tile, decided once: no lookups inside the tile loop
             action = new int[ns];
             inputs = new int[ns][];
+            scalar = new double[ns];
+            scalarFirst = new boolean[ns];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
                 if (loads[i] != null) {
@@ -175,6 +181,15 @@ final class FusedProgram {
                 } else if (reluSteps.contains(s)) {
                     action[i] = RELU;
                     inputs[i] = new int[] {chain.indexOf(s.input(2))};
+                } else if (scalarOperand(s) >= 0) {
+                    // a binary op with a constant operand: one loop over the other tile
+                    int side = scalarOperand(s);
+                    Node fill = s.input(side);
+                    Number v = ((Attrs.Fill) fill.attrs()).value();
+                    action[i] = SCALAR;
+                    scalar[i] = Kind.of(s.dtype()) == Kind.F32 ? v.floatValue() : v.doubleValue();
+                    scalarFirst[i] = side == 0;
+                    inputs[i] = new int[] {chain.indexOf(s.input(1 - side))};
                 } else {
                     action[i] = EVAL;
                     Node[] in = s.inputs();
@@ -184,6 +199,24 @@ final class FusedProgram {
                     }
                 }
             }
+        }
+
+        /**
+         * Which input of {@code s} (0 or 1) is a constant fill computed in the chain, when {@code s}
+         * is float arithmetic that has a loop with a constant operand; -1 otherwise.
+         */
+        private int scalarOperand(Node s) {
+            if (s.op().kind() != Op.Kind.BINARY || !ElementwiseKernels.hasScalarLoop(s.op(), Kind.of(s.dtype()))
+                    || s.input(0).dtype() != s.dtype() || s.input(1).dtype() != s.dtype()) {
+                return -1;
+            }
+            for (int side = 1; side >= 0; side--) {
+                Node in = s.input(side);
+                if (in.op() == Op.FILL && !chain.isLeaf(in) && s.input(1 - side).shape().equals(s.shape())) {
+                    return side;
+                }
+            }
+            return -1;
         }
 
         /** Scratch tiles of up to {@code tile} elements for one thread. */
@@ -229,6 +262,8 @@ final class FusedProgram {
                     case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
                     case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
                     case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
+                    case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
+                            tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
                     default -> {
                     }
                 }

@@ -71,10 +71,17 @@ final class ReduceKernels {
             Object wide = acc.newTile(TILE);
             Object accTile = acc.newTile(TILE);
             Object o = Kind.of(outType).newTile(TILE);
+            float[] part = new float[TILE];
             for (long job = s; job < e; job++) {
                 long i = job / blocks;
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
+                if (op == Op.SUM && inType == DType.FLOAT32) {
+                    sumRowsF32(reader, (i * r) * c + c0, c, r, len, part, (double[]) accTile);
+                    ElementwiseKernels.cast(acc, accTile, outType, o, len);
+                    Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
+                    continue;
+                }
                 for (long k = 0; k < r; k++) {
                     Object tile = reader.read((i * r + k) * c + c0, len);
                     Object row = tile;
@@ -92,6 +99,144 @@ final class ReduceKernels {
                 Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
             }
         });
+    }
+
+    /** Rows summed in float32 before each addition to the float64 sums: short float32 sums only. */
+    private static final int ROW_BLOCK = 32;
+
+    /**
+     * Sums {@code r} float32 rows of {@code len} elements, the first at {@code start}, each
+     * {@code c} after the previous, into {@code acc}: blocks of {@link #ROW_BLOCK} rows added in
+     * float32 (a loop that vectorizes), each block's sum then added in float64.
+     */
+    private static void sumRowsF32(TileSource.Reader reader, long start, long c, long r, int len, float[] part,
+            double[] acc) {
+        java.util.Arrays.fill(acc, 0, len, 0d);
+        for (long k0 = 0; k0 < r; k0 += ROW_BLOCK) {
+            long k1 = Math.min(r, k0 + ROW_BLOCK);
+            float[] first = (float[]) reader.read(start + k0 * c, len);
+            System.arraycopy(first, 0, part, 0, len);
+            for (long k = k0 + 1; k < k1; k++) {
+                float[] x = (float[]) reader.read(start + k * c, len);
+                for (int j = 0; j < len; j++) {
+                    part[j] += x[j];
+                }
+            }
+            for (int j = 0; j < len; j++) {
+                acc[j] += part[j];
+            }
+        }
+    }
+
+    /** The first position in {@code x[0..n)} (float or double) holding {@code m}, or the first NaN if m is NaN. */
+    private static int firstIndexOf(Object x, int n, double m) {
+        int q = 0;
+        if (x instanceof float[] f) {
+            if (m != m) {
+                while (f[q] == f[q]) {
+                    q++;
+                }
+            } else {
+                while (f[q] != m) {
+                    q++;
+                }
+            }
+            return q;
+        }
+        double[] d = (double[]) x;
+        if (m != m) {
+            while (d[q] == d[q]) {
+                q++;
+            }
+        } else {
+            while (d[q] != m) {
+                q++;
+            }
+        }
+        return q;
+    }
+
+    /** Independent accumulators per run: the inner loops below are as wide as a few vector registers. */
+    private static final int LANES = 32;
+
+    /**
+     * The sum of {@code x[0..len)} in float64: {@link #LANES} float32 partial sums of at most
+     * {@code TILE / LANES} elements each (a loop that vectorizes), added in float64, so the error
+     * stays that of short float32 sums whatever the length of the run.
+     */
+    private static double sumTile(float[] x, int len, float[] lanes) {
+        java.util.Arrays.fill(lanes, 0f);
+        int full = len - len % LANES;
+        for (int i = 0; i < full; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                lanes[k] += x[i + k];
+            }
+        }
+        double s = 0;
+        for (int k = 0; k < LANES; k++) {
+            s += lanes[k];
+        }
+        for (int i = full; i < len; i++) {
+            s += x[i];
+        }
+        return s;
+    }
+
+    /** The largest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
+    private static float maxTile(float[] x, int len, float[] lanes) {
+        java.util.Arrays.fill(lanes, Float.NEGATIVE_INFINITY);
+        int full = len - len % LANES;
+        for (int i = 0; i < full; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                lanes[k] = Math.max(lanes[k], x[i + k]);
+            }
+        }
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < LANES; k++) {
+            m = Math.max(m, lanes[k]);
+        }
+        for (int i = full; i < len; i++) {
+            m = Math.max(m, x[i]);
+        }
+        return m;
+    }
+
+    /** The smallest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
+    private static float minTile(float[] x, int len, float[] lanes) {
+        java.util.Arrays.fill(lanes, Float.POSITIVE_INFINITY);
+        int full = len - len % LANES;
+        for (int i = 0; i < full; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                lanes[k] = Math.min(lanes[k], x[i + k]);
+            }
+        }
+        float m = Float.POSITIVE_INFINITY;
+        for (int k = 0; k < LANES; k++) {
+            m = Math.min(m, lanes[k]);
+        }
+        for (int i = full; i < len; i++) {
+            m = Math.min(m, x[i]);
+        }
+        return m;
+    }
+
+    /** The sum of {@code x[0..len)} with {@link #LANES} independent float64 accumulators. */
+    private static double sumTile(double[] x, int len, double[] lanes) {
+        java.util.Arrays.fill(lanes, 0d);
+        int full = len - len % LANES;
+        for (int i = 0; i < full; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                lanes[k] += x[i + k];
+            }
+        }
+        double s = 0;
+        for (int k = 0; k < LANES; k++) {
+            s += lanes[k];
+        }
+        for (int i = full; i < len; i++) {
+            s += x[i];
+        }
+        return s;
     }
 
     private static Kind accumulatorKind(Op op, DType in) {
@@ -121,74 +266,38 @@ final class ReduceKernels {
     private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n) {
         switch (Kind.of(t)) {
             case F32 -> {
-                // eight independent chains: a single accumulator would wait on add latency
-                double[] sums = new double[8];
-                float[] m = new float[8];
-                java.util.Arrays.fill(sums, op == Op.PROD ? 1 : 0);
-                java.util.Arrays.fill(m, op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
+                double total = op == Op.PROD ? 1 : 0;
+                float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+                float[] lanes = new float[LANES];
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     float[] x = (float[]) reader.read(first + off, len);
-                    int full = len & ~7;
                     switch (op) {
-                        case SUM -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) sums[k] += x[i + k];
-                            }
-                            for (int i = full; i < len; i++) sums[0] += x[i];
-                        }
-                        case PROD -> { for (int i = 0; i < len; i++) sums[0] *= x[i]; }
-                        case MAX -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) m[k] = Math.max(m[k], x[i + k]);
-                            }
-                            for (int i = full; i < len; i++) m[0] = Math.max(m[0], x[i]);
-                        }
-                        case MIN -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) m[k] = Math.min(m[k], x[i + k]);
-                            }
-                            for (int i = full; i < len; i++) m[0] = Math.min(m[0], x[i]);
-                        }
+                        case SUM -> total += sumTile(x, len, lanes);
+                        case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
+                        case MAX -> m = Math.max(m, maxTile(x, len, lanes));
+                        case MIN -> m = Math.min(m, minTile(x, len, lanes));
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                if (op == Op.SUM) {
-                    return ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
-                }
-                if (op == Op.PROD) {
-                    return sums[0];
-                }
-                float r = m[0];
-                for (int k = 1; k < 8; k++) {
-                    r = op == Op.MAX ? Math.max(r, m[k]) : Math.min(r, m[k]);
-                }
-                return (double) r;
+                return op == Op.SUM || op == Op.PROD ? total : (double) m;
             }
             case F64 -> {
-                double s0 = op == Op.PROD ? 1 : 0, s1 = s0, s2 = s0, s3 = s0;
+                double s0 = op == Op.PROD ? 1 : 0;
                 double m = op == Op.MAX ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+                double[] lanes = new double[LANES];
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     double[] x = (double[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> {
-                            int i = 0;
-                            for (; i + 3 < len; i += 4) {
-                                s0 += x[i];
-                                s1 += x[i + 1];
-                                s2 += x[i + 2];
-                                s3 += x[i + 3];
-                            }
-                            for (; i < len; i++) s0 += x[i];
-                        }
+                        case SUM -> s0 += sumTile(x, len, lanes);
                         case PROD -> { for (int i = 0; i < len; i++) s0 *= x[i]; }
                         case MAX -> { for (int i = 0; i < len; i++) m = Math.max(m, x[i]); }
                         case MIN -> { for (int i = 0; i < len; i++) m = Math.min(m, x[i]); }
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                return op == Op.SUM ? (Object) ((s0 + s1) + (s2 + s3)) : op == Op.PROD ? (Object) s0 : (Object) m;
+                return op == Op.SUM || op == Op.PROD ? (Object) s0 : (Object) m;
             }
             default -> {
                 long s = op == Op.PROD ? 1 : 0;
@@ -276,11 +385,11 @@ final class ReduceKernels {
     private static void argReduce(boolean max, TileSource in, long a, long r, long c, long out) {
         DType t = in.dtype();
         boolean integral = Kind.of(t) == Kind.I64;
-        DType wideType = integral ? DType.INT64 : DType.FLOAT64;
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
             TileSource.Reader reader = in.reader(TILE);
-            double[] dv = new double[TILE];
+            float[] lanes = new float[LANES];
+            float[] fBest = new float[TILE];
             double[] dBest = new double[TILE];
             long[] lBest = new long[TILE];
             long[] idx = new long[TILE];
@@ -307,26 +416,21 @@ final class ReduceKernels {
                         } else {
                             // the tile's extreme by a branch-free pass (NaN propagates), then a
                             // search for its first position only when it improves on the best so far
-                            ElementwiseKernels.cast(Kind.of(t), raw, wideType, dv, n);
-                            double m = dv[0];
-                            for (int q = 1; q < n; q++) {
-                                m = max ? Math.max(m, dv[q]) : Math.min(m, dv[q]);
+                            double m;
+                            if (raw instanceof float[] fx) {
+                                m = max ? maxTile(fx, n, lanes) : minTile(fx, n, lanes);
+                            } else {
+                                double[] dx = (double[]) raw;
+                                m = dx[0];
+                                for (int q = 1; q < n; q++) {
+                                    m = max ? Math.max(m, dx[q]) : Math.min(m, dx[q]);
+                                }
                             }
                             boolean first = off == 0;
                             boolean better = first || (bd == bd && (m != m || (max ? m > bd : m < bd)));
                             if (better) {
-                                int q = 0;
-                                if (m != m) {
-                                    while (dv[q] == dv[q]) {
-                                        q++;
-                                    }
-                                } else {
-                                    while (dv[q] != m) {
-                                        q++;
-                                    }
-                                }
                                 bd = m;
-                                best = off + q;
+                                best = off + firstIndexOf(raw, n, m);
                             }
                         }
                     }
@@ -348,8 +452,22 @@ final class ReduceKernels {
                                 idx[j] = q;
                             }
                         }
+                    } else if (raw instanceof float[] x) {
+                        if (q == 0) {
+                            System.arraycopy(x, 0, fBest, 0, len);
+                            java.util.Arrays.fill(idx, 0, len, 0);
+                            continue;
+                        }
+                        for (int j = 0; j < len; j++) {
+                            float v = x[j];
+                            float b = fBest[j];
+                            if (b == b && (v != v || (max ? v > b : v < b))) {
+                                fBest[j] = v;
+                                idx[j] = q;
+                            }
+                        }
                     } else {
-                        ElementwiseKernels.cast(Kind.of(t), raw, wideType, dv, len);
+                        double[] dv = (double[]) raw;
                         if (q == 0) {
                             System.arraycopy(dv, 0, dBest, 0, len);
                             java.util.Arrays.fill(idx, 0, len, 0);

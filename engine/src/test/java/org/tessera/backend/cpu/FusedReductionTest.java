@@ -137,6 +137,22 @@ class FusedReductionTest {
     }
 
     @Test
+    void float32SumsOfManyValuesStayAccurate() {
+        // a running float32 sum of 2^22 copies of 0.1f drifts by percents; the blocked sums must not
+        double v = 0.1f;
+        Tensor flat = Tessera.full(DType.FLOAT32, 0.1f, 1 << 22).realize();
+        assertEquals((1 << 22) * v, flat.sum().item(), 1e-6 * (1 << 22) * v);
+        assertEquals((1 << 22) * v, Tessera.full(DType.FLOAT32, 0.1f, 1 << 22).sum().item(), 1e-6 * (1 << 22) * v);
+        Tensor tall = Tessera.full(DType.FLOAT32, 0.1f, 300_000, 3).realize();
+        for (double s : tall.sum(0, false).toDoubleArray()) {
+            assertEquals(300_000 * v, s, 1e-6 * 300_000 * v);
+        }
+        for (double s : tall.add(0f).sum(0, false).toDoubleArray()) {
+            assertEquals(300_000 * v, s, 1e-6 * 300_000 * v);
+        }
+    }
+
+    @Test
     void countOfAComparisonIsFused() {
         Tensor x = Tessera.arange(0, 1000, 1, DType.FLOAT32);
         Tensor mask = x.gt(899.5);

@@ -29,7 +29,8 @@ import org.tessera.backend.cpu.Parallel;
  * chain and random sources against a plain Java loop and, when a {@code python3} with
  * {@code torch} is found ({@code TESSERA_PYTHON}, {@code python3} on the PATH, then
  * {@code /usr/bin/python3}), against PyTorch measured in the same run by the script
- * {@code torch_reference.py} that sits beside this class, with the same thread count. Ratios
+ * {@code torch_reference.py} that sits beside this class, with the same thread count and with
+ * freed memory kept for reuse (as Tessera's buffer pool keeps it). Ratios
  * are reference time over Tessera time: above 1 means Tessera is faster.
  *
  * <p>Run with {@code ./tessera bench-engine [--quick]}.
@@ -237,7 +238,11 @@ public final class EngineBenchmark {
     /** Runs a command; its stdout lines, or null if it failed or ran over {@code seconds}. */
     private static List<String> run(List<String> command, int seconds) {
         try {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            // glibc keeps freed memory for reuse (as Tessera's pool does) instead of unmapping it
+            pb.environment().put("MALLOC_MMAP_MAX_", "0");
+            pb.environment().put("MALLOC_TRIM_THRESHOLD_", Long.toString(1L << 40));
+            Process p = pb.start();
             List<String> lines = new ArrayList<>();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String l = r.readLine(); l != null; l = r.readLine()) {

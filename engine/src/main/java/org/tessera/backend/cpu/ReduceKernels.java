@@ -41,7 +41,7 @@ final class ReduceKernels {
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
-                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s));
+                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s, new float[TILE / 2], new float[TILE / 2]));
                     }
                 });
                 Object one = acc.newTile(1);
@@ -55,10 +55,12 @@ final class ReduceKernels {
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
                 TileSource.Reader reader = in.reader(TILE);
+                float[] s0 = new float[TILE / 2];
+                float[] s1 = new float[TILE / 2];
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
-                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r));
+                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r, s0, s1));
                     ElementwiseKernels.cast(acc, res, outType, o, 1);
                     Runs.write(outType, out + i * oes, oes, 1, o, 0);
                 }
@@ -159,65 +161,53 @@ final class ReduceKernels {
     /** Independent accumulators per run: the inner loops below are as wide as a few vector registers. */
     private static final int LANES = 32;
 
+    /** The operation a pairwise fold applies. */
+    private enum Fold { SUM, MAX, MIN }
+
     /**
-     * The sum of {@code x[0..len)} in float64: {@link #LANES} float32 partial sums of at most
-     * {@code TILE / LANES} elements each (a loop that vectorizes), added in float64, so the error
-     * stays that of short float32 sums whatever the length of the run.
+     * Reduces {@code x[0..len)} pairwise: each level combines the two halves of the previous
+     * one elementwise (a loop that vectorizes), alternating between two scratch arrays, until
+     * {@link #LANES} values are left. For sums this is pairwise summation, so float32 stays accurate.
      */
-    private static double sumTile(float[] x, int len, float[] lanes) {
-        java.util.Arrays.fill(lanes, 0f);
-        int full = len - len % LANES;
-        for (int i = 0; i < full; i += LANES) {
-            for (int k = 0; k < LANES; k++) {
-                lanes[k] += x[i + k];
+    private static float fold(Fold f, float[] x, int len, float[] s0, float[] s1) {
+        float[] src = x;
+        float[] dst = s0;
+        int n = len;
+        while (n > LANES) {
+            int h = n >>> 1;
+            switch (f) {
+                case SUM -> { for (int i = 0; i < h; i++) dst[i] = src[i] + src[i + h]; }
+                case MAX -> { for (int i = 0; i < h; i++) dst[i] = Math.max(src[i], src[i + h]); }
+                default -> { for (int i = 0; i < h; i++) dst[i] = Math.min(src[i], src[i + h]); }
             }
+            if ((n & 1) != 0) {
+                float last = src[n - 1];
+                dst[0] = f == Fold.SUM ? dst[0] + last : f == Fold.MAX ? Math.max(dst[0], last) : Math.min(dst[0], last);
+            }
+            src = dst;
+            dst = dst == s0 ? s1 : s0;
+            n = h;
         }
-        double s = 0;
-        for (int k = 0; k < LANES; k++) {
-            s += lanes[k];
+        float r = f == Fold.SUM ? 0f : f == Fold.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            r = f == Fold.SUM ? r + src[i] : f == Fold.MAX ? Math.max(r, src[i]) : Math.min(r, src[i]);
         }
-        for (int i = full; i < len; i++) {
-            s += x[i];
-        }
-        return s;
+        return r;
+    }
+
+    /** The pairwise float32 sum of {@code x[0..len)}, widened to float64 (added to a float64 total). */
+    private static double sumTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.SUM, x, len, s0, s1);
     }
 
     /** The largest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
-    private static float maxTile(float[] x, int len, float[] lanes) {
-        java.util.Arrays.fill(lanes, Float.NEGATIVE_INFINITY);
-        int full = len - len % LANES;
-        for (int i = 0; i < full; i += LANES) {
-            for (int k = 0; k < LANES; k++) {
-                lanes[k] = Math.max(lanes[k], x[i + k]);
-            }
-        }
-        float m = Float.NEGATIVE_INFINITY;
-        for (int k = 0; k < LANES; k++) {
-            m = Math.max(m, lanes[k]);
-        }
-        for (int i = full; i < len; i++) {
-            m = Math.max(m, x[i]);
-        }
-        return m;
+    private static float maxTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.MAX, x, len, s0, s1);
     }
 
     /** The smallest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
-    private static float minTile(float[] x, int len, float[] lanes) {
-        java.util.Arrays.fill(lanes, Float.POSITIVE_INFINITY);
-        int full = len - len % LANES;
-        for (int i = 0; i < full; i += LANES) {
-            for (int k = 0; k < LANES; k++) {
-                lanes[k] = Math.min(lanes[k], x[i + k]);
-            }
-        }
-        float m = Float.POSITIVE_INFINITY;
-        for (int k = 0; k < LANES; k++) {
-            m = Math.min(m, lanes[k]);
-        }
-        for (int i = full; i < len; i++) {
-            m = Math.min(m, x[i]);
-        }
-        return m;
+    private static float minTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.MIN, x, len, s0, s1);
     }
 
     /** The sum of {@code x[0..len)} with {@link #LANES} independent float64 accumulators. */
@@ -263,41 +253,41 @@ final class ReduceKernels {
     }
 
     /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n) {
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, float[] s0,
+            float[] s1) {
         switch (Kind.of(t)) {
             case F32 -> {
                 double total = op == Op.PROD ? 1 : 0;
                 float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
-                float[] lanes = new float[LANES];
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     float[] x = (float[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> total += sumTile(x, len, lanes);
+                        case SUM -> total += sumTile(x, len, s0, s1);
                         case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
-                        case MAX -> m = Math.max(m, maxTile(x, len, lanes));
-                        case MIN -> m = Math.min(m, minTile(x, len, lanes));
+                        case MAX -> m = Math.max(m, maxTile(x, len, s0, s1));
+                        case MIN -> m = Math.min(m, minTile(x, len, s0, s1));
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
                 return op == Op.SUM || op == Op.PROD ? total : (double) m;
             }
             case F64 -> {
-                double s0 = op == Op.PROD ? 1 : 0;
+                double p0 = op == Op.PROD ? 1 : 0;
                 double m = op == Op.MAX ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
                 double[] lanes = new double[LANES];
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     double[] x = (double[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> s0 += sumTile(x, len, lanes);
-                        case PROD -> { for (int i = 0; i < len; i++) s0 *= x[i]; }
+                        case SUM -> p0 += sumTile(x, len, lanes);
+                        case PROD -> { for (int i = 0; i < len; i++) p0 *= x[i]; }
                         case MAX -> { for (int i = 0; i < len; i++) m = Math.max(m, x[i]); }
                         case MIN -> { for (int i = 0; i < len; i++) m = Math.min(m, x[i]); }
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                return op == Op.SUM || op == Op.PROD ? (Object) s0 : (Object) m;
+                return op == Op.SUM || op == Op.PROD ? (Object) p0 : (Object) m;
             }
             default -> {
                 long s = op == Op.PROD ? 1 : 0;
@@ -388,7 +378,8 @@ final class ReduceKernels {
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
             TileSource.Reader reader = in.reader(TILE);
-            float[] lanes = new float[LANES];
+            float[] s0 = new float[TILE / 2];
+            float[] s1 = new float[TILE / 2];
             float[] fBest = new float[TILE];
             double[] dBest = new double[TILE];
             long[] lBest = new long[TILE];
@@ -418,7 +409,7 @@ final class ReduceKernels {
                             // search for its first position only when it improves on the best so far
                             double m;
                             if (raw instanceof float[] fx) {
-                                m = max ? maxTile(fx, n, lanes) : minTile(fx, n, lanes);
+                                m = max ? maxTile(fx, n, s0, s1) : minTile(fx, n, s0, s1);
                             } else {
                                 double[] dx = (double[]) raw;
                                 m = dx[0];

@@ -3,6 +3,7 @@ package org.tessera.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.function.Function;
@@ -134,6 +135,50 @@ class FusedReductionTest {
         assertEquals(total / 300, ta.sub(tb).square().mean().item(), 1e-9);
         assertArrayEquals(rowMax, ta.add(tb).relu().max(1).values().toDoubleArray(), 0);
         assertArrayEquals(rowArg, ta.add(tb).relu().max(1).indices().toLongArray());
+    }
+
+    @Test
+    void float32ReductionsOfRunsOfEveryParityMatchJavaLoops() {
+        // lengths around the pairwise folds' widths and the tile size, odd and even
+        for (int n : new int[] {1, 2, 31, 33, 65, 127, 1000, 2047, 2049, 4097, 20011}) {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) Math.sin(i * 0.37 + n) * 5;
+            }
+            v[(n * 7) / 11] = 9.5f; // a unique maximum
+            v[(n * 3) / 13] = n == 1 ? 9.5f : -9.5f; // a unique minimum
+            double sum = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            float min = Float.POSITIVE_INFINITY;
+            for (float x : v) {
+                sum += x;
+                max = Math.max(max, x);
+                min = Math.min(min, x);
+            }
+            Tensor t = Tessera.tensor(v);
+            Tensor rows = Tessera.tensor(v).reshape(1, n).expand(3, n).add(0f);
+            String at = "length " + n;
+            assertEquals(sum, t.sum().item(), 1e-5 * n, at);
+            assertEquals(max, t.max().item(), 0, at);
+            assertEquals(min, t.min().item(), 0, at);
+            assertEquals((n * 7) / 11, (long) t.argmax().item(), at);
+            assertEquals(n == 1 ? 0 : (n * 3) / 13, (long) t.argmin().item(), at);
+            for (double s : rows.sum(1, false).toDoubleArray()) {
+                assertEquals(sum, s, 1e-5 * n, at);
+            }
+            for (double m : rows.amax(new int[] {1}, false).toDoubleArray()) {
+                assertEquals(max, m, 0, at);
+            }
+            for (long i : rows.argmax(1, false).toLongArray()) {
+                assertEquals((n * 7) / 11, i, at);
+            }
+        }
+        float[] withNaN = new float[4097];
+        withNaN[3001] = Float.NaN;
+        withNaN[17] = 1;
+        assertTrue(Double.isNaN(Tessera.tensor(withNaN).max().item()));
+        assertTrue(Double.isNaN(Tessera.tensor(withNaN).min().item()));
+        assertEquals(3001, (long) Tessera.tensor(withNaN).argmax().item());
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.tessera.backend.cpu;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Shape;
 import org.tessera.backend.Backend;
@@ -17,8 +16,9 @@ import org.tessera.memory.MemoryScope;
 import org.tessera.memory.Storage;
 
 /**
- * Realizes graphs on the host CPU: fused elementwise passes, reductions, views, OpenBLAS
- * matmul, all on off-heap Arrow memory.
+ * Realizes graphs on the host CPU: fused elementwise passes, reductions (which consume an
+ * unrealized elementwise input chain tile by tile), views, OpenBLAS matmul, all on off-heap
+ * Arrow memory.
  */
 public final class CpuBackend implements Backend {
 

@@ -4,11 +4,14 @@ import org.tessera.DType;
 import org.tessera.graph.Op;
 
 /**
- * Reductions over the middle axis of a contiguous {@code [A, R, C]} view.
+ * Reductions over the middle axis of an {@code [A, R, C]} iteration, read a tile at a time
+ * from a {@link TileSource} (realized data or an elementwise chain computed on the fly).
  *
- * <p>With {@code C == 1} each output reduces one contiguous run (split across threads when
- * there are few outputs). With {@code C > 1} whole rows are combined elementwise, which reads
- * memory in order and vectorizes. float32 sums and products accumulate in float64.
+ * <p>With {@code C == 1} each output reduces one run (split across threads when there are few
+ * outputs); float32 sum, max and min fold each tile pairwise, and a float32 sum adds the tiles'
+ * sums in float64. With {@code C > 1} whole rows are combined elementwise, which reads memory in
+ * order and vectorizes; float32 rows are summed in float32 in blocks of 32 rows and the blocks in
+ * float64. float32 products accumulate in float64.
  */
 final class ReduceKernels {
     /** Elements per run or row segment; smaller than the fused tile so that rows split across threads. */

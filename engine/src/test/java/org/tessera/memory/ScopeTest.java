@@ -120,6 +120,8 @@ class ScopeTest {
             for (int step = 0; step < 3; step++) {
                 try (Scope iteration = Tessera.scope()) {
                     // the first iteration computes weights; its buffer belongs to outer, not to this scope
+                    // (a reduction alone would not materialize them: it consumes the chain tile by tile)
+                    weights.realize();
                     assertEquals(0.5 * 999 * 1000 / 2, weights.sum().item(), 1e-9);
                     Tensor scratch = weights.add(step).realize();
                     assertTrue(iteration.allocatedBytes() >= 8000, "the step's own result is the step's");
@@ -138,6 +140,7 @@ class ScopeTest {
             try (Scope inner = Tessera.scope()) {
                 late = Tessera.ones(500).mul(2); // made in inner, not computed there
             }
+            late.realize();
             assertEquals(1000.0, late.sum().item());
             assertTrue(outer.allocatedBytes() >= 2000);
             assertFalse(late.node().storage().isReleased());

@@ -3,7 +3,6 @@ package org.tessera.backend.cpu;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Shape;
 import org.tessera.backend.Backend;
@@ -17,8 +16,9 @@ import org.tessera.memory.MemoryScope;
 import org.tessera.memory.Storage;
 
 /**
- * Realizes graphs on the host CPU: fused elementwise passes, reductions, views, OpenBLAS
- * matmul, all on off-heap Arrow memory.
+ * Realizes graphs on the host CPU: fused elementwise passes, reductions (which consume an
+ * unrealized elementwise input chain tile by tile), views, OpenBLAS matmul, all on off-heap
+ * Arrow memory.
  */
 public final class CpuBackend implements Backend {
 
@@ -67,6 +67,10 @@ public final class CpuBackend implements Backend {
         if (FusedChain.isChainOp(n)) {
             return programs.computeIfAbsent(n, FusedProgram::plan).dependencies();
         }
+        if (n.op().kind() == Op.Kind.REDUCE && FusedProgram.fusible(n.input(0))) {
+            // the reduction consumes its elementwise producer chain tile by tile
+            return programs.computeIfAbsent(n, r -> FusedProgram.plan(r.input(0))).dependencies();
+        }
         return List.of(n.inputs());
     }
 
@@ -106,7 +110,7 @@ public final class CpuBackend implements Backend {
                 current(program, n).run(s.address());
                 setContiguous(n, s);
             }
-            case REDUCE -> reduce(n);
+            case REDUCE -> reduce(n, program);
             case MOVEMENT -> view(n);
             case OTHER -> {
                 switch (op) {
@@ -207,8 +211,16 @@ public final class CpuBackend implements Backend {
 
     // ---- reductions ----
 
-    private static void reduce(Node n) {
+    /**
+     * Reduces {@code n}'s input viewed as {@code [A, R, C]}: kept dims before the reduced block,
+     * the reduced block, kept dims after it. When the reduced dims are not one block of
+     * a contiguous input, the input is iterated with the kept dims first and the reduced dims
+     * last ({@code C == 1}). An unrealized elementwise input is never materialized: its chain
+     * is evaluated a tile at a time in the order the reduction reads it.
+     */
+    private static void reduce(Node n, FusedProgram program) {
         Node in = n.input(0);
+        boolean fused = !in.isRealized();
         Attrs.Reduce attrs = (Attrs.Reduce) n.attrs();
         int[] dims = attrs.dims();
         long[] shape = in.shape().dims();
@@ -220,9 +232,8 @@ public final class CpuBackend implements Backend {
         long a = 1;
         long r = 1;
         long c = 1;
-        Storage temp = null;
-        long address;
-        if (block && in.isContiguous()) {
+        int[] perm = null;
+        if (block && (fused || in.isContiguous())) {
             for (int i = 0; i < shape.length; i++) {
                 if (i < (dims.length == 0 ? shape.length : dims[0])) {
                     a *= shape[i];
@@ -232,14 +243,13 @@ public final class CpuBackend implements Backend {
                     c *= shape[i];
                 }
             }
-            address = in.address();
         } else {
-            // kept dims first, reduced dims last, as one contiguous copy
+            // kept dims first, reduced dims last
             boolean[] red = new boolean[shape.length];
             for (int d : dims) {
                 red[d] = true;
             }
-            int[] perm = new int[shape.length];
+            perm = new int[shape.length];
             int p = 0;
             for (int i = 0; i < shape.length; i++) {
                 if (!red[i]) {
@@ -253,18 +263,6 @@ public final class CpuBackend implements Backend {
                     r *= shape[i];
                 }
             }
-            long[] ps = new long[shape.length];
-            long[] pst = new long[shape.length];
-            for (int i = 0; i < perm.length; i++) {
-                ps[i] = shape[perm[i]];
-                pst[i] = in.strides()[perm[i]];
-            }
-            Shape permuted = Shape.of(ps);
-            temp = Storage.allocate(permuted.numel() * in.dtype().byteSize(), "reduction staging " + in.shape());
-            Strided src = Strided.broadcast(in.address(), in.dtype(), permuted, pst, permuted);
-            Strided dst = Strided.contiguous(temp.address(), in.dtype(), permuted);
-            copyStrided(src, dst, permuted.numel(), in.dtype());
-            address = temp.address();
         }
         try {
             if (a * c == 0) {
@@ -278,25 +276,18 @@ public final class CpuBackend implements Backend {
                 }
                 return;
             }
-            ReduceKernels.reduce(n.op(), in.dtype(), address, a, r, c, n.dtype(), out.address());
-        } finally {
-            if (temp != null) {
-                temp.release();
+            TileSource source;
+            if (fused) {
+                FusedProgram p = current(program, in);
+                source = TileSource.of(p, p.layout(perm));
+            } else {
+                source = TileSource.of(Strided.permuted(in.address(), in.dtype(), in.shape(), in.strides(),
+                        in.shape(), perm));
             }
+            ReduceKernels.reduce(n.op(), source, a, r, c, n.dtype(), out.address());
+        } finally {
             setContiguous(n, out);
         }
-    }
-
-    private static void copyStrided(Strided src, Strided dst, long n, DType t) {
-        int tile = FusedProgram.TILE;
-        Parallel.forRange(n, 4L * tile, tile, (s, e) -> {
-            Object buf = Kind.of(t).newTile(tile);
-            for (long st = s; st < e; st += tile) {
-                int len = (int) Math.min(tile, e - st);
-                src.load(st, len, buf);
-                dst.store(st, len, buf);
-            }
-        });
     }
 
     // ---- joins and scatters ----

@@ -74,10 +74,87 @@ final class ElementwiseKernels {
             case SUB -> { for (int i = 0; i < n; i++) o[i] = a[i] - b[i]; }
             case MUL -> { for (int i = 0; i < n; i++) o[i] = a[i] * b[i]; }
             case DIV -> { for (int i = 0; i < n; i++) o[i] = a[i] / b[i]; }
-            case POW -> { for (int i = 0; i < n; i++) o[i] = (float) Math.pow(a[i], b[i]); }
+            case POW -> {
+                if (allEqual(b, n, 2f)) {
+                    // float * float is exact in double, so pow(x, 2) rounded to float is x * x in float
+                    for (int i = 0; i < n; i++) o[i] = a[i] * a[i];
+                } else {
+                    for (int i = 0; i < n; i++) o[i] = (float) Math.pow(a[i], b[i]);
+                }
+            }
             case MAXIMUM -> { for (int i = 0; i < n; i++) o[i] = Math.max(a[i], b[i]); }
             case MINIMUM -> { for (int i = 0; i < n; i++) o[i] = Math.min(a[i], b[i]); }
             default -> throw unsupported(op, Kind.F32);
+        }
+    }
+
+    private static boolean allEqual(float[] b, int n, float v) {
+        for (int i = 0; i < n; i++) {
+            if (b[i] != v) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@link #binaryScalar} has a loop for {@code op} on {@code k} tiles. */
+    static boolean hasScalarLoop(Op op, Kind k) {
+        return k != Kind.I64 && (op == Op.ADD || op == Op.SUB || op == Op.MUL || op == Op.DIV || op == Op.MAXIMUM
+                || op == Op.MINIMUM);
+    }
+
+    /**
+     * {@code a op s} (or {@code s op a} when {@code scalarFirst}) with a constant operand: the
+     * same arithmetic as {@link #binary} on a tile filled with {@code s}, one stream fewer.
+     */
+    static void binaryScalar(Op op, Kind k, Object in, double s, boolean scalarFirst, Object out, int n) {
+        if (k == Kind.F32) {
+            float[] a = (float[]) in, o = (float[]) out;
+            float c = (float) s;
+            switch (op) {
+                case ADD -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? c + a[i] : a[i] + c; }
+                case MUL -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? c * a[i] : a[i] * c; }
+                case SUB -> {
+                    if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = c - a[i]; }
+                    else { for (int i = 0; i < n; i++) o[i] = a[i] - c; }
+                }
+                case DIV -> {
+                    if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = c / a[i]; }
+                    else { for (int i = 0; i < n; i++) o[i] = a[i] / c; }
+                }
+                case MAXIMUM -> {
+                    if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = Math.max(c, a[i]); }
+                    else { for (int i = 0; i < n; i++) o[i] = Math.max(a[i], c); }
+                }
+                case MINIMUM -> {
+                    if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = Math.min(c, a[i]); }
+                    else { for (int i = 0; i < n; i++) o[i] = Math.min(a[i], c); }
+                }
+                default -> throw unsupported(op, k);
+            }
+            return;
+        }
+        double[] a = (double[]) in, o = (double[]) out;
+        switch (op) {
+            case ADD -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? s + a[i] : a[i] + s; }
+            case MUL -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? s * a[i] : a[i] * s; }
+            case SUB -> {
+                if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = s - a[i]; }
+                else { for (int i = 0; i < n; i++) o[i] = a[i] - s; }
+            }
+            case DIV -> {
+                if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = s / a[i]; }
+                else { for (int i = 0; i < n; i++) o[i] = a[i] / s; }
+            }
+            case MAXIMUM -> {
+                if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = Math.max(s, a[i]); }
+                else { for (int i = 0; i < n; i++) o[i] = Math.max(a[i], s); }
+            }
+            case MINIMUM -> {
+                if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = Math.min(s, a[i]); }
+                else { for (int i = 0; i < n; i++) o[i] = Math.min(a[i], s); }
+            }
+            default -> throw unsupported(op, k);
         }
     }
 

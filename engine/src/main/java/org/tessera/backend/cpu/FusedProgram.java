@@ -103,81 +103,173 @@ final class FusedProgram {
     /** Runs the program, writing the root's elements to the contiguous buffer at {@code out}. */
     void run(long out) {
         Shape shape = root.shape();
-        int ns = steps.size();
-        Strided[] loads = new Strided[ns];
-        for (int i = 0; i < ns; i++) {
-            // steps realized since planning make the program stale; CpuBackend plans it again
-            if (chain.isLeaf(steps.get(i))) {
-                loads[i] = Strided.of(steps.get(i), shape);
-            }
-        }
         Strided dst = Strided.contiguous(out, root.dtype(), shape);
-        // give steps whose values are dead the same tile array, so the working set stays in L1
-        int[] slot = assignSlots();
-        int slots = 0;
-        for (int v : slot) {
-            slots = Math.max(slots, v + 1);
-        }
-        Kind[] slotKind = new Kind[slots];
-        for (int i = 0; i < ns; i++) {
-            if (slot[i] >= 0) {
-                slotKind[slot[i]] = Kind.of(steps.get(i).dtype());
+        Layout layout = layout(null);
+        Parallel.forRange(shape.numel(), 4L * TILE, TILE, (start, end) -> {
+            Evaluator ev = layout.evaluator(TILE);
+            for (long t = start; t < end; t += TILE) {
+                int len = (int) Math.min(TILE, end - t);
+                dst.store(t, len, ev.evaluate(t, len));
             }
-        }
-        final int slotCount = slots;
-        // what each step does per tile, decided once: no lookups inside the tile loop
-        final int load = 0;
-        final int idle = 1;
-        final int relu = 2;
-        final int eval = 3;
-        int[] action = new int[ns];
-        int[][] inputs = new int[ns][];
-        for (int i = 0; i < ns; i++) {
-            Node s = steps.get(i);
-            if (loads[i] != null) {
-                action[i] = load;
-            } else if (s.op() == Op.FILL || skipped.contains(s)) {
-                action[i] = idle;
-            } else if (reluSteps.contains(s)) {
-                action[i] = relu;
-                inputs[i] = new int[] {chain.indexOf(s.input(2))};
-            } else {
-                action[i] = eval;
-                Node[] in = s.inputs();
-                inputs[i] = new int[in.length];
-                for (int k = 0; k < in.length; k++) {
-                    inputs[i][k] = chain.indexOf(in[k]);
+        });
+    }
+
+    /** The root's dtype (the dtype of every tile {@link Evaluator#evaluate} returns). */
+    DType dtype() {
+        return root.dtype();
+    }
+
+    /**
+     * The program's per-tile plan for iterating the root's elements in the order of the root's
+     * dims permuted by {@code perm} (row-major order when null): a reduction reads the dims it
+     * keeps first and the dims it reduces last, without any buffer of the root's size.
+     */
+    Layout layout(int[] perm) {
+        return new Layout(perm);
+    }
+
+    /** The fixed part of a run: leaf views, tile slots and what each step does per tile. */
+    final class Layout {
+        private static final int LOAD = 0;
+        private static final int IDLE = 1;
+        private static final int RELU = 2;
+        private static final int EVAL = 3;
+        private static final int SCALAR = 4;
+        private final Strided[] loads;
+        private final int[] slot;
+        private final Kind[] slotKind;
+        private final int[] action;
+        private final int[][] inputs;
+        /** For SCALAR steps: the constant operand, and whether it is the left one. */
+        private final double[] scalar;
+        private final boolean[] scalarFirst;
+
+        private Layout(int[] perm) {
+            Shape shape = root.shape();
+            int ns = steps.size();
+            loads = new Strided[ns];
+            for (int i = 0; i < ns; i++) {
+                // steps realized since planning make the program stale; CpuBackend plans it again
+                Node s = steps.get(i);
+                if (chain.isLeaf(s)) {
+                    loads[i] = Strided.permuted(s.address(), s.dtype(), s.shape(), s.strides(), shape, perm);
+                }
+            }
+            // give steps whose values are dead the same tile array, so the working set stays in L1
+            slot = assignSlots();
+            int slots = 0;
+            for (int v : slot) {
+                slots = Math.max(slots, v + 1);
+            }
+            slotKind = new Kind[slots];
+            for (int i = 0; i < ns; i++) {
+                if (slot[i] >= 0) {
+                    slotKind[slot[i]] = Kind.of(steps.get(i).dtype());
+                }
+            }
+            // what each step does per tile, decided once: no lookups inside the tile loop
+            action = new int[ns];
+            inputs = new int[ns][];
+            scalar = new double[ns];
+            scalarFirst = new boolean[ns];
+            for (int i = 0; i < ns; i++) {
+                Node s = steps.get(i);
+                if (loads[i] != null) {
+                    action[i] = LOAD;
+                } else if (s.op() == Op.FILL || skipped.contains(s)) {
+                    action[i] = IDLE;
+                } else if (reluSteps.contains(s)) {
+                    action[i] = RELU;
+                    inputs[i] = new int[] {chain.indexOf(s.input(2))};
+                } else if (scalarOperand(s) >= 0) {
+                    // a binary op with a constant operand: one loop over the other tile
+                    int side = scalarOperand(s);
+                    Node fill = s.input(side);
+                    Number v = ((Attrs.Fill) fill.attrs()).value();
+                    action[i] = SCALAR;
+                    scalar[i] = Kind.of(s.dtype()) == Kind.F32 ? v.floatValue() : v.doubleValue();
+                    scalarFirst[i] = side == 0;
+                    inputs[i] = new int[] {chain.indexOf(s.input(1 - side))};
+                } else {
+                    action[i] = EVAL;
+                    Node[] in = s.inputs();
+                    inputs[i] = new int[in.length];
+                    for (int k = 0; k < in.length; k++) {
+                        inputs[i][k] = chain.indexOf(in[k]);
+                    }
                 }
             }
         }
-        long n = shape.numel();
-        Parallel.forRange(n, 4L * TILE, TILE, (start, end) -> {
-            Object[] arrays = new Object[slotCount];
-            for (int k = 0; k < slotCount; k++) {
-                arrays[k] = slotKind[k].newTile(TILE);
+
+        /**
+         * Which input of {@code s} (0 or 1) is a constant fill computed in the chain, when {@code s}
+         * is float arithmetic that has a loop with a constant operand; -1 otherwise.
+         */
+        private int scalarOperand(Node s) {
+            if (s.op().kind() != Op.Kind.BINARY || !ElementwiseKernels.hasScalarLoop(s.op(), Kind.of(s.dtype()))
+                    || s.input(0).dtype() != s.dtype() || s.input(1).dtype() != s.dtype()) {
+                return -1;
             }
-            Object[] tiles = new Object[ns];
+            for (int side = 1; side >= 0; side--) {
+                Node in = s.input(side);
+                if (in.op() == Op.FILL && !chain.isLeaf(in) && s.input(1 - side).shape().equals(s.shape())) {
+                    return side;
+                }
+            }
+            return -1;
+        }
+
+        /** Scratch tiles of up to {@code tile} elements for one thread. */
+        Evaluator evaluator(int tile) {
+            return new Evaluator(this, tile);
+        }
+    }
+
+    /** One thread's tiles: computes any run of the root's elements into a tile array. */
+    final class Evaluator {
+        private final Layout layout;
+        private final Object[] tiles;
+        private final Kind[] kinds;
+
+        private Evaluator(Layout layout, int tile) {
+            this.layout = layout;
+            int ns = steps.size();
+            Object[] arrays = new Object[layout.slotKind.length];
+            for (int k = 0; k < arrays.length; k++) {
+                arrays[k] = layout.slotKind[k].newTile(tile);
+            }
+            tiles = new Object[ns];
+            kinds = new Kind[ns];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
-                tiles[i] = slot[i] >= 0 ? arrays[slot[i]] : null;
-                if (loads[i] == null && s.op() == Op.FILL) {
+                kinds[i] = Kind.of(s.dtype());
+                tiles[i] = layout.slot[i] >= 0 ? arrays[layout.slot[i]] : null;
+                if (layout.loads[i] == null && s.op() == Op.FILL) {
                     fillTile(tiles[i], s.dtype(), ((Attrs.Fill) s.attrs()).value());
                 }
             }
-            for (long t = start; t < end; t += TILE) {
-                int len = (int) Math.min(TILE, end - t);
-                for (int i = 0; i < ns; i++) {
-                    switch (action[i]) {
-                        case load -> loads[i].load(t, len, tiles[i]);
-                        case relu -> ElementwiseKernels.relu(Kind.of(steps.get(i).dtype()), tiles[inputs[i][0]], tiles[i], len);
-                        case eval -> evaluate(steps.get(i), tiles, inputs[i], tiles[i], len);
-                        default -> {
-                        }
+        }
+
+        /**
+         * Computes the root's elements {@code [start, start + len)} of the iteration order and
+         * returns the tile that holds them at {@code [0, len)}; it is overwritten by the next call.
+         */
+        Object evaluate(long start, int len) {
+            int ns = tiles.length;
+            int[] action = layout.action;
+            for (int i = 0; i < ns; i++) {
+                switch (action[i]) {
+                    case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
+                    case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
+                    case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
+                    case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
+                            tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
+                    default -> {
                     }
                 }
-                dst.store(t, len, tiles[ns - 1]);
             }
-        });
+            return tiles[ns - 1];
+        }
     }
 
     /** The inputs a step actually reads when evaluated. */

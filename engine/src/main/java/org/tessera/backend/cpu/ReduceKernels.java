@@ -4,11 +4,14 @@ import org.tessera.DType;
 import org.tessera.graph.Op;
 
 /**
- * Reductions over the middle axis of a contiguous {@code [A, R, C]} view.
+ * Reductions over the middle axis of an {@code [A, R, C]} iteration, read a tile at a time
+ * from a {@link TileSource} (realized data or an elementwise chain computed on the fly).
  *
- * <p>With {@code C == 1} each output reduces one contiguous run (split across threads when
- * there are few outputs). With {@code C > 1} whole rows are combined elementwise, which reads
- * memory in order and vectorizes. float32 sums and products accumulate in float64.
+ * <p>With {@code C == 1} each output reduces one run (split across threads when there are few
+ * outputs); float32 sum, max and min fold each tile pairwise, and a float32 sum adds the tiles'
+ * sums in float64. With {@code C > 1} whole rows are combined elementwise, which reads memory in
+ * order and vectorizes; float32 rows are summed in float32 in blocks of 32 rows and the blocks in
+ * float64. float32 products accumulate in float64.
  */
 final class ReduceKernels {
     /** Elements per run or row segment; smaller than the fused tile so that rows split across threads. */
@@ -21,27 +24,27 @@ final class ReduceKernels {
      * Reduces {@code in} (contiguous, dtype {@code inType}) to {@code out} (contiguous {@code [A, C]},
      * dtype {@code outType}).
      */
-    static void reduce(Op op, DType inType, long in, long a, long r, long c, DType outType, long out) {
+    static void reduce(Op op, TileSource in, long a, long r, long c, DType outType, long out) {
+        DType inType = in.dtype();
         if (op == Op.ARGMAX || op == Op.ARGMIN) {
-            argReduce(op == Op.ARGMAX, inType, in, a, r, c, out);
+            argReduce(op == Op.ARGMAX, in, a, r, c, out);
             return;
         }
         Kind acc = accumulatorKind(op, inType);
-        int ies = inType.byteSize();
         int oes = outType.byteSize();
         if (c == 1 && a < Parallel.threads() && r >= 4L * TILE) {
             // few long runs: split each run across threads and combine the partials
             for (long i = 0; i < a; i++) {
-                final long base = in + i * r * ies;
+                final long base = i * r;
                 int parts = (int) Math.min(Parallel.threads(), r / TILE);
                 Object partial = acc.newTile(parts);
                 long per = (r + parts - 1) / parts;
                 Parallel.forRange(parts, 1, 1, (ps, pe) -> {
-                    Object tile = Kind.of(inType).newTile(TILE);
+                    TileSource.Reader reader = in.reader(TILE);
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
-                        store(acc, partial, (int) p, reduceRun(op, inType, acc, base + s * ies, e - s, tile));
+                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s, new float[TILE / 2], new float[TILE / 2]));
                     }
                 });
                 Object one = acc.newTile(1);
@@ -54,11 +57,13 @@ final class ReduceKernels {
         }
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
-                Object tile = Kind.of(inType).newTile(TILE);
+                TileSource.Reader reader = in.reader(TILE);
+                float[] s0 = new float[TILE / 2];
+                float[] s1 = new float[TILE / 2];
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
-                    store(acc, res, 0, reduceRun(op, inType, acc, in + i * r * ies, r, tile));
+                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r, s0, s1));
                     ElementwiseKernels.cast(acc, res, outType, o, 1);
                     Runs.write(outType, out + i * oes, oes, 1, o, 0);
                 }
@@ -67,16 +72,23 @@ final class ReduceKernels {
         }
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
-            Object tile = Kind.of(inType).newTile(TILE);
+            TileSource.Reader reader = in.reader(TILE);
             Object wide = acc.newTile(TILE);
             Object accTile = acc.newTile(TILE);
             Object o = Kind.of(outType).newTile(TILE);
+            float[] part = new float[TILE];
             for (long job = s; job < e; job++) {
                 long i = job / blocks;
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
+                if (op == Op.SUM && inType == DType.FLOAT32) {
+                    sumRowsF32(reader, (i * r) * c + c0, c, r, len, part, (double[]) accTile);
+                    ElementwiseKernels.cast(acc, accTile, outType, o, len);
+                    Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
+                    continue;
+                }
                 for (long k = 0; k < r; k++) {
-                    Runs.read(inType, in + ((i * r + k) * c + c0) * ies, ies, len, tile, 0);
+                    Object tile = reader.read((i * r + k) * c + c0, len);
                     Object row = tile;
                     if (acc != Kind.of(inType)) {
                         ElementwiseKernels.cast(Kind.of(inType), tile, accType(acc), wide, len);
@@ -92,6 +104,132 @@ final class ReduceKernels {
                 Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
             }
         });
+    }
+
+    /** Rows summed in float32 before each addition to the float64 sums: short float32 sums only. */
+    private static final int ROW_BLOCK = 32;
+
+    /**
+     * Sums {@code r} float32 rows of {@code len} elements, the first at {@code start}, each
+     * {@code c} after the previous, into {@code acc}: blocks of {@link #ROW_BLOCK} rows added in
+     * float32 (a loop that vectorizes), each block's sum then added in float64.
+     */
+    private static void sumRowsF32(TileSource.Reader reader, long start, long c, long r, int len, float[] part,
+            double[] acc) {
+        java.util.Arrays.fill(acc, 0, len, 0d);
+        for (long k0 = 0; k0 < r; k0 += ROW_BLOCK) {
+            long k1 = Math.min(r, k0 + ROW_BLOCK);
+            float[] first = (float[]) reader.read(start + k0 * c, len);
+            System.arraycopy(first, 0, part, 0, len);
+            for (long k = k0 + 1; k < k1; k++) {
+                float[] x = (float[]) reader.read(start + k * c, len);
+                for (int j = 0; j < len; j++) {
+                    part[j] += x[j];
+                }
+            }
+            for (int j = 0; j < len; j++) {
+                acc[j] += part[j];
+            }
+        }
+    }
+
+    /** The first position in {@code x[0..n)} (float or double) holding {@code m}, or the first NaN if m is NaN. */
+    private static int firstIndexOf(Object x, int n, double m) {
+        int q = 0;
+        if (x instanceof float[] f) {
+            if (m != m) {
+                while (f[q] == f[q]) {
+                    q++;
+                }
+            } else {
+                while (f[q] != m) {
+                    q++;
+                }
+            }
+            return q;
+        }
+        double[] d = (double[]) x;
+        if (m != m) {
+            while (d[q] == d[q]) {
+                q++;
+            }
+        } else {
+            while (d[q] != m) {
+                q++;
+            }
+        }
+        return q;
+    }
+
+    /** Independent accumulators per run: the inner loops below are as wide as a few vector registers. */
+    private static final int LANES = 32;
+
+    /** The operation a pairwise fold applies. */
+    private enum Fold { SUM, MAX, MIN }
+
+    /**
+     * Reduces {@code x[0..len)} pairwise: each level combines the two halves of the previous
+     * one elementwise (a loop that vectorizes), alternating between two scratch arrays, until
+     * {@link #LANES} values are left. For sums this is pairwise summation, so float32 stays accurate.
+     */
+    private static float fold(Fold f, float[] x, int len, float[] s0, float[] s1) {
+        float[] src = x;
+        float[] dst = s0;
+        int n = len;
+        while (n > LANES) {
+            int h = n >>> 1;
+            switch (f) {
+                case SUM -> { for (int i = 0; i < h; i++) dst[i] = src[i] + src[i + h]; }
+                case MAX -> { for (int i = 0; i < h; i++) dst[i] = Math.max(src[i], src[i + h]); }
+                default -> { for (int i = 0; i < h; i++) dst[i] = Math.min(src[i], src[i + h]); }
+            }
+            if ((n & 1) != 0) {
+                float last = src[n - 1];
+                dst[0] = f == Fold.SUM ? dst[0] + last : f == Fold.MAX ? Math.max(dst[0], last) : Math.min(dst[0], last);
+            }
+            src = dst;
+            dst = dst == s0 ? s1 : s0;
+            n = h;
+        }
+        float r = f == Fold.SUM ? 0f : f == Fold.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            r = f == Fold.SUM ? r + src[i] : f == Fold.MAX ? Math.max(r, src[i]) : Math.min(r, src[i]);
+        }
+        return r;
+    }
+
+    /** The pairwise float32 sum of {@code x[0..len)}, widened to float64 (added to a float64 total). */
+    private static double sumTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.SUM, x, len, s0, s1);
+    }
+
+    /** The largest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
+    private static float maxTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.MAX, x, len, s0, s1);
+    }
+
+    /** The smallest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
+    private static float minTile(float[] x, int len, float[] s0, float[] s1) {
+        return fold(Fold.MIN, x, len, s0, s1);
+    }
+
+    /** The sum of {@code x[0..len)} with {@link #LANES} independent float64 accumulators. */
+    private static double sumTile(double[] x, int len, double[] lanes) {
+        java.util.Arrays.fill(lanes, 0d);
+        int full = len - len % LANES;
+        for (int i = 0; i < full; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                lanes[k] += x[i + k];
+            }
+        }
+        double s = 0;
+        for (int k = 0; k < LANES; k++) {
+            s += lanes[k];
+        }
+        for (int i = full; i < len; i++) {
+            s += x[i];
+        }
+        return s;
     }
 
     private static Kind accumulatorKind(Op op, DType in) {
@@ -118,88 +256,48 @@ final class ReduceKernels {
     }
 
     /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, Kind acc, long addr, long n, Object tile) {
-        int es = t.byteSize();
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, float[] s0,
+            float[] s1) {
         switch (Kind.of(t)) {
             case F32 -> {
-                float[] x = (float[]) tile;
-                // eight independent chains: a single accumulator would wait on add latency
-                double[] sums = new double[8];
-                float[] m = new float[8];
-                java.util.Arrays.fill(sums, op == Op.PROD ? 1 : 0);
-                java.util.Arrays.fill(m, op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
+                double total = op == Op.PROD ? 1 : 0;
+                float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
-                    int full = len & ~7;
+                    float[] x = (float[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) sums[k] += x[i + k];
-                            }
-                            for (int i = full; i < len; i++) sums[0] += x[i];
-                        }
-                        case PROD -> { for (int i = 0; i < len; i++) sums[0] *= x[i]; }
-                        case MAX -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) m[k] = Math.max(m[k], x[i + k]);
-                            }
-                            for (int i = full; i < len; i++) m[0] = Math.max(m[0], x[i]);
-                        }
-                        case MIN -> {
-                            for (int i = 0; i < full; i += 8) {
-                                for (int k = 0; k < 8; k++) m[k] = Math.min(m[k], x[i + k]);
-                            }
-                            for (int i = full; i < len; i++) m[0] = Math.min(m[0], x[i]);
-                        }
+                        case SUM -> total += sumTile(x, len, s0, s1);
+                        case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
+                        case MAX -> m = Math.max(m, maxTile(x, len, s0, s1));
+                        case MIN -> m = Math.min(m, minTile(x, len, s0, s1));
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                if (op == Op.SUM) {
-                    return ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
-                }
-                if (op == Op.PROD) {
-                    return sums[0];
-                }
-                float r = m[0];
-                for (int k = 1; k < 8; k++) {
-                    r = op == Op.MAX ? Math.max(r, m[k]) : Math.min(r, m[k]);
-                }
-                return (double) r;
+                return op == Op.SUM || op == Op.PROD ? total : (double) m;
             }
             case F64 -> {
-                double[] x = (double[]) tile;
-                double s0 = op == Op.PROD ? 1 : 0, s1 = s0, s2 = s0, s3 = s0;
+                double p0 = op == Op.PROD ? 1 : 0;
                 double m = op == Op.MAX ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+                double[] lanes = new double[LANES];
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
+                    double[] x = (double[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> {
-                            int i = 0;
-                            for (; i + 3 < len; i += 4) {
-                                s0 += x[i];
-                                s1 += x[i + 1];
-                                s2 += x[i + 2];
-                                s3 += x[i + 3];
-                            }
-                            for (; i < len; i++) s0 += x[i];
-                        }
-                        case PROD -> { for (int i = 0; i < len; i++) s0 *= x[i]; }
+                        case SUM -> p0 += sumTile(x, len, lanes);
+                        case PROD -> { for (int i = 0; i < len; i++) p0 *= x[i]; }
                         case MAX -> { for (int i = 0; i < len; i++) m = Math.max(m, x[i]); }
                         case MIN -> { for (int i = 0; i < len; i++) m = Math.min(m, x[i]); }
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
-                return op == Op.SUM ? (Object) ((s0 + s1) + (s2 + s3)) : op == Op.PROD ? (Object) s0 : (Object) m;
+                return op == Op.SUM || op == Op.PROD ? (Object) p0 : (Object) m;
             }
             default -> {
-                long[] x = (long[]) tile;
                 long s = op == Op.PROD ? 1 : 0;
                 long m = op == Op.MAX ? Long.MIN_VALUE : Long.MAX_VALUE;
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    Runs.read(t, addr + off * es, es, len, x, 0);
+                    long[] x = (long[]) reader.read(first + off, len);
                     switch (op) {
                         case SUM -> { for (int i = 0; i < len; i++) s += x[i]; }
                         case PROD -> { for (int i = 0; i < len; i++) s *= x[i]; }
@@ -277,14 +375,15 @@ final class ReduceKernels {
     }
 
     /** Index of the first maximum (minimum) along R; NaN counts as the largest, as in PyTorch. */
-    private static void argReduce(boolean max, DType t, long in, long a, long r, long c, long out) {
-        int es = t.byteSize();
+    private static void argReduce(boolean max, TileSource in, long a, long r, long c, long out) {
+        DType t = in.dtype();
         boolean integral = Kind.of(t) == Kind.I64;
-        DType wideType = integral ? DType.INT64 : DType.FLOAT64;
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
-            Object raw = Kind.of(t).newTile(TILE);
-            double[] dv = new double[TILE];
+            TileSource.Reader reader = in.reader(TILE);
+            float[] s0 = new float[TILE / 2];
+            float[] s1 = new float[TILE / 2];
+            float[] fBest = new float[TILE];
             double[] dBest = new double[TILE];
             long[] lBest = new long[TILE];
             long[] idx = new long[TILE];
@@ -299,7 +398,7 @@ final class ReduceKernels {
                     long bl = 0;
                     for (long off = 0; off < r; off += TILE) {
                         int n = (int) Math.min(TILE, r - off);
-                        Runs.read(t, in + (i * r + off) * es, es, n, raw, 0);
+                        Object raw = reader.read(i * r + off, n);
                         if (integral) {
                             long[] x = (long[]) raw;
                             for (int q = 0; q < n; q++) {
@@ -311,26 +410,21 @@ final class ReduceKernels {
                         } else {
                             // the tile's extreme by a branch-free pass (NaN propagates), then a
                             // search for its first position only when it improves on the best so far
-                            ElementwiseKernels.cast(Kind.of(t), raw, wideType, dv, n);
-                            double m = dv[0];
-                            for (int q = 1; q < n; q++) {
-                                m = max ? Math.max(m, dv[q]) : Math.min(m, dv[q]);
+                            double m;
+                            if (raw instanceof float[] fx) {
+                                m = max ? maxTile(fx, n, s0, s1) : minTile(fx, n, s0, s1);
+                            } else {
+                                double[] dx = (double[]) raw;
+                                m = dx[0];
+                                for (int q = 1; q < n; q++) {
+                                    m = max ? Math.max(m, dx[q]) : Math.min(m, dx[q]);
+                                }
                             }
                             boolean first = off == 0;
                             boolean better = first || (bd == bd && (m != m || (max ? m > bd : m < bd)));
                             if (better) {
-                                int q = 0;
-                                if (m != m) {
-                                    while (dv[q] == dv[q]) {
-                                        q++;
-                                    }
-                                } else {
-                                    while (dv[q] != m) {
-                                        q++;
-                                    }
-                                }
                                 bd = m;
-                                best = off + q;
+                                best = off + firstIndexOf(raw, n, m);
                             }
                         }
                     }
@@ -338,7 +432,7 @@ final class ReduceKernels {
                     continue;
                 }
                 for (long q = 0; q < r; q++) {
-                    Runs.read(t, in + ((i * r + q) * c + c0) * es, es, len, raw, 0);
+                    Object raw = reader.read((i * r + q) * c + c0, len);
                     if (integral) {
                         long[] x = (long[]) raw;
                         if (q == 0) {
@@ -352,8 +446,22 @@ final class ReduceKernels {
                                 idx[j] = q;
                             }
                         }
+                    } else if (raw instanceof float[] x) {
+                        if (q == 0) {
+                            System.arraycopy(x, 0, fBest, 0, len);
+                            java.util.Arrays.fill(idx, 0, len, 0);
+                            continue;
+                        }
+                        for (int j = 0; j < len; j++) {
+                            float v = x[j];
+                            float b = fBest[j];
+                            if (b == b && (v != v || (max ? v > b : v < b))) {
+                                fBest[j] = v;
+                                idx[j] = q;
+                            }
+                        }
                     } else {
-                        ElementwiseKernels.cast(Kind.of(t), raw, wideType, dv, len);
+                        double[] dv = (double[]) raw;
                         if (q == 0) {
                             System.arraycopy(dv, 0, dBest, 0, len);
                             java.util.Arrays.fill(idx, 0, len, 0);

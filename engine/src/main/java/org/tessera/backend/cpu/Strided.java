@@ -70,6 +70,31 @@ final class Strided {
         return new Strided(address, t, it, st);
     }
 
+    /**
+     * A view broadcast to {@code iter} and iterated with {@code iter}'s dims in the order
+     * {@code perm} (dim {@code perm[k]} of {@code iter} becomes the k-th dim); null keeps
+     * row-major order.
+     */
+    static Strided permuted(long address, DType t, Shape own, long[] strides, Shape iter, int[] perm) {
+        if (perm == null) {
+            return broadcast(address, t, own, strides, iter);
+        }
+        int r = iter.rank();
+        long[] it = iter.dims();
+        long[] st = new long[r];
+        int off = r - own.rank();
+        for (int i = 0; i < own.rank(); i++) {
+            st[i + off] = own.get(i) == 1 && it[i + off] != 1 ? 0 : strides[i];
+        }
+        long[] ps = new long[r];
+        long[] pst = new long[r];
+        for (int k = 0; k < r; k++) {
+            ps[k] = it[perm[k]];
+            pst[k] = st[perm[k]];
+        }
+        return new Strided(address, t, ps, pst);
+    }
+
     /** A contiguous row-major buffer of {@code shape}. */
     static Strided contiguous(long address, DType t, Shape shape) {
         return new Strided(address, t, new long[] {Math.max(shape.numel(), 1)},

@@ -1,6 +1,16 @@
 package org.tessera.jobs.bench;
 
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.tessera.DType;
 import org.tessera.Generator;
@@ -15,6 +25,14 @@ import org.tessera.backend.cpu.Parallel;
  * matmul against a direct OpenBLAS call on the same buffers, a fused elementwise chain against
  * a plain Java loop over heap arrays, and reductions over a 4096×4096 float32 tensor.
  *
+ * <p>A second table times reductions (whole, along a dim, over an elementwise chain), the fused
+ * chain and random sources against a plain Java loop and, when a {@code python3} with
+ * {@code torch} is found ({@code TESSERA_PYTHON}, {@code python3} on the PATH, then
+ * {@code /usr/bin/python3}), against PyTorch measured in the same run by the script
+ * {@code torch_reference.py} that sits beside this class, with the same thread count and with
+ * freed memory kept for reuse (as Tessera's buffer pool keeps it). Ratios
+ * are reference time over Tessera time: above 1 means Tessera is faster.
+ *
  * <p>Run with {@code ./tessera bench-engine [--quick]}.
  */
 public final class EngineBenchmark {
@@ -23,6 +41,10 @@ public final class EngineBenchmark {
 
     public static void main(String[] args) throws Exception {
         boolean quick = args.length > 0 && args[0].equals("--quick");
+        int flat = quick ? 1 << 22 : 1 << 26;
+        int side = quick ? 1024 : 4096;
+        // PyTorch first, while this JVM holds no large buffers
+        Map<String, Double> torch = torchReference(flat, side);
         System.out.printf(Locale.ROOT, "Tessera engine benchmark: %d CPU threads, Java %s%n", Parallel.threads(),
                 System.getProperty("java.version"));
         System.out.printf(Locale.ROOT, "%-34s %12s %12s %8s%n", "case", "tessera", "reference", "ratio");
@@ -32,8 +54,10 @@ public final class EngineBenchmark {
                 matmul(t, n, n >= 4096 ? 3 : 5);
             }
         }
-        elementwise(quick ? 1 << 22 : 1 << 26);
-        reductions(quick ? 1024 : 4096);
+        elementwise(flat);
+        reductions(side);
+        System.out.println();
+        versusTorch(flat, side, torch);
     }
 
     private static void row(String name, double ours, double ref, String unit) {
@@ -141,6 +165,240 @@ public final class EngineBenchmark {
             double loopMax = Timing.median(2, 7, () -> loopMax(hx, n, d));
             row("max(" + d + ") values+indices " + n + "² (GB/s)", bytes / max / 1e9, bytes / loopMax / 1e9, "");
         }
+    }
+
+    // ---- against PyTorch ----
+
+    private static final int WARMUP = 2;
+    private static final int REPS = 7;
+
+    /** Medians in seconds by case name from {@code torch_reference.py}, or an empty map (and why). */
+    private static Map<String, Double> torchReference(int flat, int side) {
+        Map<String, Double> out = new HashMap<>();
+        File script = locateScript();
+        if (script == null) {
+            System.out.println("PyTorch reference: skipped (torch_reference.py not found beside the sources)");
+            return out;
+        }
+        String python = null;
+        List<String> candidates = new ArrayList<>();
+        if (System.getenv("TESSERA_PYTHON") != null) {
+            candidates.add(System.getenv("TESSERA_PYTHON"));
+        }
+        candidates.add("python3");
+        candidates.add("/usr/bin/python3");
+        for (String c : candidates) {
+            if (run(List.of(c, "-c", "import torch"), 60) != null) {
+                python = c;
+                break;
+            }
+        }
+        if (python == null) {
+            System.out.println("PyTorch reference: skipped (no python3 that imports torch among " + candidates + ")");
+            return out;
+        }
+        List<String> lines = run(List.of(python, script.getPath(), Integer.toString(Parallel.threads()),
+                Integer.toString(flat), Integer.toString(side), Integer.toString(WARMUP), Integer.toString(REPS)), 1800);
+        if (lines == null) {
+            System.out.println("PyTorch reference: skipped (" + script + " failed under " + python + ")");
+            return out;
+        }
+        for (String l : lines) {
+            String[] kv = l.trim().split("\\s+");
+            if (kv.length == 2) {
+                out.put(kv[0], Double.parseDouble(kv[1]));
+            }
+        }
+        String version = run(List.of(python, "-c", "import torch; print(torch.__version__)"), 60).get(0);
+        System.out.println("PyTorch reference: " + python + ", torch " + version + ", " + Parallel.threads() + " threads");
+        return out;
+    }
+
+    /** The script beside this class in the source tree: found from the jar's folder or the working dir. */
+    private static File locateScript() {
+        String rel = "jobs/src/main/java/org/tessera/jobs/bench/torch_reference.py";
+        List<File> roots = new ArrayList<>();
+        try {
+            File code = new File(EngineBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            // jobs/target/<jar or classes> -> the repository root
+            roots.add(code.getParentFile().getParentFile().getParentFile());
+        } catch (Exception e) {
+            // no code source location: fall back to the working directory
+        }
+        roots.add(new File(System.getProperty("user.dir")));
+        for (File r : roots) {
+            File f = new File(r, rel);
+            if (f.isFile()) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** Runs a command; its stdout lines, or null if it failed or ran over {@code seconds}. */
+    private static List<String> run(List<String> command, int seconds) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            // glibc keeps freed memory for reuse (as Tessera's pool does) instead of unmapping it
+            pb.environment().put("MALLOC_MMAP_MAX_", "0");
+            pb.environment().put("MALLOC_TRIM_THRESHOLD_", Long.toString(1L << 40));
+            Process p = pb.start();
+            List<String> lines = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l = r.readLine(); l != null; l = r.readLine()) {
+                    lines.add(l);
+                }
+            }
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return null;
+            }
+            return p.exitValue() == 0 ? lines : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static void header2() {
+        System.out.printf(Locale.ROOT, "%-36s %10s %10s %7s %10s %7s%n", "case (float32, medians)", "tessera",
+                "java loop", "ratio", "pytorch", "ratio");
+    }
+
+    private static void row2(String name, double ours, double loop, Double torch) {
+        String t = torch == null ? String.format(Locale.ROOT, "%10s %7s", "-", "-")
+                : String.format(Locale.ROOT, "%7.2f ms %6.2fx", torch * 1e3, torch / ours);
+        System.out.printf(Locale.ROOT, "%-36s %7.2f ms %7.2f ms %6.2fx %s%n", name, ours * 1e3, loop * 1e3, loop / ours, t);
+    }
+
+    private static double scoped(Timing.Work w) throws Exception {
+        return Timing.median(WARMUP, REPS, () -> {
+            try (Scope s = Tessera.scope()) {
+                return w.run();
+            }
+        });
+    }
+
+    private static double loop(Timing.Work w) throws Exception {
+        return Timing.median(WARMUP, REPS, w);
+    }
+
+    private static void versusTorch(int n, int side, Map<String, Double> torch) throws Exception {
+        String fl = n == 1 << 26 ? "64M" : "2^" + Integer.numberOfTrailingZeros(n);
+        String sq = side + "²";
+        header2();
+        Generator g = new Generator(11);
+        Tensor a = Tessera.randn(g, DType.FLOAT32, n).realize();
+        Tensor b = Tessera.randn(g, DType.FLOAT32, n).realize();
+        Tensor c = Tessera.randn(g, DType.FLOAT32, n).realize();
+        float[] ha = a.toFloatArray();
+        float[] hb = b.toFloatArray();
+        float[] hc = c.toFloatArray();
+
+        double sum = scoped(() -> a.sum().item());
+        row2("x.sum() " + fl, sum, loop(() -> {
+            double s = 0;
+            for (float v : ha) {
+                s += v;
+            }
+            return s;
+        }), torch.get("sum_flat"));
+        double chainSum = scoped(() -> a.mul(3).add(1).relu().sum().item());
+        row2("x.mul(3).add(1).relu().sum() " + fl, chainSum, loop(() -> {
+            double s = 0;
+            for (float v : ha) {
+                s += Math.max(v * 3f + 1f, 0f);
+            }
+            return s;
+        }), torch.get("chain_sum_flat"));
+        double squareMean = scoped(() -> a.square().mean().item());
+        row2("x.square().mean() " + fl, squareMean, loop(() -> {
+            double s = 0;
+            for (float v : ha) {
+                s += v * v;
+            }
+            return s / ha.length;
+        }), torch.get("square_mean_flat"));
+        double diffPow = scoped(() -> a.sub(b).pow(2).sum().item());
+        row2("(a - b).pow(2).sum() " + fl, diffPow, loop(() -> {
+            double s = 0;
+            for (int i = 0; i < ha.length; i++) {
+                float d = ha[i] - hb[i];
+                s += d * d;
+            }
+            return s;
+        }), torch.get("diff_pow_sum_flat"));
+        double relu = scoped(() -> a.mul(b).add(c).relu().realize().numel());
+        row2("relu(a*b+c) " + fl + ", new tensor", relu, loop(() -> {
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = Math.max(ha[i] * hb[i] + hc[i], 0f);
+            }
+            return out;
+        }), torch.get("relu_chain_flat"));
+
+        Tensor m = Tessera.randn(new Generator(12), DType.FLOAT32, side, side).realize();
+        float[] hm = m.toFloatArray();
+        row2("m.sum() " + sq, scoped(() -> m.sum().item()), loop(() -> {
+            double s = 0;
+            for (float v : hm) {
+                s += v;
+            }
+            return s;
+        }), torch.get("sum_side"));
+        for (int d = 0; d < 2; d++) {
+            final int dim = d;
+            row2("m.sum(" + d + ") " + sq, scoped(() -> m.sum(dim).realize().numel()),
+                    loop(() -> loopSum(hm, side, dim)), torch.get("sum" + d + "_side"));
+        }
+        for (int d = 1; d >= 0; d--) {
+            final int dim = d;
+            row2("m.max(" + d + ") values+indices " + sq, scoped(() -> {
+                var r = m.max(dim);
+                r.values().realize();
+                return r.indices().realize().numel();
+            }), loop(() -> loopMax(hm, side, dim)), torch.get("max" + d + "_side"));
+            row2("m.argmax(" + d + ") " + sq, scoped(() -> m.argmax(dim, false).realize().numel()),
+                    loop(() -> loopMax(hm, side, dim)), torch.get("argmax" + d + "_side"));
+        }
+        row2("rand(" + fl + ")", scoped(() -> Tessera.rand(g, DType.FLOAT32, n).realize().numel()), loop(() -> {
+            SplittableRandom r = new SplittableRandom(5);
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = r.nextFloat();
+            }
+            return out;
+        }), torch.get("rand_flat"));
+        row2("randn(" + fl + ")", scoped(() -> Tessera.randn(g, DType.FLOAT32, n).realize().numel()), loop(() -> {
+            SplittableRandom r = new SplittableRandom(5);
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = (float) r.nextGaussian();
+            }
+            return out;
+        }), torch.get("randn_flat"));
+        System.out.printf(Locale.ROOT, "fusion: x.mul(3).add(1).relu().sum() runs at %.2fx the speed of x.sum()"
+                + " over the realized x (%.2f ms vs %.2f ms)%n", sum / chainSum, chainSum * 1e3, sum * 1e3);
+    }
+
+    /** Sums along a dim of a row-major n×n array. */
+    private static Object loopSum(float[] x, int n, int dim) {
+        double[] out = new double[n];
+        if (dim == 1) {
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int j = 0; j < n; j++) {
+                    s += x[i * n + j];
+                }
+                out[i] = s;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    out[j] += x[i * n + j];
+                }
+            }
+        }
+        return out;
     }
 
     /** Values and first indices of the max along a dim of a row-major n×n array, in one pass. */

@@ -1,0 +1,59 @@
+"""PyTorch figures for the engine benchmark (EngineBenchmark runs this script in the same run).
+
+Usage: python3 torch_reference.py THREADS N_FLAT N_SIDE WARMUP REPS
+Prints one line per case, "name median_seconds", for the cases EngineBenchmark measures.
+EngineBenchmark runs it with glibc told to keep freed memory (MALLOC_MMAP_MAX_=0,
+MALLOC_TRIM_THRESHOLD_ large), so that a new result reuses memory as Tessera's buffer pool
+does, instead of paying for the first touch of fresh pages on every call.
+"""
+import sys
+import time
+
+import torch
+
+
+def median(work, warmup, reps):
+    for _ in range(warmup):
+        work()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    n = len(times)
+    return times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+
+
+def main():
+    threads, n_flat, n_side, warmup, reps = (int(v) for v in sys.argv[1:6])
+    torch.set_num_threads(threads)
+    torch.manual_seed(3)
+    a = torch.randn(n_flat)
+    b = torch.randn(n_flat)
+    c = torch.randn(n_flat)
+    m = torch.randn(n_side, n_side)
+    out = torch.empty(n_flat)
+    cases = [
+        ("sum_flat", lambda: a.sum()),
+        ("chain_sum_flat", lambda: a.mul(3).add(1).relu().sum()),
+        ("square_mean_flat", lambda: a.square().mean()),
+        ("diff_pow_sum_flat", lambda: (a - b).pow(2).sum()),
+        ("sum_side", lambda: m.sum()),
+        ("sum0_side", lambda: m.sum(0)),
+        ("sum1_side", lambda: m.sum(1)),
+        ("max1_side", lambda: m.max(1)),
+        ("max0_side", lambda: m.max(0)),
+        ("argmax1_side", lambda: m.argmax(1)),
+        ("argmax0_side", lambda: m.argmax(0)),
+        ("relu_chain_flat", lambda: torch.relu(a * b + c)),
+        # generation throughput, into a tensor allocated once
+        ("rand_flat", lambda: out.uniform_()),
+        ("randn_flat", lambda: out.normal_()),
+    ]
+    for name, work in cases:
+        print(name, repr(median(work, warmup, reps)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

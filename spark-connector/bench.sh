@@ -4,6 +4,7 @@
 #   spark-connector/bench.sh MatmulBenchmark [n] [block] [reps]
 #   spark-connector/bench.sh DataFrameBenchmark [rows] [cols] [partitions]
 #   spark-connector/bench.sh BatchedMatmulBenchmark [batch] [n] [batch block] [reps]
+#   spark-connector/bench.sh StreamingBenchmark [rows] [cols] [block rows] [reps]
 #   BENCH_HEAP=3g spark-connector/bench.sh PersistUnderBudget [rows] [cols] [blockRows] [budget] [offheap|limit] [evict]
 set -euo pipefail
 cd "$(dirname "$0")/.."

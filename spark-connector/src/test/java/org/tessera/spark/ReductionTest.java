@@ -141,4 +141,21 @@ class ReductionTest {
             ts.spark().conf().unset(TesseraConf.COLLECT_MAX_BYTES.name());
         }
     }
+
+    @Test
+    void aReductionOfAnElementwiseChainConsumesItsBlocksWithoutStoringThem() {
+        Tensor a = SharedSpark.randn(13, 7);
+        Tensor b = SharedSpark.randn(7);
+        Tensor d = ts.distribute(a, 4, 3);
+        Tensor chain = d.mul(3).add(b).relu();
+        String plan = ts.explain(chain.sum(0));
+        assertTrue(plan.contains("fused into the reduction"), plan);
+        Tensor expectedChain = a.mul(3).add(b).relu();
+        assertClose(expectedChain.sum(0), chain.sum(0), 1e-13);
+        assertClose(expectedChain.sum(), chain.sum(), 1e-13);
+        assertClose(expectedChain.amax(new int[] {1}, true), chain.amax(new int[] {1}, true), 0);
+        assertClose(expectedChain.square().mean(), d.mul(3).add(b).relu().square().mean(), 1e-13);
+        double first = d.mul(3).add(b).relu().sum().item();
+        assertEquals(first, d.mul(3).add(b).relu().sum().item(), 0.0, "bit-identical from run to run");
+    }
 }

@@ -93,6 +93,16 @@ public final class Lowerer {
         return v instanceof SparkValue.Distributed d ? "distributed " + d.layout() : "local on the driver";
     }
 
+    /**
+     * Whether {@code n} would be lowered as the root of a fused elementwise region that nothing has
+     * computed or planned yet (so a consumer may take its blocks' expressions instead).
+     */
+    boolean isRegionRoot(Node n) {
+        Op op = n.op();
+        return !n.isRealized() && !n.device().equals(Device.CPU) && !memo.containsKey(n)
+                && (op.isElementwise() || op == Op.EXPAND || op == Op.FILL);
+    }
+
     private SparkValue lowerOp(Node n, String[] note) {
         Op op = n.op();
         if (op.isElementwise() || op == Op.EXPAND || op == Op.FILL) {
@@ -239,6 +249,50 @@ public final class Lowerer {
     // ---------------------------------------------------------------- fused elementwise regions
 
     private SparkValue lowerRegion(Node root, String[] note) {
+        Object planned = planRegion(root, note);
+        if (planned instanceof SparkValue v) {
+            return v;
+        }
+        RegionPlan plan = (RegionPlan) planned;
+        if (dry) {
+            return new SparkValue.Distributed(null, plan.out(), root.dtype());
+        }
+        boolean fail = settings.failFirstAttempt();
+        RegionBlocks blocks = plan.blocks();
+        JavaRDD<Block> rdd = plan.inputs().mapPartitionsWithIndex((p, it) -> {
+            TaskSupport.begin(fail);
+            List<Block> res = new ArrayList<>();
+            for (Map.Entry<int[], Tensor> e : blocks.evaluate(p, it.next())) {
+                res.add(new Block(e.getKey(), e.getValue()));
+            }
+            return res.iterator();
+        }, true);
+        return new SparkValue.Distributed(rdd, plan.out(), root.dtype());
+    }
+
+    /**
+     * A fused elementwise region over distributed inputs, ready to evaluate block by block: the
+     * output layout, the zipped input partitions ({@code null} when explaining) and what each task
+     * needs to build a block's unrealized expression. A consumer such as a reduction can then take
+     * each block's expression as its input, so the region's values are never stored.
+     */
+    record RegionPlan(Layout out, JavaRDD<List<List<Block>>> inputs, RegionBlocks blocks) {
+    }
+
+    /** What a task needs to build the unrealized expression of each of its output blocks (shipped to tasks). */
+    record RegionBlocks(Expr expr, Layout out, int[] rddOf, LocalOperand[] locals, long[][] slotShapes)
+            implements java.io.Serializable {
+        /** The unrealized expression of every output block of partition {@code p}, by block index. */
+        List<Map.Entry<int[], Tensor>> evaluate(int p, List<List<Block>> in) {
+            return evaluateBlocks(p, in, expr, out, rddOf, locals, slotShapes);
+        }
+    }
+
+    /**
+     * Plans the fused elementwise region rooted at {@code root}: a {@link RegionPlan}, or the value
+     * itself when the region is computed on the driver (no distributed input, and small).
+     */
+    Object planRegion(Node root, String[] note) {
         List<Node> leaves = new ArrayList<>();
         Map<Node, Integer> slots = new IdentityHashMap<>();
         Expr expr = build(root, true, new IdentityHashMap<>(), leaves, slots);
@@ -298,21 +352,12 @@ public final class Lowerer {
         }
         note[0] = "fused " + chain + " (one narrow stage, " + rdds.size() + " distributed input"
                 + (rdds.size() == 1 ? "" : "s") + inputs + ")";
-        if (dry) {
-            return new SparkValue.Distributed(null, out, root.dtype());
-        }
-        Layout layout = out;
-        boolean fail = settings.failFirstAttempt();
-        JavaRDD<Block> rdd = Rdds.zip(sc, rdds, out.partitions()).mapPartitionsWithIndex((p, it) -> {
-            TaskSupport.begin(fail);
-            List<List<Block>> in = it.next();
-            return evaluateBlocks(p, in, expr, layout, rddOf, locals, slotShapes).iterator();
-        }, true);
-        return new SparkValue.Distributed(rdd, out, root.dtype());
+        JavaRDD<List<List<Block>>> zipped = dry ? null : Rdds.zip(sc, rdds, out.partitions());
+        return new RegionPlan(out, zipped, new RegionBlocks(expr, out, rddOf, locals, slotShapes));
     }
 
-    private static List<Block> evaluateBlocks(int p, List<List<Block>> in, Expr expr, Layout out, int[] rddOf,
-                                              LocalOperand[] locals, long[][] slotShapes) {
+    private static List<Map.Entry<int[], Tensor>> evaluateBlocks(int p, List<List<Block>> in, Expr expr, Layout out,
+                                                                 int[] rddOf, LocalOperand[] locals, long[][] slotShapes) {
         List<Map<BlockIndex, Block>> maps = new ArrayList<>();
         for (List<Block> l : in) {
             Map<BlockIndex, Block> m = new java.util.HashMap<>();
@@ -326,7 +371,7 @@ public final class Lowerer {
             localVals[i] = locals[i] == null ? null : locals[i].get();
         }
         long[] rootShape = out.shape().dims();
-        List<Block> res = new ArrayList<>();
+        List<Map.Entry<int[], Tensor>> res = new ArrayList<>();
         for (int[] idx : out.blocksOf(p)) {
             long[] start = out.grid().blockStart(idx);
             long[] size = out.grid().blockShape(idx);
@@ -353,7 +398,7 @@ public final class Lowerer {
                 }
                 return Blocks.region(localVals[s], st, sz).node();
             });
-            res.add(new Block(idx, Tensor.of(node)));
+            res.add(Map.entry(idx, Tensor.of(node)));
         }
         return res;
     }

@@ -26,17 +26,34 @@ final class ReduceLowering {
     }
 
     static SparkValue lower(Lowerer l, Node n, String[] note) {
-        SparkValue in = l.lower(n.input(0));
-        if (in instanceof SparkValue.Local) {
-            note[0] = "reduced on the driver (local operand)";
-            return l.computeLocally(n, List.of(in));
-        }
-        SparkValue.Distributed d = (SparkValue.Distributed) in;
         Attrs.Reduce attrs = (Attrs.Reduce) n.attrs();
         int[] dims = attrs.dims();
         Op op = n.op();
-        Layout lay = d.layout();
         boolean arg = op == Op.ARGMAX || op == Op.ARGMIN;
+        // a reduction of an elementwise region consumes each block's expression: the region's
+        // values are never stored (the CPU backend reduces the chain tile by tile)
+        Lowerer.RegionPlan region = null;
+        String fused = "";
+        SparkValue in;
+        if (!arg && l.isRegionRoot(n.input(0))) {
+            String[] regionNote = new String[1];
+            Object planned = l.planRegion(n.input(0), regionNote);
+            if (planned instanceof Lowerer.RegionPlan rp) {
+                region = rp;
+                fused = " of " + regionNote[0] + ", fused into the reduction (the region's blocks are not stored)";
+                in = null;
+            } else {
+                in = (SparkValue) planned;
+            }
+        } else {
+            in = l.lower(n.input(0));
+        }
+        if (region == null && in instanceof SparkValue.Local) {
+            note[0] = "reduced on the driver (local operand)";
+            return l.computeLocally(n, List.of(in));
+        }
+        SparkValue.Distributed d = region == null ? (SparkValue.Distributed) in : null;
+        Layout lay = region != null ? region.out() : d.layout();
         if (arg) {
             for (int k : dims) {
                 if (lay.grid().numChunks(k) > 1) {
@@ -67,24 +84,22 @@ final class ReduceLowering {
         boolean fail = l.settings.failFirstAttempt();
         String name = op.name().toLowerCase(java.util.Locale.ROOT);
         JavaRDD<Block[]> partials = null;
-        if (!l.dry) {
-            Layout from = lay;
+        if (!l.dry && region != null) {
+            Lowerer.RegionBlocks blocks = region.blocks();
+            partials = region.inputs().mapPartitionsWithIndex((p, it) -> {
+                TaskSupport.begin(fail);
+                List<Block> reduced = new ArrayList<>();
+                for (java.util.Map.Entry<int[], Tensor> e : blocks.evaluate(p, it.next())) {
+                    reduced.add(partial(e.getKey(), e.getValue().node(), dims, partialOp, outType));
+                }
+                return java.util.Collections.singletonList(Rdds.combineByIndex(reduced, combine)).iterator();
+            }, true);
+        } else if (!l.dry) {
             partials = d.rdd().mapPartitions(it -> {
                 TaskSupport.begin(fail);
                 List<Block> reduced = new ArrayList<>();
                 for (Block b : Blocks.sorted(it)) {
-                    int[] idx = b.index();
-                    for (int k : dims) {
-                        idx[k] = 0;
-                    }
-                    Node in0 = b.data().node();
-                    long[] shape = in0.shape().dims();
-                    for (int k : dims) {
-                        shape[k] = 1;
-                    }
-                    Node r = Graph.nodeOn(partialOp, Shape.of(shape), outType, Device.CPU,
-                            new Attrs.Reduce(dims, true), in0);
-                    reduced.add(new Block(idx, Tensor.of(r)));
+                    reduced.add(partial(b.index(), b.data().node(), dims, partialOp, outType));
                 }
                 return java.util.Collections.singletonList(Rdds.combineByIndex(reduced, combine)).iterator();
             }, true);
@@ -100,7 +115,7 @@ final class ReduceLowering {
             // a large result stays distributed: partials meet, by block, in the task that owns it
             Layout target = new Layout(keptGrid, spreadDim);
             l.settings.checkBlocks(target, outType, name);
-            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition,"
+            note[0] = name + fused + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition,"
                     + " then summed across " + lay.partitions() + " partitions by a shuffle into blocks along dim "
                     + spreadDim + " (result of " + resultBytes + " bytes stays distributed)";
             JavaRDD<Block> rdd = l.dry ? null : Rdds.shuffleCombine(partials, target, outType, combine, fail);
@@ -113,7 +128,7 @@ final class ReduceLowering {
         if (acrossPartitions || n.shape().rank() == 0) {
             l.settings.checkCollect(keptShape.numel() * outType.byteSize(), name + " result " + keptShape);
             int fanIn = l.settings.treeFanIn(lay.partitions(), keptShape.numel() * outType.byteSize());
-            note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, then "
+            note[0] = name + fused + " over " + java.util.Arrays.toString(dims) + ": per block, then "
                     + (fanIn >= lay.partitions() ? "merged on the driver (" + lay.partitions() + " small partials)"
                     : "a tree of fan-in " + fanIn + " across " + lay.partitions() + " partitions to the driver");
             if (l.dry) {
@@ -125,7 +140,7 @@ final class ReduceLowering {
             return SparkValue.Local.of(r.realize().node());
         }
         Layout keptLayout = new Layout(keptGrid, lay.pdim());
-        note[0] = name + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition"
+        note[0] = name + fused + " over " + java.util.Arrays.toString(dims) + ": per block, combined inside each partition"
                 + " (narrow)";
         JavaRDD<Block> rdd = l.dry ? null : partials.flatMap(a -> java.util.Arrays.asList(a).iterator());
         result = new SparkValue.Distributed(rdd, keptLayout, outType);
@@ -133,6 +148,18 @@ final class ReduceLowering {
             result = MovementLowering.dropDims((SparkValue.Distributed) result, dims, l.dry);
         }
         return result;
+    }
+
+    /** One block's partial result, with the reduced dims kept as size 1 and indexed 0. */
+    private static Block partial(int[] index, Node in0, int[] dims, Op partialOp, DType outType) {
+        int[] idx = index.clone();
+        long[] shape = in0.shape().dims();
+        for (int k : dims) {
+            idx[k] = 0;
+            shape[k] = 1;
+        }
+        Node r = Graph.nodeOn(partialOp, Shape.of(shape), outType, Device.CPU, new Attrs.Reduce(dims, true), in0);
+        return new Block(idx, Tensor.of(r));
     }
 
     /** The kept (not reduced) dim with the most chunks, or -1 when every dim is reduced. */

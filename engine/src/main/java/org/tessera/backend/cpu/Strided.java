@@ -60,14 +60,18 @@ final class Strided {
 
     /** A view with explicit strides broadcast to {@code iter}. */
     static Strided broadcast(long address, DType t, Shape own, long[] strides, Shape iter) {
+        return new Strided(address, t, iter.dims(), broadcastStrides(own, strides, iter));
+    }
+
+    /** The strides of a view of shape {@code own} broadcast to {@code iter} (0 along broadcast dims). */
+    private static long[] broadcastStrides(Shape own, long[] strides, Shape iter) {
         int r = iter.rank();
-        long[] it = iter.dims();
         long[] st = new long[r];
         int off = r - own.rank();
         for (int i = 0; i < own.rank(); i++) {
-            st[i + off] = own.get(i) == 1 && it[i + off] != 1 ? 0 : strides[i];
+            st[i + off] = own.get(i) == 1 && iter.get(i + off) != 1 ? 0 : strides[i];
         }
-        return new Strided(address, t, it, st);
+        return st;
     }
 
     /**
@@ -81,11 +85,7 @@ final class Strided {
         }
         int r = iter.rank();
         long[] it = iter.dims();
-        long[] st = new long[r];
-        int off = r - own.rank();
-        for (int i = 0; i < own.rank(); i++) {
-            st[i + off] = own.get(i) == 1 && it[i + off] != 1 ? 0 : strides[i];
-        }
+        long[] st = broadcastStrides(own, strides, iter);
         long[] ps = new long[r];
         long[] pst = new long[r];
         for (int k = 0; k < r; k++) {

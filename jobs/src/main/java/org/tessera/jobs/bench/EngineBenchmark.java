@@ -94,13 +94,13 @@ public final class EngineBenchmark {
     }
 
     private static void elementwise(int n) throws Exception {
-        Generator g = new Generator(7);
-        Tensor a = Tessera.randn(g, DType.FLOAT32, n).realize();
-        Tensor b = Tessera.randn(g, DType.FLOAT32, n).realize();
-        Tensor c = Tessera.randn(g, DType.FLOAT32, n).realize();
-        float[] ha = a.toFloatArray();
-        float[] hb = b.toFloatArray();
-        float[] hc = c.toFloatArray();
+        Operands o = Operands.random(7, n);
+        Tensor a = o.a();
+        Tensor b = o.b();
+        Tensor c = o.c();
+        float[] ha = o.ha();
+        float[] hb = o.hb();
+        float[] hc = o.hc();
         double bytes = 4.0 * 4 * n; // three inputs read, one output written
         double ours = Timing.median(2, 7, () -> {
             try (Scope s = Tessera.scope()) {
@@ -278,6 +278,20 @@ public final class EngineBenchmark {
         });
     }
 
+    /**
+     * Three realized float32 tensors of n standard normal values, copies of them on the heap, and the
+     * generator they came from (for further random sources).
+     */
+    private record Operands(Generator g, Tensor a, Tensor b, Tensor c, float[] ha, float[] hb, float[] hc) {
+        static Operands random(long seed, int n) {
+            Generator g = new Generator(seed);
+            Tensor a = Tessera.randn(g, DType.FLOAT32, n).realize();
+            Tensor b = Tessera.randn(g, DType.FLOAT32, n).realize();
+            Tensor c = Tessera.randn(g, DType.FLOAT32, n).realize();
+            return new Operands(g, a, b, c, a.toFloatArray(), b.toFloatArray(), c.toFloatArray());
+        }
+    }
+
     private static double loop(Timing.Work w) throws Exception {
         return Timing.median(WARMUP, REPS, w);
     }
@@ -286,13 +300,14 @@ public final class EngineBenchmark {
         String fl = n == 1 << 26 ? "64M" : "2^" + Integer.numberOfTrailingZeros(n);
         String sq = side + "²";
         header2();
-        Generator g = new Generator(11);
-        Tensor a = Tessera.randn(g, DType.FLOAT32, n).realize();
-        Tensor b = Tessera.randn(g, DType.FLOAT32, n).realize();
-        Tensor c = Tessera.randn(g, DType.FLOAT32, n).realize();
-        float[] ha = a.toFloatArray();
-        float[] hb = b.toFloatArray();
-        float[] hc = c.toFloatArray();
+        Operands o = Operands.random(11, n);
+        Generator g = o.g();
+        Tensor a = o.a();
+        Tensor b = o.b();
+        Tensor c = o.c();
+        float[] ha = o.ha();
+        float[] hb = o.hb();
+        float[] hc = o.hc();
 
         double sum = scoped(() -> a.sum().item());
         row2("x.sum() " + fl, sum, loop(() -> {

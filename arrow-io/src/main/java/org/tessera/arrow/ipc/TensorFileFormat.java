@@ -95,8 +95,13 @@ public final class TensorFileFormat {
     static final String PLACEHOLDER = "00000000,00000000";
     /** The magic bytes at both ends of the file format. */
     static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
-    /** Default bytes per record batch. */
-    public static final long DEFAULT_BATCH_BYTES = 64L << 20;
+    /**
+     * Default bytes per record batch: the most that one mapping holds, rounded down to 64 bytes, so
+     * that a tensor whose data fits one mapping is one batch and loads mapped.
+     */
+    public static final long DEFAULT_BATCH_BYTES = (Integer.MAX_VALUE / 64) * 64L;
+    /** Where a batch's body starts in the file: a multiple of this many bytes (the metadata is padded to it). */
+    static final int BODY_ALIGNMENT = 64;
     /** The most elements one record batch holds (Arrow Java reads at most 2^31-1 values per vector). */
     static final long MAX_BATCH_ELEMENTS = 1L << 30;
 

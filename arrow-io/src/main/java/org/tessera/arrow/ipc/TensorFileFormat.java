@@ -27,6 +27,8 @@ import org.tessera.arrow.internal.ArrowLayouts;
  *  stream:                  schema | batch 0 | ... | batch m-1 | EOS                     (nothing after EOS)
  *
  *  message = FF FF FF FF | int32 metadata length L | flatbuffer Message (L bytes, padded to 8) | body
+ *            (a record batch's metadata is padded with zeros so that its body starts at a multiple of
+ *            64 bytes of the file: the data, first in the body, can be mapped as 64-byte aligned memory)
  *  EOS     = FF FF FF FF | 00 00 00 00
  *
  *  column "tessera_tensor" (not nullable), field metadata tessera.format "2":
@@ -38,7 +40,8 @@ import org.tessera.arrow.internal.ArrowLayouts;
  *    tessera.format   "2"            this layout's version
  *    tessera.dtype    "float32" ...  the tensor's dtype
  *    tessera.shape    "[2,3,4]"      JSON array of dims ("[]" for a 0-d tensor)
- *    tessera.batch    "65536"        rows per record batch (the last may hold fewer)
+ *    tessera.batch    "65536"        rows per record batch (the last may hold fewer); by default a tensor of
+ *                                    up to DEFAULT_BATCH_BYTES is one batch, so that it loads mapped
  *    tessera.batches  "3"            the number of record batches m, at least 1 (an empty tensor has one
  *                                    batch of 0 rows)
  *  batch i: rows [i * batch, min((i + 1) * batch, rows)); field nodes (rows, 0) [and (rows * list size, 0)];

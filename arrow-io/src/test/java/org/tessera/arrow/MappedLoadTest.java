@@ -266,6 +266,50 @@ class MappedLoadTest {
     }
 
     @Test
+    void aTensorOfSeveralReadPiecesLoadsTheSameCopiedAndMappedAndDamageInAnyPieceIsFound() throws Exception {
+        Path p = dir.resolve("pieces.arrow");
+        long n = (1L << 24) + 5; // 64 MiB + 20 bytes of float32: two pieces of a copying load, read in parallel
+        long before = Memory.allocatedBytes();
+        try (Scope inner = Tessera.scope()) {
+            Tensor t = Tessera.rand(Tessera.defaultGenerator(), DType.FLOAT32, n).realize();
+            TensorFiles.save(t, p);
+            Tensor mapped = TensorFiles.load(p, LoadMode.MAP);
+            Tensor copied = TensorFiles.load(p, LoadMode.COPY);
+            assertTrue(TensorFiles.isMapped(mapped));
+            assertFalse(TensorFiles.isMapped(copied));
+            assertSameBytes(t, copied);
+            assertSameBytes(t, mapped);
+        }
+        // the views' references go when they are collected
+        for (int i = 0; i < 100 && Memory.allocatedBytes() > before; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before, "views released: " + (Memory.allocatedBytes() - before));
+        long dataEnd = Files.size(p) - 1024; // the footer and EOS are a few hundred bytes
+        for (long at : new long[] {(32L << 20), dataEnd}) {
+            byte[] one = new byte[1];
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ch.read(ByteBuffer.wrap(one), at);
+                one[0] ^= 4;
+                ch.write(ByteBuffer.wrap(one), at);
+            }
+            for (LoadMode mode : new LoadMode[] {LoadMode.COPY, LoadMode.MAP}) {
+                TesseraIOException e = assertThrows(TesseraIOException.class, () -> TensorFiles.load(p, mode));
+                assertTrue(e.getMessage().contains("data checksum"), mode + " at " + at + ": " + e.getMessage());
+            }
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                one[0] ^= 4;
+                ch.write(ByteBuffer.wrap(one), at);
+            }
+        }
+    }
+
+    private static void assertSameBytes(Tensor expected, Tensor actual) {
+        assertEquals(expected.asByteBuffer(), actual.asByteBuffer());
+    }
+
+    @Test
     void aNullModeIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> TensorFiles.load(dir.resolve("x.arrow"), null));
     }

@@ -27,6 +27,7 @@ import org.tessera.arrow.LoadMode;
 import org.tessera.arrow.TesseraIOException;
 import org.tessera.arrow.internal.ArrowLayouts;
 import org.tessera.arrow.internal.Bits;
+import org.tessera.arrow.internal.Crc32c;
 import org.tessera.memory.MappedFiles;
 import org.tessera.memory.Memory;
 import org.tessera.memory.Storage;
@@ -55,6 +56,8 @@ public final class TensorFileReader {
     private static final int NIO_CHUNK = 1 << 30;
     /** Tensors from this size on are read with several threads. */
     private static final long PARALLEL_BYTES = 32L << 20;
+    /** The most bytes of a batch that one thread reads at a time in a copying load. */
+    private static final long PIECE_BYTES = 64L << 20;
     /** The least data that {@link LoadMode#AUTO} maps. */
     public static final long MIN_MAPPED_BYTES = 1L << 20;
 
@@ -389,29 +392,53 @@ public final class TensorFileReader {
         return crc.getValue();
     }
 
-    /** A new allocation holding the data of every batch, read straight into it, checksums verified. */
+    /**
+     * A new allocation holding the data of every batch, read straight into it, checksums verified.
+     * Numeric data is read in pieces of up to {@link #PIECE_BYTES}, in parallel for a large tensor:
+     * on a fresh allocation the page faults of first touch cost more than the copy from the page
+     * cache, and they scale with cores; each piece's CRC-32C is joined into its batch's.
+     */
     private Storage copied(FileChannel ch, ColumnLayout l, List<IpcMessages.Batch> batches, long[] elems, long total,
                            long[] recorded) throws IOException {
         DType dtype = l.dtype();
-        Storage s = Storage.allocate(total * dtype.byteSize(), "tensor file " + src);
+        int es = dtype.byteSize();
+        Storage s = Storage.allocate(total * es, "tensor file " + src);
         try (BufferAllocator scratch = Memory.root().newChildAllocator("load " + src, 0, Long.MAX_VALUE)) {
             long[] starts = new long[batches.size()];
             for (int i = 1; i < starts.length; i++) {
                 starts[i] = starts[i - 1] + elems[i - 1];
             }
-            // batches go to disjoint parts of the tensor, so they are read in parallel: on a fresh allocation
-            // the page faults of first touch cost more than the copy from the page cache, and they scale with cores
+            if (dtype == DType.BOOL) {
+                for (int i = 0; i < batches.size(); i++) {
+                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i], recorded);
+                }
+                return s;
+            }
+            List<long[]> pieces = new ArrayList<>(); // {batch, byte offset in its data, bytes}
+            for (int i = 0; i < batches.size(); i++) {
+                long bytes = elems[i] * es;
+                pieces.add(new long[] {i, 0, Math.min(PIECE_BYTES, bytes)});
+                for (long off = PIECE_BYTES; off < bytes; off += PIECE_BYTES) {
+                    pieces.add(new long[] {i, off, Math.min(PIECE_BYTES, bytes - off)});
+                }
+            }
+            long[] crcs = new long[pieces.size()];
+            ArrowBuf target = s.arrowBuf();
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            IntStream indices = IntStream.range(0, batches.size());
-            if (dtype != DType.BOOL && batches.size() > 1 && total * dtype.byteSize() >= PARALLEL_BYTES) {
+            IntStream indices = IntStream.range(0, pieces.size());
+            if (pieces.size() > 1 && total * es >= PARALLEL_BYTES) {
                 indices = indices.parallel();
             }
-            indices.forEach(i -> {
+            indices.forEach(k -> {
                 if (failure.get() != null) {
                     return;
                 }
+                long[] p = pieces.get(k);
+                int i = (int) p[0];
+                IpcMessages.Batch b = batches.get(i);
+                long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0] + p[1];
                 try {
-                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i], recorded);
+                    crcs[k] = readInto(ch, target, starts[i] * es + p[1], p[2], pos, i);
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -424,6 +451,18 @@ public final class TensorFileReader {
             } else if (e instanceof Error err) {
                 throw err;
             }
+            if (recorded != null) {
+                long[] batchCrc = new long[batches.size()];
+                boolean[] started = new boolean[batches.size()];
+                for (int k = 0; k < pieces.size(); k++) {
+                    int i = (int) pieces.get(k)[0];
+                    batchCrc[i] = started[i] ? Crc32c.combine(batchCrc[i], crcs[k], pieces.get(k)[2]) : crcs[k];
+                    started[i] = true;
+                }
+                for (int i = 0; i < batches.size(); i++) {
+                    checkData(i, batchCrc[i], recorded);
+                }
+            }
         } catch (RuntimeException | IOException | Error e) {
             s.release();
             throw e;
@@ -431,24 +470,22 @@ public final class TensorFileReader {
         return s;
     }
 
-    /** Reads batch {@code i} into the tensor at element {@code at} and checks its checksum. */
-    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, ColumnLayout l,
-                                  IpcMessages.Batch b, int i, long at, long n, long[] recorded) throws IOException {
-        DType dtype = l.dtype();
-        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
-        long crc;
-        if (dtype != DType.BOOL) {
-            crc = readInto(ch, s.arrowBuf(), at * dtype.byteSize(), n * dtype.byteSize(), pos, i);
-        } else {
-            long packed = (n + 7) / 8;
-            try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
-                crc = readInto(ch, bits, 0, packed, pos, i);
-                Bits.unpack(bits.memoryAddress(), s.address() + at, n);
-            }
-        }
+    private static void checkData(int i, long crc, long[] recorded) {
         if (recorded != null && crc != recorded[i]) {
             throw new IpcMessages.Malformed("record batch " + i + ": data checksum " + Long.toHexString(crc)
                     + " differs from the recorded " + Long.toHexString(recorded[i]) + "; the data bytes are damaged");
+        }
+    }
+
+    /** Reads bool batch {@code i} (bit-packed) into the tensor at element {@code at} and checks its checksum. */
+    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, ColumnLayout l,
+                                  IpcMessages.Batch b, int i, long at, long n, long[] recorded) throws IOException {
+        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
+        long packed = (n + 7) / 8;
+        try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
+            long crc = readInto(ch, bits, 0, packed, pos, i);
+            Bits.unpack(bits.memoryAddress(), s.address() + at, n);
+            checkData(i, crc, recorded);
         }
     }
 

@@ -75,7 +75,9 @@ public final class TensorFiles {
 
     /**
      * Saves {@code tensor} in {@code format} with record batches of about {@code batchBytes}
-     * bytes; tensors on other devices are copied to the CPU first, strided ones made contiguous.
+     * bytes; tensors on other devices are copied to the CPU first, strided ones made contiguous. A
+     * tensor saved in several batches is not contiguous in the file and loads by copying; the
+     * default, {@link #DEFAULT_BATCH_BYTES}, keeps every tensor that one mapping can hold in one batch.
      *
      * @throws TesseraIOException if the file cannot be written
      */

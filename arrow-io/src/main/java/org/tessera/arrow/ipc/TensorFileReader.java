@@ -360,8 +360,9 @@ public final class TensorFileReader {
         Storage s;
         try {
             s = MappedFiles.map(ch, pos, bytes, Math.max(bytes, padded), "tensor file " + src);
-        } catch (IOException e) {
-            return null; // the system refused the mapping (address space, too many mappings): read a copy instead
+        } catch (IOException | UnsupportedOperationException e) {
+            // the system refused the mapping (address space, too many mappings) or the file system cannot map: copy
+            return null;
         } catch (IllegalArgumentException e) {
             // the file shrank since its lengths were checked
             throw new IpcMessages.Malformed("the file changed while it was read: " + e.getMessage());

@@ -285,7 +285,8 @@ public final class Tensor {
 
     /**
      * Writes one element in place, visible to every tensor and Arrow vector sharing this memory.
-     * Only for realized tensors that own their data on the CPU.
+     * Only for realized tensors that own their data on the CPU, and not for a tensor whose memory is
+     * read-only (a file mapped by {@code TensorFiles.load}): that throws {@link IllegalStateException}.
      */
     public Tensor set(Number value, long... index) {
         if (!device().equals(Device.CPU)) {
@@ -309,6 +310,7 @@ public final class Tensor {
             }
             off += p * node.strides()[i];
         }
+        node.storage().checkWritable("set");
         long a = node.storage().address() + off * dtype().byteSize();
         switch (dtype()) {
             case FLOAT32 -> Memory.putFloat(a, value.floatValue());
@@ -323,7 +325,8 @@ public final class Tensor {
     /**
      * A little-endian {@link java.nio.ByteBuffer} over this tensor's memory, shared: writes through
      * the buffer change the tensor and the reverse (as NumPy's {@code tensor.numpy()}). Realizes a
-     * contiguous copy first when this tensor is a strided view; CPU only.
+     * contiguous copy first when this tensor is a strided view; CPU only. For a tensor whose memory is
+     * read-only (a file mapped by {@code TensorFiles.load}) the buffer is read-only.
      */
     public java.nio.ByteBuffer asByteBuffer() {
         if (!device().equals(Device.CPU)) {

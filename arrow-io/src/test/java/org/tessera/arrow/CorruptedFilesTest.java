@@ -170,6 +170,11 @@ class CorruptedFilesTest {
             {DType.INT32, new long[] {13}, 16L},
             {DType.INT32, new long[] {0, 3}, 64L},
             {DType.FLOAT32, new long[] {2, 0, 3}, 64L},
+            // one batch each (the default size): these load mapped, the data checksum verified on the mapped bytes
+            {DType.FLOAT32, new long[] {6, 7}, TensorFiles.DEFAULT_BATCH_BYTES},
+            {DType.INT64, new long[] {2, 3, 4}, TensorFiles.DEFAULT_BATCH_BYTES},
+            {DType.FLOAT64, new long[] {}, TensorFiles.DEFAULT_BATCH_BYTES},
+            {DType.INT32, new long[] {300}, TensorFiles.DEFAULT_BATCH_BYTES},
         };
         int k = 0;
         for (IpcFormat format : IpcFormat.values()) {
@@ -177,16 +182,31 @@ class CorruptedFilesTest {
                 Tensor t = Samples.of((DType) s[0], (long[]) s[1]);
                 Path p = dir.resolve("orig" + k++ + ".arrow");
                 TensorFiles.save(t, p, format, (Long) s[2]);
+                if ((Long) s[2] == TensorFiles.DEFAULT_BATCH_BYTES) {
+                    try (Scope scope = Tessera.scope()) {
+                        assertTrue(TensorFiles.isMapped(TensorFiles.load(p, LoadMode.MAP)), "mapped: " + t.shape());
+                    }
+                }
                 out.add(new Original(t, Files.readAllBytes(p), t.dtype() + " " + t.shape() + " " + format));
             }
         }
         return out;
     }
 
-    /** Loads {@code p}: true when it loads exactly the original, false when it fails as it should; else the test fails. */
+    /**
+     * Loads {@code p} mapped and copied: true when both load exactly the original, false when both fail as
+     * they should; else the test fails.
+     */
     private static boolean loadsExactlyOrFails(Path p, Original o, String how) {
+        boolean mapped = loadsExactlyOrFails(p, o, LoadMode.MAP, how + ", mapped");
+        boolean copied = loadsExactlyOrFails(p, o, LoadMode.COPY, how + ", copied");
+        assertEquals(copied, mapped, how + ": the mapped and the copying load disagree");
+        return mapped;
+    }
+
+    private static boolean loadsExactlyOrFails(Path p, Original o, LoadMode mode, String how) {
         try (Scope scope = Tessera.scope()) {
-            Tensor t = TensorFiles.load(p);
+            Tensor t = TensorFiles.load(p, mode);
             assertEquals(o.tensor().dtype(), t.dtype(), how);
             assertEquals(o.tensor().shape(), t.shape(), how);
             assertArrayEquals(bits(o.tensor()), bits(t), how);

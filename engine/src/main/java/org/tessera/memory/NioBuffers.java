@@ -50,7 +50,8 @@ public final class NioBuffers {
      * A little-endian view of {@code bytes} bytes at {@code byteOffset} of a storage that keeps the
      * memory allocated for as long as the buffer (or any slice or duplicate of it, which the JVM
      * links to it) is reachable, even after the tensor is freed or its scope closes; the memory is
-     * never reused by another tensor while the view can see it.
+     * never reused by another tensor while the view can see it. The view of a
+     * {@linkplain Storage#isReadOnly() read-only} storage is a read-only buffer.
      */
     public static ByteBuffer view(Storage s, long byteOffset, long bytes) {
         if (bytes > Integer.MAX_VALUE) {
@@ -64,7 +65,11 @@ public final class NioBuffers {
         ArrowBuf ref = s.exportReference();
         ByteBuffer view;
         try {
-            view = ref.nioBuffer(byteOffset, (int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+            view = ref.nioBuffer(byteOffset, (int) bytes);
+            if (s.isReadOnly()) {
+                view = view.asReadOnlyBuffer(); // a write into a read-only mapping would crash the JVM
+            }
+            view.order(ByteOrder.LITTLE_ENDIAN);
         } catch (RuntimeException | Error e) {
             ref.close();
             throw e;

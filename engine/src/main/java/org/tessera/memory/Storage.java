@@ -22,12 +22,19 @@ public final class Storage {
     private boolean wrapped;
     /** Set once the buffer has been handed out of the engine: such memory is never pooled for reuse. */
     private volatile boolean exported;
+    /** Memory that must never be written (a read-only file mapping): a write would crash the JVM. */
+    private final boolean readOnly;
 
     private Storage(ArrowBuf buf, long bytes, String what, MemoryScope scope) {
+        this(buf, bytes, what, scope, false);
+    }
+
+    private Storage(ArrowBuf buf, long bytes, String what, MemoryScope scope, boolean readOnly) {
         this.buf = buf;
         this.bytes = bytes;
         this.what = what;
         this.scope = scope;
+        this.readOnly = readOnly;
     }
 
     /**
@@ -74,13 +81,26 @@ public final class Storage {
      * buffer's owner until the owner releases it too).
      */
     public static Storage wrap(ArrowBuf buf, long bytes, String what) {
+        return wrap(buf, bytes, what, false);
+    }
+
+    /**
+     * Wraps memory that must never be written, such as a read-only file mapping ({@link MappedFiles}),
+     * as {@link #wrap} does. Such a storage refuses {@link #arrowBuf()} and in-place writes
+     * ({@link #checkWritable}), and its {@code ByteBuffer} views are read-only; it is never pooled.
+     */
+    public static Storage wrapReadOnly(ArrowBuf buf, long bytes, String what) {
+        return wrap(buf, bytes, what, true);
+    }
+
+    private static Storage wrap(ArrowBuf buf, long bytes, String what, boolean readOnly) {
         if (bytes > buf.capacity()) {
             throw new IllegalArgumentException(what + ": needs " + bytes + " bytes but the Arrow buffer holds "
                     + buf.capacity());
         }
         MemoryScope s = MemoryScope.current();
         buf.getReferenceManager().retain();
-        Storage st = new Storage(buf, bytes, what, s);
+        Storage st = new Storage(buf, bytes, what, s, readOnly);
         st.wrapped = true;
         if (s != null) {
             s.track(st);
@@ -106,6 +126,16 @@ public final class Storage {
      * a vector that outlives the tensor keeps valid memory that no other tensor can get.
      */
     public ArrowBuf arrowBuf() {
+        checkWritable("arrowBuf");
+        return arrowBufForReading();
+    }
+
+    /**
+     * The Arrow buffer, as {@link #arrowBuf()}, for code that only reads through it (such as a
+     * file writer); unlike {@code arrowBuf()} it is also given for a read-only storage, and the
+     * caller must not write through it.
+     */
+    public ArrowBuf arrowBufForReading() {
         synchronized (this) {
             address();
             exported = true;
@@ -117,13 +147,33 @@ public final class Storage {
      * A new reference on this storage's memory for an export that Arrow does not track (a direct
      * {@code ByteBuffer} or a raw address): a buffer of the root allocator over the same memory,
      * which keeps it allocated until the returned buffer is closed, whatever happens to this
-     * storage (released, its scope closed). The storage is never pooled afterwards.
+     * storage (released, its scope closed). The storage is never pooled afterwards. For a
+     * {@linkplain #isReadOnly() read-only} storage the caller must not write through it (a
+     * {@code ByteBuffer} view is made read-only).
      */
     public ArrowBuf exportReference() {
         synchronized (this) {
             address();
             exported = true;
             return buf.getReferenceManager().retain(buf, Memory.root());
+        }
+    }
+
+    /** Whether the memory must never be written (a read-only file mapping). */
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    /**
+     * Throws unless the memory may be written in place.
+     *
+     * @throws IllegalStateException for a read-only storage, naming {@code op} and how to get a writable copy
+     */
+    public void checkWritable(String op) {
+        if (readOnly) {
+            throw new IllegalStateException(op + ": the tensor's memory is read-only (" + what + ", " + bytes
+                    + " bytes: a memory-mapped file); write to a copy (for example t.mul(1), which makes new"
+                    + " memory) or load the file with TensorFiles.load(path, LoadMode.COPY)");
         }
     }
 

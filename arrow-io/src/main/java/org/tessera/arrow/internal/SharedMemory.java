@@ -17,10 +17,27 @@ public final class SharedMemory {
     }
 
     /**
-     * The realized host node of {@code t}: the tensor itself when it is a CPU tensor (realizing
-     * it if needed), otherwise a copy on the CPU.
+     * The realized host node of {@code t} with writable memory, to share with Arrow vectors (which
+     * can write to it): as {@link #hostForReading}, except that a tensor whose memory is read-only
+     * (a mapped file) is copied once into new memory.
      */
     public static Node host(Tensor t) {
+        Node h = hostForReading(t);
+        Storage src = h.storage();
+        if (!src.isReadOnly()) {
+            return h;
+        }
+        Storage copy = Storage.allocate(src.byteSize(), "writable copy of " + src);
+        Memory.copy(src.address(), copy.address(), src.byteSize());
+        return Creation.fromStorage(copy, h.shape(), h.dtype(), h.offset(), h.strides()).node();
+    }
+
+    /**
+     * The realized host node of {@code t}, for code that only reads its memory: the tensor itself
+     * when it is a CPU tensor (realizing it if needed), otherwise a copy on the CPU. Its memory may
+     * be read-only (a mapped file).
+     */
+    public static Node hostForReading(Tensor t) {
         Tensor h = t.device().equals(Device.CPU) ? t : t.cpu();
         h.realize();
         if (h.node().storage() == null) {
@@ -32,12 +49,20 @@ public final class SharedMemory {
 
     /**
      * An Arrow buffer over elements {@code [start, start + count)} of the node's storage (offsets
-     * in elements from the storage start). No copy and no new reference: a vector that loads it
-     * takes its own reference.
+     * in elements from the storage start), which must be writable (from {@link #host}). No copy and
+     * no new reference: a vector that loads it takes its own reference.
      */
     public static ArrowBuf slice(Node n, long start, long count) {
-        long esize = n.dtype().byteSize();
-        ArrowBuf whole = n.storage().arrowBuf();
+        return slice(n.storage().arrowBuf(), n.dtype(), start, count);
+    }
+
+    /** As {@link #slice}, for code that only reads the buffer; the storage may be read-only. */
+    public static ArrowBuf sliceForReading(Node n, long start, long count) {
+        return slice(n.storage().arrowBufForReading(), n.dtype(), start, count);
+    }
+
+    private static ArrowBuf slice(ArrowBuf whole, DType dtype, long start, long count) {
+        long esize = dtype.byteSize();
         ArrowBuf s = whole.slice(start * esize, count * esize);
         s.writerIndex(count * esize);
         return s;

@@ -27,6 +27,8 @@ import org.tessera.arrow.internal.ArrowLayouts;
  *  stream:                  schema | batch 0 | ... | batch m-1 | EOS                     (nothing after EOS)
  *
  *  message = FF FF FF FF | int32 metadata length L | flatbuffer Message (L bytes, padded to 8) | body
+ *            (a record batch's metadata is padded with zeros so that its body starts at a multiple of
+ *            64 bytes of the file: the data, first in the body, can be mapped as 64-byte aligned memory)
  *  EOS     = FF FF FF FF | 00 00 00 00
  *
  *  column "tessera_tensor" (not nullable), field metadata tessera.format "2":
@@ -38,7 +40,8 @@ import org.tessera.arrow.internal.ArrowLayouts;
  *    tessera.format   "2"            this layout's version
  *    tessera.dtype    "float32" ...  the tensor's dtype
  *    tessera.shape    "[2,3,4]"      JSON array of dims ("[]" for a 0-d tensor)
- *    tessera.batch    "65536"        rows per record batch (the last may hold fewer)
+ *    tessera.batch    "65536"        rows per record batch (the last may hold fewer); by default a tensor of
+ *                                    up to DEFAULT_BATCH_BYTES is one batch, so that it loads mapped
  *    tessera.batches  "3"            the number of record batches m, at least 1 (an empty tensor has one
  *                                    batch of 0 rows)
  *  batch i: rows [i * batch, min((i + 1) * batch, rows)); field nodes (rows, 0) [and (rows * list size, 0)];
@@ -95,8 +98,13 @@ public final class TensorFileFormat {
     static final String PLACEHOLDER = "00000000,00000000";
     /** The magic bytes at both ends of the file format. */
     static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
-    /** Default bytes per record batch. */
-    public static final long DEFAULT_BATCH_BYTES = 64L << 20;
+    /**
+     * Default bytes per record batch: the most that one mapping holds, rounded down to 64 bytes, so
+     * that a tensor whose data fits one mapping is one batch and loads mapped.
+     */
+    public static final long DEFAULT_BATCH_BYTES = (Integer.MAX_VALUE / 64) * 64L;
+    /** Where a batch's body starts in the file: a multiple of this many bytes (the metadata is padded to it). */
+    static final int BODY_ALIGNMENT = 64;
     /** The most elements one record batch holds (Arrow Java reads at most 2^31-1 values per vector). */
     static final long MAX_BATCH_ELEMENTS = 1L << 30;
 

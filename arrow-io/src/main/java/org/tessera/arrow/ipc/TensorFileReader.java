@@ -23,9 +23,12 @@ import org.tessera.DType;
 import org.tessera.Shape;
 import org.tessera.Tensor;
 import org.tessera.TesseraMemoryException;
+import org.tessera.arrow.LoadMode;
 import org.tessera.arrow.TesseraIOException;
 import org.tessera.arrow.internal.ArrowLayouts;
 import org.tessera.arrow.internal.Bits;
+import org.tessera.arrow.internal.Crc32c;
+import org.tessera.memory.MappedFiles;
 import org.tessera.memory.Memory;
 import org.tessera.memory.Storage;
 import org.tessera.ops.Creation;
@@ -36,7 +39,11 @@ import org.tessera.ops.Creation;
  * files from other Arrow libraries that hold a single column: a primitive column becomes a 1-D
  * tensor, a FixedSizeList or {@code arrow.fixed_shape_tensor} column a {@code [rows, ...]} tensor.
  *
- * <p>The tensor's memory is allocated once, after the metadata of every batch has been checked
+ * <p>When the tensor is one record batch of a numeric dtype whose data starts at a multiple of 64
+ * bytes in the file, and the {@link LoadMode} allows, the data is mapped read-only and used in
+ * place ({@link MappedFiles}), after every length has been checked against the file and its
+ * checksum verified on the mapped bytes. Otherwise the tensor's memory is allocated once, after
+ * the metadata of every batch has been checked
  * (and, for a Tessera file, every header checksum verified), and numeric data is read from the
  * file straight into it; the only other buffers are the messages' metadata (and, for bool, one
  * batch's packed bits). Arrow Java's {@code ArrowFileReader} and {@code ArrowStreamReader} are not
@@ -49,18 +56,29 @@ public final class TensorFileReader {
     private static final int NIO_CHUNK = 1 << 30;
     /** Tensors from this size on are read with several threads. */
     private static final long PARALLEL_BYTES = 32L << 20;
+    /** The most bytes of a batch that one thread reads at a time in a copying load. */
+    private static final long PIECE_BYTES = 64L << 20;
+    /** The least data that {@link LoadMode#AUTO} maps. */
+    public static final long MIN_MAPPED_BYTES = 1L << 20;
 
     private final Path path;
     private final String src;
+    private final LoadMode mode;
 
-    private TensorFileReader(Path path) {
+    private TensorFileReader(Path path, LoadMode mode) {
         this.path = path;
         this.src = path.toString();
+        this.mode = mode;
     }
 
-    /** Reads the tensor in {@code path}; every failure is a {@link TesseraIOException} naming the file. */
+    /** Reads the tensor in {@code path}, mapping it when it can; every failure is a {@link TesseraIOException}. */
     public static Tensor read(Path path) {
-        return new TensorFileReader(path).read();
+        return read(path, LoadMode.AUTO);
+    }
+
+    /** Reads the tensor in {@code path} as {@code mode} says; every failure is a {@link TesseraIOException}. */
+    public static Tensor read(Path path, LoadMode mode) {
+        return new TensorFileReader(path, mode).read();
     }
 
     private Tensor read() {
@@ -301,40 +319,9 @@ public final class TensorFileReader {
         if (bytes < 0 || bytes > size) {
             throw new IpcMessages.Malformed(total + " " + dtype + " values cannot come from a " + size + "-byte file");
         }
-        Storage s = Storage.allocate(total * dtype.byteSize(), "tensor file " + src);
-        try (BufferAllocator scratch = Memory.root().newChildAllocator("load " + src, 0, Long.MAX_VALUE)) {
-            long[] starts = new long[batches.size()];
-            for (int i = 1; i < starts.length; i++) {
-                starts[i] = starts[i - 1] + elems[i - 1];
-            }
-            // batches go to disjoint parts of the tensor, so they are read in parallel: on a fresh allocation
-            // the page faults of first touch cost more than the copy from the page cache, and they scale with cores
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            IntStream indices = IntStream.range(0, batches.size());
-            if (dtype != DType.BOOL && batches.size() > 1 && total * dtype.byteSize() >= PARALLEL_BYTES) {
-                indices = indices.parallel();
-            }
-            indices.forEach(i -> {
-                if (failure.get() != null) {
-                    return;
-                }
-                try {
-                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i], recorded);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            });
-            Throwable e = failure.get();
-            if (e instanceof IOException io) {
-                throw io;
-            } else if (e instanceof RuntimeException re) {
-                throw re;
-            } else if (e instanceof Error err) {
-                throw err;
-            }
-        } catch (RuntimeException | IOException | Error e) {
-            s.release();
-            throw e;
+        Storage s = mapped(ch, l, batches, total, recorded);
+        if (s == null) {
+            s = copied(ch, l, batches, elems, total, recorded);
         }
         Shape shape = Shape.of(physical);
         Tensor t = Creation.fromStorage(s, shape, dtype, 0, shape.contiguousStrides());
@@ -348,24 +335,158 @@ public final class TensorFileReader {
         return t.permute(full);
     }
 
-    /** Reads batch {@code i} into the tensor at element {@code at} and checks its checksum. */
-    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, ColumnLayout l,
-                                  IpcMessages.Batch b, int i, long at, long n, long[] recorded) throws IOException {
+    /**
+     * The data mapped in place, its checksum verified, or null when this file or mode calls for a
+     * copy: several batches, bool (bit-packed), no data, data not 64-byte aligned in the file (other
+     * writers align to 8), more than one mapping holds, below {@link #MIN_MAPPED_BYTES} for
+     * {@code AUTO}, or a mapping the system refuses.
+     */
+    private Storage mapped(FileChannel ch, ColumnLayout l, List<IpcMessages.Batch> batches, long total, long[] recorded)
+            throws IOException {
         DType dtype = l.dtype();
-        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
-        long crc;
-        if (dtype != DType.BOOL) {
-            crc = readInto(ch, s.arrowBuf(), at * dtype.byteSize(), n * dtype.byteSize(), pos, i);
-        } else {
-            long packed = (n + 7) / 8;
-            try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
-                crc = readInto(ch, bits, 0, packed, pos, i);
-                Bits.unpack(bits.memoryAddress(), s.address() + at, n);
-            }
+        if (mode == LoadMode.COPY || batches.size() != 1 || dtype == DType.BOOL || total == 0) {
+            return null;
         }
+        long bytes = total * dtype.byteSize();
+        IpcMessages.Batch b = batches.get(0);
+        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
+        if (pos % Memory.ALIGNMENT != 0 || bytes > MappedFiles.MAX_BYTES
+                || (mode == LoadMode.AUTO && bytes < MIN_MAPPED_BYTES)) {
+            return null;
+        }
+        // up to the next 64-byte boundary when the file holds it, as an allocation would be
+        long padded = Math.min((bytes + Memory.ALIGNMENT - 1) / Memory.ALIGNMENT * Memory.ALIGNMENT,
+                Math.min(MappedFiles.MAX_BYTES, ch.size() - pos));
+        Storage s;
+        try {
+            s = MappedFiles.map(ch, pos, bytes, Math.max(bytes, padded), "tensor file " + src);
+        } catch (IOException | UnsupportedOperationException e) {
+            // the system refused the mapping (address space, too many mappings) or the file system cannot map: copy
+            return null;
+        } catch (IllegalArgumentException e) {
+            // the file shrank since its lengths were checked
+            throw new IpcMessages.Malformed("the file changed while it was read: " + e.getMessage());
+        }
+        try {
+            if (recorded != null) {
+                long crc = crc(s, bytes);
+                if (crc != recorded[0]) {
+                    throw new IpcMessages.Malformed("record batch 0: data checksum " + Long.toHexString(crc)
+                            + " differs from the recorded " + Long.toHexString(recorded[0])
+                            + "; the data bytes are damaged");
+                }
+            }
+            return s;
+        } catch (RuntimeException | Error e) {
+            s.release();
+            throw e;
+        }
+    }
+
+    /** The CRC-32C of the first {@code bytes} bytes of a storage, read in place. */
+    private static long crc(Storage s, long bytes) {
+        CRC32C crc = new CRC32C();
+        ArrowBuf buf = s.arrowBufForReading();
+        for (long done = 0; done < bytes; done += NIO_CHUNK) {
+            crc.update(buf.nioBuffer(done, (int) Math.min(NIO_CHUNK, bytes - done)));
+        }
+        return crc.getValue();
+    }
+
+    /**
+     * A new allocation holding the data of every batch, read straight into it, checksums verified.
+     * Numeric data is read in pieces of up to {@link #PIECE_BYTES}, in parallel for a large tensor:
+     * on a fresh allocation the page faults of first touch cost more than the copy from the page
+     * cache, and they scale with cores; each piece's CRC-32C is joined into its batch's.
+     */
+    private Storage copied(FileChannel ch, ColumnLayout l, List<IpcMessages.Batch> batches, long[] elems, long total,
+                           long[] recorded) throws IOException {
+        DType dtype = l.dtype();
+        int es = dtype.byteSize();
+        Storage s = Storage.allocate(total * es, "tensor file " + src);
+        try (BufferAllocator scratch = Memory.root().newChildAllocator("load " + src, 0, Long.MAX_VALUE)) {
+            long[] starts = new long[batches.size()];
+            for (int i = 1; i < starts.length; i++) {
+                starts[i] = starts[i - 1] + elems[i - 1];
+            }
+            if (dtype == DType.BOOL) {
+                for (int i = 0; i < batches.size(); i++) {
+                    readBatch(ch, s, scratch, l, batches.get(i), i, starts[i], elems[i], recorded);
+                }
+                return s;
+            }
+            List<long[]> pieces = new ArrayList<>(); // {batch, byte offset in its data, bytes}
+            for (int i = 0; i < batches.size(); i++) {
+                long bytes = elems[i] * es;
+                pieces.add(new long[] {i, 0, Math.min(PIECE_BYTES, bytes)});
+                for (long off = PIECE_BYTES; off < bytes; off += PIECE_BYTES) {
+                    pieces.add(new long[] {i, off, Math.min(PIECE_BYTES, bytes - off)});
+                }
+            }
+            long[] crcs = new long[pieces.size()];
+            ArrowBuf target = s.arrowBuf();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            IntStream indices = IntStream.range(0, pieces.size());
+            if (pieces.size() > 1 && total * es >= PARALLEL_BYTES) {
+                indices = indices.parallel();
+            }
+            indices.forEach(k -> {
+                if (failure.get() != null) {
+                    return;
+                }
+                long[] p = pieces.get(k);
+                int i = (int) p[0];
+                IpcMessages.Batch b = batches.get(i);
+                long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0] + p[1];
+                try {
+                    crcs[k] = readInto(ch, target, starts[i] * es + p[1], p[2], pos, i);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            Throwable e = failure.get();
+            if (e instanceof IOException io) {
+                throw io;
+            } else if (e instanceof RuntimeException re) {
+                throw re;
+            } else if (e instanceof Error err) {
+                throw err;
+            }
+            if (recorded != null) {
+                long[] batchCrc = new long[batches.size()];
+                boolean[] started = new boolean[batches.size()];
+                for (int k = 0; k < pieces.size(); k++) {
+                    int i = (int) pieces.get(k)[0];
+                    batchCrc[i] = started[i] ? Crc32c.combine(batchCrc[i], crcs[k], pieces.get(k)[2]) : crcs[k];
+                    started[i] = true;
+                }
+                for (int i = 0; i < batches.size(); i++) {
+                    checkData(i, batchCrc[i], recorded);
+                }
+            }
+        } catch (RuntimeException | IOException | Error e) {
+            s.release();
+            throw e;
+        }
+        return s;
+    }
+
+    private static void checkData(int i, long crc, long[] recorded) {
         if (recorded != null && crc != recorded[i]) {
             throw new IpcMessages.Malformed("record batch " + i + ": data checksum " + Long.toHexString(crc)
                     + " differs from the recorded " + Long.toHexString(recorded[i]) + "; the data bytes are damaged");
+        }
+    }
+
+    /** Reads bool batch {@code i} (bit-packed) into the tensor at element {@code at} and checks its checksum. */
+    private static void readBatch(FileChannel ch, Storage s, BufferAllocator scratch, ColumnLayout l,
+                                  IpcMessages.Batch b, int i, long at, long n, long[] recorded) throws IOException {
+        long pos = b.bodyStart() + b.buffers()[l.dataBuffer()][0];
+        long packed = (n + 7) / 8;
+        try (ArrowBuf bits = scratch.buffer(Math.max(8, packed))) {
+            long crc = readInto(ch, bits, 0, packed, pos, i);
+            Bits.unpack(bits.memoryAddress(), s.address() + at, n);
+            checkData(i, crc, recorded);
         }
     }
 

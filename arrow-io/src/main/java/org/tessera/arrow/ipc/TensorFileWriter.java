@@ -44,7 +44,8 @@ import org.tessera.memory.Memory;
  * the schema, the record batch headers, the bodies and the footer; only the batch Message is
  * built here, because Arrow Java cannot attach custom metadata to it. Numeric data goes from the
  * tensor's memory to the file with no copy in Java (each batch's data buffer is a slice of the
- * tensor's buffer); bool data is bit-packed one batch at a time. The file appears under its name
+ * tensor's buffer), each batch's body starting at a multiple of 64 bytes of the file so that a
+ * reader can map it in place; bool data is bit-packed one batch at a time. The file appears under its name
  * only when complete (written to a temporary sibling, then moved).
  */
 public final class TensorFileWriter {
@@ -58,7 +59,7 @@ public final class TensorFileWriter {
         if (batchBytes <= 0) {
             throw new IllegalArgumentException("save: batch size " + batchBytes + " bytes; expected a positive number");
         }
-        Node h = SharedMemory.host(tensor);
+        Node h = SharedMemory.hostForReading(tensor);
         if (!h.isContiguous()) {
             h = Tensor.of(h).contiguous().node();
         }
@@ -149,13 +150,17 @@ public final class TensorFileWriter {
         b.finish(Message.endMessage(b));
         ByteBuffer meta = b.dataBuffer();
         int len = meta.remaining();
-        int padded = (len + 8 + 7) / 8 * 8 - 8;
+        long offset = out.getCurrentPosition();
+        // the metadata is padded (with zeros, which the header checksum covers) so that the body, and the data
+        // at its start, begins at a multiple of 64 bytes in the file: a reader can then map the data in place
+        long bodyStart = (offset + 8 + len + TensorFileFormat.BODY_ALIGNMENT - 1) / TensorFileFormat.BODY_ALIGNMENT
+                * TensorFileFormat.BODY_ALIGNMENT;
+        int padded = (int) (bodyStart - offset - 8);
         ByteBuffer raw = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         raw.putInt(MessageSerializer.IPC_CONTINUATION_TOKEN).putInt(padded).put(meta).position(0);
         int at = 8 + IpcMessages.digestValueOffset(Message.getRootAsMessage(raw.duplicate().position(8).slice()));
         long headerDigest = TensorFileFormat.headerDigest(schemaDigest, i, m, raw);
         raw.put(at, TensorFileFormat.digestValue(headerDigest, dataDigest).getBytes(StandardCharsets.US_ASCII));
-        long offset = out.getCurrentPosition();
         out.write(raw);
         long written = MessageSerializer.writeBatchBuffers(out, rb);
         if (written != bodyLength) {
@@ -173,7 +178,7 @@ public final class TensorFileWriter {
             return allocator.getEmpty();
         }
         if (h.dtype() != DType.BOOL) {
-            ArrowBuf s = SharedMemory.slice(h, h.offset() + start, len);
+            ArrowBuf s = SharedMemory.sliceForReading(h, h.offset() + start, len);
             s.getReferenceManager().retain();
             return s;
         }

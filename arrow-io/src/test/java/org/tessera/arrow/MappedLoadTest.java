@@ -1,0 +1,353 @@
+package org.tessera.arrow;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ReadOnlyBufferException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.tessera.DType;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.memory.Memory;
+
+/** Loading tensor files by mapping them: same tensors as the copying load, read-only, lifetimes, fallbacks. */
+@ExtendWith(LeakCheck.class)
+class MappedLoadTest {
+    private static final long[][] SHAPES = {{}, {7}, {3, 4}, {2, 3, 4}, {0}, {2, 0, 3}};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void mappedLoadsAreBitIdenticalToCopyingLoadsForEveryDtypeRankAndFormat() {
+        int k = 0;
+        for (DType dtype : DType.values()) {
+            for (long[] shape : SHAPES) {
+                for (IpcFormat format : IpcFormat.values()) {
+                    Tensor t = Samples.of(dtype, shape);
+                    Path p = dir.resolve("t" + k++ + ".arrow");
+                    TensorFiles.save(t, p, format);
+                    Tensor mapped = TensorFiles.load(p, LoadMode.MAP);
+                    Tensor copied = TensorFiles.load(p, LoadMode.COPY);
+                    String what = dtype + " " + t.shape() + " " + format;
+                    assertEquals(t.shape(), mapped.shape(), what);
+                    assertEquals(t.shape(), copied.shape(), what);
+                    assertEquals(dtype, mapped.dtype(), what);
+                    assertArrayEquals(Bits.of(t), Bits.of(mapped), what);
+                    assertArrayEquals(Bits.of(copied), Bits.of(mapped), what);
+                    // bool is bit-packed in the file and an empty tensor has no data: both are always copied
+                    assertEquals(dtype != DType.BOOL && t.numel() > 0, TensorFiles.isMapped(mapped), what);
+                    assertFalse(TensorFiles.isMapped(copied), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void autoMapsFromOneMebibyteAndCopiesSmallerTensors() {
+        Path small = dir.resolve("small.arrow");
+        Path large = dir.resolve("large.arrow");
+        Tensor s = Samples.of(DType.FLOAT32, 1000);
+        Tensor l = Samples.of(DType.FLOAT64, TensorFiles.MIN_MAPPED_BYTES / 8);
+        TensorFiles.save(s, small);
+        TensorFiles.save(l, large);
+        Tensor s2 = TensorFiles.load(small);
+        Tensor l2 = TensorFiles.load(large);
+        assertFalse(TensorFiles.isMapped(s2));
+        assertTrue(TensorFiles.isMapped(l2));
+        assertArrayEquals(s.toFloatArray(), s2.toFloatArray());
+        assertArrayEquals(l.toDoubleArray(), l2.toDoubleArray());
+    }
+
+    @Test
+    void theWriterStartsEveryBatchBodyAtA64ByteBoundary(BufferAllocator alloc) throws IOException {
+        Path p = dir.resolve("batches.arrow");
+        TensorFiles.save(Samples.of(DType.FLOAT32, 37, 5), p, IpcFormat.FILE, 100);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
+             ArrowFileReader reader = new ArrowFileReader(ch, alloc)) {
+            List<ArrowBlock> blocks = reader.getRecordBlocks();
+            assertTrue(blocks.size() > 3, "several batches: " + blocks.size());
+            for (ArrowBlock b : blocks) {
+                assertEquals(0, (b.getOffset() + b.getMetadataLength()) % 64, "body of the batch at " + b.getOffset());
+            }
+            long rows = 0;
+            while (reader.loadNextBatch()) {
+                rows += reader.getVectorSchemaRoot().getRowCount();
+            }
+            assertEquals(37, rows); // Arrow Java reads the padded messages
+        }
+        // several batches are not contiguous in the file: copied
+        assertFalse(TensorFiles.isMapped(TensorFiles.load(p, LoadMode.MAP)));
+    }
+
+    @Test
+    void aMappedTensorIsReadOnlyAndItsExportsCannotWriteTheFile(BufferAllocator alloc) throws Exception {
+        Path p = dir.resolve("ro.arrow");
+        Tensor t = Samples.of(DType.FLOAT32, 16);
+        TensorFiles.save(t, p);
+        byte[] before = Files.readAllBytes(p);
+        try (Scope inner = Tessera.scope()) {
+            checkReadOnly(p, t, alloc);
+        }
+        assertArrayEquals(before, Files.readAllBytes(p));
+        // the view's reference goes when it is collected, and the mapping with it
+        for (int i = 0; i < 50 && mapped(p); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertFalse(mapped(p));
+    }
+
+    private static void checkReadOnly(Path p, Tensor t, BufferAllocator alloc) {
+        Tensor m = TensorFiles.load(p, LoadMode.MAP);
+        assertTrue(TensorFiles.isMapped(m));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.set(1.0, 0));
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+
+        checkReadOnlyView(m, t);
+
+        // an Arrow vector, which could be written, gets a copy of its own
+        try (Float4Vector v = (Float4Vector) ArrowVectors.toVector(m, "x", alloc)) {
+            v.set(0, 42f);
+            assertEquals(42f, v.get(0), 0f);
+        }
+        assertArrayEquals(t.toFloatArray(), m.toFloatArray());
+        // ops on a mapped tensor write new memory
+        Tensor twice = m.mul(2);
+        assertEquals(2 * t.get(5).item(), twice.get(5).item(), 0.0);
+    }
+
+    private static void checkReadOnlyView(Tensor m, Tensor t) {
+        ByteBuffer view = m.asByteBuffer();
+        assertTrue(view.isReadOnly());
+        assertEquals(ByteOrder.LITTLE_ENDIAN, view.order());
+        assertEquals(t.get(3).item(), view.getFloat(12), 0.0);
+        assertThrows(ReadOnlyBufferException.class, () -> view.putFloat(0, 42f));
+        assertThrows(ReadOnlyBufferException.class, () -> view.slice().put((byte) 1));
+    }
+
+    @Test
+    void aViewOfAMappedTensorOutlivesItsScopeAndTheMappingGoesWithTheLastReference() throws Exception {
+        Path p = dir.resolve("export.arrow");
+        Tensor t = Samples.of(DType.INT64, 40, 5);
+        TensorFiles.save(t, p);
+        long before = Memory.allocatedBytes();
+        ByteBuffer view;
+        try (Scope inner = Tessera.scope()) {
+            Tensor m = TensorFiles.load(p, LoadMode.MAP);
+            assertTrue(TensorFiles.isMapped(m));
+            assertTrue(Memory.allocatedBytes() >= before + 200 * 8);
+            view = m.asByteBuffer();
+        }
+        Files.delete(p); // on Linux the mapping keeps the data
+        // the scope is closed and the file gone, but the view holds the mapping
+        long[] expected = t.toLongArray();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], view.getLong(8 * i), "element " + i);
+        }
+        assertTrue(Memory.allocatedBytes() >= before + 200 * 8, "the mapping is still counted while the view lives");
+        if (Files.isReadable(Path.of("/proc/self/maps"))) {
+            assertTrue(mapped(p), "the file is still mapped while the view lives");
+        }
+        view = null;
+        for (int i = 0; i < 50 && (Memory.allocatedBytes() > before || mapped(p)); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before, "the mapping is released with its last reference");
+        assertFalse(mapped(p), "no mapping of the file is left");
+    }
+
+    @Test
+    void anUnscopedMappedTensorIsUnmappedWhenUnreachable() throws Exception {
+        Path p = dir.resolve("unscoped.arrow");
+        TensorFiles.save(Samples.of(DType.FLOAT64, 3, 7), p);
+        long before = Memory.allocatedBytes();
+        boolean[] wasMapped = new boolean[1];
+        Thread loader = new Thread(() -> {
+            Tensor m = TensorFiles.load(p, LoadMode.MAP); // no scope open on this thread
+            wasMapped[0] = TensorFiles.isMapped(m) && m.toDoubleArray().length == 21;
+        });
+        loader.start();
+        loader.join();
+        assertTrue(wasMapped[0]);
+        for (int i = 0; i < 50 && (Memory.allocatedBytes() > before || mapped(p)); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before);
+        assertFalse(mapped(p));
+    }
+
+    @Test
+    void closingTheScopeUnmapsATensorThatWasNotExported() throws IOException {
+        Path p = dir.resolve("scoped.arrow");
+        TensorFiles.save(Samples.of(DType.INT32, 9, 9), p);
+        Tensor m;
+        try (Scope inner = Tessera.scope()) {
+            m = TensorFiles.load(p, LoadMode.MAP);
+            assertTrue(mapped(p) || !Files.isReadable(Path.of("/proc/self/maps")));
+        }
+        assertFalse(mapped(p), "unmapped when the scope closed");
+        // reading it afterwards is an error, not a crash
+        assertThrows(IllegalStateException.class, m::toIntArray);
+    }
+
+    @Test
+    void filesOfOtherWritersAndVersionOneLoadTheSameMappedOrNot() throws IOException {
+        String[] fixtures = {"/v1/float32-6x7.arrow", "/v1/float64-scalar.arrow", "/v1/int64-2x3x4.arrows",
+            "/v1/bool-1001.arrows", "/java/bigint.arrows", "/java/bigint-no-eos.arrows", "/java/bit.arrow",
+            "/java/fixed-size-list-int32.arrows", "/java/int32-legacy-v4.arrows", "/java/tensor-column-float64.arrow",
+            "/interop/js-column.arrows", "/interop/js-tensor-column.arrow", "/interop/js-tensor-column.arrows"};
+        List<String> copied = new ArrayList<>();
+        for (String f : fixtures) {
+            Path p = dir.resolve(f.substring(f.lastIndexOf('/') + 1));
+            try (InputStream in = MappedLoadTest.class.getResourceAsStream(f)) {
+                Files.write(p, in.readAllBytes());
+            }
+            Tensor m = TensorFiles.load(p, LoadMode.MAP);
+            Tensor c = TensorFiles.load(p, LoadMode.COPY);
+            assertEquals(c.shape(), m.shape(), f);
+            assertEquals(c.dtype(), m.dtype(), f);
+            assertArrayEquals(Bits.of(c.contiguous()), Bits.of(m.contiguous()), f);
+            if (!TensorFiles.isMapped(m)) {
+                copied.add(f);
+            }
+        }
+        // writers that align to 8 bytes leave most data off a 64-byte boundary: those files are copied
+        assertTrue(copied.size() >= 3, "files copied: " + copied);
+    }
+
+    @Test
+    void aFileTruncatedBeforeLoadingIsRejectedBeforeMapping() throws IOException {
+        Path p = dir.resolve("cut.arrows");
+        TensorFiles.save(Samples.of(DType.FLOAT32, 64, 64), p, IpcFormat.STREAM);
+        byte[] b = Files.readAllBytes(p);
+        for (int cut : new int[] {b.length - 9, b.length - 4096, b.length / 2}) {
+            Path q = dir.resolve("cut" + cut + ".arrows");
+            Files.write(q, java.util.Arrays.copyOf(b, cut));
+            TesseraIOException e = assertThrows(TesseraIOException.class, () -> TensorFiles.load(q, LoadMode.MAP));
+            assertTrue(e.getMessage().startsWith(q + ": "), e.getMessage());
+            assertFalse(mapped(q));
+        }
+    }
+
+    @Test
+    void damagedDataIsRejectedOnTheMappedBytesAndUnmapped() throws IOException {
+        Path p = dir.resolve("flip.arrow");
+        TensorFiles.save(Samples.of(DType.FLOAT32, 32, 32), p);
+        byte[] b = Files.readAllBytes(p);
+        b[b.length / 2] ^= 0x10; // inside the 4 KiB of data
+        Files.write(p, b);
+        TesseraIOException e = assertThrows(TesseraIOException.class, () -> TensorFiles.load(p, LoadMode.MAP));
+        assertTrue(e.getMessage().contains("data checksum"), e.getMessage());
+        assertFalse(mapped(p), "the mapping of a rejected file is released at once");
+    }
+
+    @Test
+    void aTensorOfSeveralReadPiecesLoadsTheSameCopiedAndMappedAndDamageInAnyPieceIsFound() throws Exception {
+        Path p = dir.resolve("pieces.arrow");
+        long n = (1L << 24) + 5; // 64 MiB + 20 bytes of float32: two pieces of a copying load, read in parallel
+        long before = Memory.allocatedBytes();
+        try (Scope inner = Tessera.scope()) {
+            Tensor t = Tessera.rand(Tessera.defaultGenerator(), DType.FLOAT32, n).realize();
+            TensorFiles.save(t, p);
+            Tensor mapped = TensorFiles.load(p, LoadMode.MAP);
+            Tensor copied = TensorFiles.load(p, LoadMode.COPY);
+            assertTrue(TensorFiles.isMapped(mapped));
+            assertFalse(TensorFiles.isMapped(copied));
+            assertSameBytes(t, copied);
+            assertSameBytes(t, mapped);
+        }
+        // the views' references go when they are collected
+        for (int i = 0; i < 100 && Memory.allocatedBytes() > before; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before, "views released: " + (Memory.allocatedBytes() - before));
+        long dataEnd = Files.size(p) - 1024; // the footer and EOS are a few hundred bytes
+        for (long at : new long[] {(32L << 20), dataEnd}) {
+            byte[] one = new byte[1];
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ch.read(ByteBuffer.wrap(one), at);
+                one[0] ^= 4;
+                ch.write(ByteBuffer.wrap(one), at);
+            }
+            for (LoadMode mode : new LoadMode[] {LoadMode.COPY, LoadMode.MAP}) {
+                TesseraIOException e = assertThrows(TesseraIOException.class, () -> TensorFiles.load(p, mode));
+                assertTrue(e.getMessage().contains("data checksum"), mode + " at " + at + ": " + e.getMessage());
+            }
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                one[0] ^= 4;
+                ch.write(ByteBuffer.wrap(one), at);
+            }
+        }
+    }
+
+    private static void assertSameBytes(Tensor expected, Tensor actual) {
+        assertEquals(expected.asByteBuffer(), actual.asByteBuffer());
+    }
+
+    @Test
+    void aNullModeIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> TensorFiles.load(dir.resolve("x.arrow"), null));
+    }
+
+    /** Whether this process maps {@code p} now (false where /proc/self/maps cannot be read). */
+    static boolean mapped(Path p) throws IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return false;
+        }
+        String name = p.toAbsolutePath().toString();
+        for (String line : Files.readAllLines(maps)) {
+            if (line.endsWith(name) || line.endsWith(name + " (deleted)")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The elements' bit patterns, so that comparisons are exact for every dtype. */
+    static final class Bits {
+        private Bits() {
+        }
+
+        static long[] of(Tensor t) {
+            return switch (t.dtype()) {
+                case FLOAT32 -> {
+                    float[] f = t.toFloatArray();
+                    long[] out = new long[f.length];
+                    for (int i = 0; i < f.length; i++) {
+                        out[i] = Float.floatToRawIntBits(f[i]);
+                    }
+                    yield out;
+                }
+                case FLOAT64 -> java.util.Arrays.stream(t.toDoubleArray()).mapToLong(Double::doubleToRawLongBits).toArray();
+                case INT32, INT64 -> t.toLongArray();
+                case BOOL -> t.to(DType.INT64).toLongArray();
+            };
+        }
+    }
+}

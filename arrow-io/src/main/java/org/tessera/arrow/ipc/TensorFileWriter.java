@@ -35,6 +35,7 @@ import org.tessera.arrow.IpcFormat;
 import org.tessera.arrow.TesseraIOException;
 import org.tessera.arrow.internal.ArrowLayouts;
 import org.tessera.arrow.internal.Bits;
+import org.tessera.arrow.internal.Crc32c;
 import org.tessera.arrow.internal.SharedMemory;
 import org.tessera.graph.Node;
 import org.tessera.memory.Memory;
@@ -190,13 +191,37 @@ public final class TensorFileWriter {
         return bits;
     }
 
-    /** CRC-32C of the first {@code bytes} bytes of {@code buf}. */
+    /** Bytes per piece of a parallel checksum. */
+    private static final long CRC_PIECE = 64L << 20;
+
+    /**
+     * CRC-32C of the first {@code bytes} bytes of {@code buf}: pieces of {@link #CRC_PIECE} bytes
+     * checksummed in parallel and their values joined in order, so a large batch is not limited to
+     * one core's checksum speed.
+     */
     static long crc(ArrowBuf buf, long bytes) {
+        if (bytes <= CRC_PIECE) {
+            return crc(buf, 0, bytes);
+        }
+        int pieces = (int) ((bytes + CRC_PIECE - 1) / CRC_PIECE);
+        long[] crcs = new long[pieces];
+        java.util.stream.IntStream.range(0, pieces).parallel().forEach(k -> {
+            long off = k * CRC_PIECE;
+            crcs[k] = crc(buf, off, Math.min(CRC_PIECE, bytes - off));
+        });
+        long c = crcs[0];
+        for (int k = 1; k < pieces; k++) {
+            c = Crc32c.combine(c, crcs[k], Math.min(CRC_PIECE, bytes - k * CRC_PIECE));
+        }
+        return c;
+    }
+
+    /** CRC-32C of bytes {@code [from, from + bytes)} of {@code buf}, on one thread. */
+    private static long crc(ArrowBuf buf, long from, long bytes) {
         CRC32C c = new CRC32C();
         for (long done = 0; done < bytes; done += NIO_CHUNK) {
             int len = (int) Math.min(NIO_CHUNK, bytes - done);
-            ByteBuffer b = buf.nioBuffer(done, len);
-            c.update(b);
+            c.update(buf.nioBuffer(from + done, len));
         }
         return c.getValue();
     }

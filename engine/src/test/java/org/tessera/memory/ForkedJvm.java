@@ -17,15 +17,15 @@ import java.util.stream.Stream;
  * asked for it (exit code and output are returned) instead of ending the test run, and its
  * error report is written to a temporary folder that is deleted afterwards.
  */
-final class ForkedJvm {
+public final class ForkedJvm {
     /** What the child printed and how it ended. */
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     private ForkedJvm() {
     }
 
-    static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
+    public static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("tessera-fork");
         try {
             List<String> cmd = new ArrayList<>();

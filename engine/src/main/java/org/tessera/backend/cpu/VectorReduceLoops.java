@@ -101,54 +101,23 @@ final class VectorReduceLoops extends ReduceLoops {
 
     @Override
     int firstExtreme(boolean max, float[] x, int len) {
-        if (len < 2 * L) {
-            return ScalarReduceLoops.INSTANCE.firstExtreme(max, x, len);
-        }
-        VectorOperators.Comparison beats = max ? VectorOperators.GT : VectorOperators.LT;
-        // two chains over alternating vectors; each lane keeps its first strict extreme
-        FloatVector b0 = FloatVector.fromArray(F, x, 0);
-        FloatVector b1 = FloatVector.fromArray(F, x, L);
-        if (b0.test(VectorOperators.IS_NAN).or(b1.test(VectorOperators.IS_NAN)).anyTrue()) {
+        // the extreme by the unrolled vector pass, then its first position: the tile is in cache by
+        // now, and a search that stops at the first match is cheaper than carrying indices along
+        float m = max ? max(x, len) : min(x, len);
+        if (m != m) {
             return firstNaN(x, 0);
         }
-        IntVector i0 = IntVector.zero(I).addIndex(1);
-        IntVector i1 = i0.add(L);
-        IntVector at0 = i0;
-        IntVector at1 = i1;
-        IntVector step = IntVector.broadcast(I, 2 * L);
-        int i = 2 * L;
-        for (; i <= len - 2 * L; i += 2 * L) {
-            FloatVector v0 = FloatVector.fromArray(F, x, i);
-            FloatVector v1 = FloatVector.fromArray(F, x, i + L);
-            at0 = at0.add(step);
-            at1 = at1.add(step);
-            if (v0.test(VectorOperators.IS_NAN).or(v1.test(VectorOperators.IS_NAN)).anyTrue()) {
-                return firstNaN(x, i);
-            }
-            VectorMask<Float> m0 = v0.compare(beats, b0);
-            VectorMask<Float> m1 = v1.compare(beats, b1);
-            b0 = b0.blend(v0, m0);
-            b1 = b1.blend(v1, m1);
-            i0 = i0.blend(at0, m0.cast(I));
-            i1 = i1.blend(at1, m1.cast(I));
-        }
-        // the extreme over the lanes, then the smallest index holding it
-        FloatVector b = max ? b0.max(b1) : b0.min(b1);
-        float m = b.reduceLanes(max ? VectorOperators.MAX : VectorOperators.MIN);
-        IntVector none = IntVector.broadcast(I, Integer.MAX_VALUE);
-        int q = Math.min(none.blend(i0, b0.compare(VectorOperators.EQ, m).cast(I)).reduceLanes(VectorOperators.MIN),
-                none.blend(i1, b1.compare(VectorOperators.EQ, m).cast(I)).reduceLanes(VectorOperators.MIN));
-        for (; i < len; i++) {
-            float v = x[i];
-            if (v != v) {
-                return i;
-            }
-            if (max ? v > m : v < m) {
-                m = v;
-                q = i;
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            VectorMask<Float> hit = FloatVector.fromArray(F, x, i).compare(VectorOperators.EQ, m);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
             }
         }
-        return q;
+        while (x[i] != m) {
+            i++;
+        }
+        return i;
     }
 
     /** The first NaN at or after {@code from} (one is known to exist). */

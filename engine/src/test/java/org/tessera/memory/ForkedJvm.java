@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Runs a class's {@code main} in a fresh JVM with this JVM's class path and module flags, for
+ * Runs a class's {@code main} in a fresh JVM with this JVM's class path and {@code --add-opens}
+ * flags (not {@code --add-modules}: the child runs without the incubating Vector API), for
  * checks whose failure could be a crash of the JVM itself: a crash then fails the test that
  * asked for it (exit code and output are returned) instead of ending the test run, and its
  * error report is written to a temporary folder that is deleted afterwards.

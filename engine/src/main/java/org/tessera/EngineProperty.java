@@ -22,6 +22,10 @@ public enum EngineProperty {
     THREADS("tessera.threads", "available processors",
             "Threads for CPU kernels (elementwise, reductions, OpenBLAS); on Spark executors each task uses"
                     + " its own cores (spark.task.cpus) instead."),
+    /** Whether CPU reductions use the JDK Vector API. */
+    SIMD("tessera.simd", "true when the JVM has jdk.incubator.vector",
+            "false makes CPU reductions use plain Java loops even when the JVM was started with"
+                    + " --add-modules=jdk.incubator.vector; without that module they always do."),
     /** Turns the CUDA backend off. */
     CUDA_DISABLE("tessera.cuda.disable", "false",
             "true turns the CUDA backend off: isCudaAvailable() answers false and nothing native is loaded."),

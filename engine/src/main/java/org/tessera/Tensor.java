@@ -675,8 +675,7 @@ public final class Tensor {
 
     /** As {@link #max(int)}, keeping the dim as size 1 when asked. */
     public ValuesIndices max(int dim, boolean keepDim) {
-        Tensor values = Reductions.extremeAlong(Op.MAX, this, dim);
-        return new ValuesIndices(keepDim ? values : values.squeeze(dim), Reductions.arg(Op.ARGMAX, this, dim, keepDim));
+        return Reductions.extremeWithIndices(Op.MAX, this, dim, keepDim);
     }
 
     /** Largest values over several dims, without indices (PyTorch's {@code amax}). */
@@ -696,8 +695,7 @@ public final class Tensor {
 
     /** As {@link #min(int)}, keeping the dim when asked. */
     public ValuesIndices min(int dim, boolean keepDim) {
-        Tensor values = Reductions.extremeAlong(Op.MIN, this, dim);
-        return new ValuesIndices(keepDim ? values : values.squeeze(dim), Reductions.arg(Op.ARGMIN, this, dim, keepDim));
+        return Reductions.extremeWithIndices(Op.MIN, this, dim, keepDim);
     }
 
     /** Smallest values over several dims, without indices. */

@@ -33,6 +33,14 @@ public final class Node {
     private long[] strides;
     private volatile Object remote;
 
+    /** Guards the transition to realized (not the node's monitor, which the realizer holds while computing). */
+    private final Object dataLock = new Object();
+    /**
+     * Another node computed from the same input by the same pass where a backend can (the values
+     * and the indices of {@code max(dim)}); weak, so that it does not keep an unused result alive.
+     */
+    private volatile java.lang.ref.WeakReference<Node> sibling;
+
     private volatile boolean requiresGrad;
     private volatile boolean markedLeaf;
     private volatile Node grad;
@@ -151,9 +159,19 @@ public final class Node {
      * when it becomes unreachable.
      */
     public void setData(Storage s, long offset, long[] strides) {
-        synchronized (this) {
+        if (!trySetData(s, offset, strides)) {
+            throw new IllegalStateException("node " + id + " (" + op + ") is already realized");
+        }
+    }
+
+    /**
+     * Attaches local data unless the node is realized already (by another thread computing its
+     * sibling); returns whether it took {@code s}. When it did not, the caller still owns {@code s}.
+     */
+    public boolean trySetData(Storage s, long offset, long[] strides) {
+        synchronized (dataLock) {
             if (isRealized()) {
-                throw new IllegalStateException("node " + id + " (" + op + ") is already realized");
+                return false;
             }
             this.offset = offset;
             this.strides = strides;
@@ -161,6 +179,23 @@ public final class Node {
         }
         s.releaseWhenUnreachable(this);
         afterRealize();
+        return true;
+    }
+
+    /**
+     * Links two nodes that one pass can compute together (both read the same input the same
+     * way); a backend that cannot may ignore the link.
+     */
+    public static void pair(Node a, Node b) {
+        a.sibling = new java.lang.ref.WeakReference<>(b);
+        b.sibling = new java.lang.ref.WeakReference<>(a);
+    }
+
+    /** The node linked by {@link #pair}, if it is still reachable and not yet realized; else null. */
+    public Node pendingSibling() {
+        java.lang.ref.WeakReference<Node> ref = sibling;
+        Node n = ref == null ? null : ref.get();
+        return n == null || n.isRealized() ? null : n;
     }
 
     /** Attaches data held by another backend. */

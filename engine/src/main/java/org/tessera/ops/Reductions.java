@@ -4,8 +4,10 @@ import java.util.Arrays;
 import org.tessera.DType;
 import org.tessera.Shape;
 import org.tessera.Tensor;
+import org.tessera.ValuesIndices;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Graph;
+import org.tessera.graph.Node;
 import org.tessera.graph.Op;
 
 /** Builders for sum, prod, max, min, argmax, argmin and the compositions on them. */
@@ -94,6 +96,19 @@ public final class Reductions {
         Tensor in = (op == Op.SUM || op == Op.PROD) && out != x.dtype() ? Elementwise.cast(x, out) : x;
         Shape shape = reducedShape(x.shape(), d, keepDim);
         return Tensor.of(Graph.node(op, shape, out, new Attrs.Reduce(d, keepDim, toFirstIndex), in.node()));
+    }
+
+    /**
+     * {@code max(dim)} / {@code min(dim)}: the extremes along {@code dim} and their first indices,
+     * linked so that a backend may compute both in one pass over the input.
+     */
+    public static ValuesIndices extremeWithIndices(Op op, Tensor x, int dim, boolean keepDim) {
+        Tensor values = extremeAlong(op, x, dim);
+        Tensor indices = arg(op == Op.MAX ? Op.ARGMAX : Op.ARGMIN, x, dim, keepDim);
+        if (values.node().input(0) == indices.node().input(0)) {
+            Node.pair(values.node(), indices.node());
+        }
+        return new ValuesIndices(keepDim ? values : values.squeeze(dim), indices);
     }
 
     /** Index of the max (min) along {@code dim}, or over the flattened tensor when dim is null. */

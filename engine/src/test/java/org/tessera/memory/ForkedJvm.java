@@ -12,20 +12,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Runs a class's {@code main} in a fresh JVM with this JVM's class path and module flags, for
+ * Runs a class's {@code main} in a fresh JVM with this JVM's class path and {@code --add-opens}
+ * flags (not {@code --add-modules}: the child runs without the incubating Vector API), for
  * checks whose failure could be a crash of the JVM itself: a crash then fails the test that
  * asked for it (exit code and output are returned) instead of ending the test run, and its
  * error report is written to a temporary folder that is deleted afterwards.
  */
-final class ForkedJvm {
+public final class ForkedJvm {
     /** What the child printed and how it ended. */
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     private ForkedJvm() {
     }
 
-    static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
+    public static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("tessera-fork");
         try {
             List<String> cmd = new ArrayList<>();

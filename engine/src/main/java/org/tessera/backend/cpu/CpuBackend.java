@@ -284,10 +284,33 @@ public final class CpuBackend implements Backend {
                 source = TileSource.of(Strided.permuted(in.address(), in.dtype(), in.shape(), in.strides(),
                         in.shape(), perm));
             }
+            Node sibling = n.pendingSibling();
+            if (sibling != null && sibling.input(0) == in && isExtremeWithIndex(n) && isExtremeWithIndex(sibling)) {
+                // max(dim)/min(dim): values and indices from one pass over the input
+                boolean arg = n.op() == Op.ARGMAX || n.op() == Op.ARGMIN;
+                Storage other = allocate(sibling);
+                ReduceKernels.argReduce(n.op() == Op.ARGMAX || n.op() == Op.MAX, source, a, r, c,
+                        arg ? out.address() : other.address(), arg ? other.address() : out.address());
+                if (!sibling.trySetData(other, 0, sibling.shape().contiguousStrides())) {
+                    other.release();
+                }
+                return;
+            }
             ReduceKernels.reduce(n.op(), source, a, r, c, n.dtype(), out.address());
         } finally {
-            setContiguous(n, out);
+            if (!n.trySetData(out, 0, n.shape().contiguousStrides())) {
+                out.release(); // realized meanwhile with its sibling, by another thread
+            }
         }
+    }
+
+    /** The values (MAX/MIN of {@code max(dim)}) or the indices (ARGMAX/ARGMIN) of an extreme along a dim. */
+    private static boolean isExtremeWithIndex(Node n) {
+        return switch (n.op()) {
+            case ARGMAX, ARGMIN -> true;
+            case MAX, MIN -> ((Attrs.Reduce) n.attrs()).toFirstIndex();
+            default -> false;
+        };
     }
 
     // ---- joins and scatters ----

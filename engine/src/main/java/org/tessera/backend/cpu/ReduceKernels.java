@@ -2,6 +2,7 @@ package org.tessera.backend.cpu;
 
 import org.tessera.DType;
 import org.tessera.graph.Op;
+import org.tessera.memory.Memory;
 
 /**
  * Reductions over the middle axis of an {@code [A, R, C]} iteration, read a tile at a time
@@ -27,7 +28,7 @@ final class ReduceKernels {
     static void reduce(Op op, TileSource in, long a, long r, long c, DType outType, long out) {
         DType inType = in.dtype();
         if (op == Op.ARGMAX || op == Op.ARGMIN) {
-            argReduce(op == Op.ARGMAX, in, a, r, c, out);
+            argReduce(op == Op.ARGMAX, in, a, r, c, out, 0);
             return;
         }
         Kind acc = accumulatorKind(op, inType);
@@ -44,7 +45,7 @@ final class ReduceKernels {
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
-                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s, new float[TILE / 2], new float[TILE / 2]));
+                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s));
                     }
                 });
                 Object one = acc.newTile(1);
@@ -58,12 +59,10 @@ final class ReduceKernels {
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
                 TileSource.Reader reader = in.reader(TILE);
-                float[] s0 = new float[TILE / 2];
-                float[] s1 = new float[TILE / 2];
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
-                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r, s0, s1));
+                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r));
                     ElementwiseKernels.cast(acc, res, outType, o, 1);
                     Runs.write(outType, out + i * oes, oes, 1, o, 0);
                 }
@@ -116,16 +115,14 @@ final class ReduceKernels {
      */
     private static void sumRowsF32(TileSource.Reader reader, long start, long c, long r, int len, float[] part,
             double[] acc) {
+        ReduceLoops loops = ReduceLoops.get();
         java.util.Arrays.fill(acc, 0, len, 0d);
         for (long k0 = 0; k0 < r; k0 += ROW_BLOCK) {
             long k1 = Math.min(r, k0 + ROW_BLOCK);
             float[] first = (float[]) reader.read(start + k0 * c, len);
             System.arraycopy(first, 0, part, 0, len);
             for (long k = k0 + 1; k < k1; k++) {
-                float[] x = (float[]) reader.read(start + k * c, len);
-                for (int j = 0; j < len; j++) {
-                    part[j] += x[j];
-                }
+                loops.addRows(part, (float[]) reader.read(start + k * c, len), len);
             }
             for (int j = 0; j < len; j++) {
                 acc[j] += part[j];
@@ -133,22 +130,9 @@ final class ReduceKernels {
         }
     }
 
-    /** The first position in {@code x[0..n)} (float or double) holding {@code m}, or the first NaN if m is NaN. */
-    private static int firstIndexOf(Object x, int n, double m) {
+    /** The first position in {@code x[0..n)} holding {@code m}, or the first NaN if m is NaN. */
+    private static int firstIndexOf(double[] d, double m) {
         int q = 0;
-        if (x instanceof float[] f) {
-            if (m != m) {
-                while (f[q] == f[q]) {
-                    q++;
-                }
-            } else {
-                while (f[q] != m) {
-                    q++;
-                }
-            }
-            return q;
-        }
-        double[] d = (double[]) x;
         if (m != m) {
             while (d[q] == d[q]) {
                 q++;
@@ -161,57 +145,8 @@ final class ReduceKernels {
         return q;
     }
 
-    /** Independent accumulators per run: the inner loops below are as wide as a few vector registers. */
+    /** Independent accumulators for float64 sums. */
     private static final int LANES = 32;
-
-    /** The operation a pairwise fold applies. */
-    private enum Fold { SUM, MAX, MIN }
-
-    /**
-     * Reduces {@code x[0..len)} pairwise: each level combines the two halves of the previous
-     * one elementwise (a loop that vectorizes), alternating between two scratch arrays, until
-     * {@link #LANES} values are left. For sums this is pairwise summation, so float32 stays accurate.
-     */
-    private static float fold(Fold f, float[] x, int len, float[] s0, float[] s1) {
-        float[] src = x;
-        float[] dst = s0;
-        int n = len;
-        while (n > LANES) {
-            int h = n >>> 1;
-            switch (f) {
-                case SUM -> { for (int i = 0; i < h; i++) dst[i] = src[i] + src[i + h]; }
-                case MAX -> { for (int i = 0; i < h; i++) dst[i] = Math.max(src[i], src[i + h]); }
-                default -> { for (int i = 0; i < h; i++) dst[i] = Math.min(src[i], src[i + h]); }
-            }
-            if ((n & 1) != 0) {
-                float last = src[n - 1];
-                dst[0] = f == Fold.SUM ? dst[0] + last : f == Fold.MAX ? Math.max(dst[0], last) : Math.min(dst[0], last);
-            }
-            src = dst;
-            dst = dst == s0 ? s1 : s0;
-            n = h;
-        }
-        float r = f == Fold.SUM ? 0f : f == Fold.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            r = f == Fold.SUM ? r + src[i] : f == Fold.MAX ? Math.max(r, src[i]) : Math.min(r, src[i]);
-        }
-        return r;
-    }
-
-    /** The pairwise float32 sum of {@code x[0..len)}, widened to float64 (added to a float64 total). */
-    private static double sumTile(float[] x, int len, float[] s0, float[] s1) {
-        return fold(Fold.SUM, x, len, s0, s1);
-    }
-
-    /** The largest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
-    private static float maxTile(float[] x, int len, float[] s0, float[] s1) {
-        return fold(Fold.MAX, x, len, s0, s1);
-    }
-
-    /** The smallest of {@code x[0..len)}, NaN if any is NaN (len >= 1). */
-    private static float minTile(float[] x, int len, float[] s0, float[] s1) {
-        return fold(Fold.MIN, x, len, s0, s1);
-    }
 
     /** The sum of {@code x[0..len)} with {@link #LANES} independent float64 accumulators. */
     private static double sumTile(double[] x, int len, double[] lanes) {
@@ -256,8 +191,8 @@ final class ReduceKernels {
     }
 
     /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, float[] s0,
-            float[] s1) {
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n) {
+        ReduceLoops loops = ReduceLoops.get();
         switch (Kind.of(t)) {
             case F32 -> {
                 double total = op == Op.PROD ? 1 : 0;
@@ -266,10 +201,10 @@ final class ReduceKernels {
                     int len = (int) Math.min(TILE, n - off);
                     float[] x = (float[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> total += sumTile(x, len, s0, s1);
+                        case SUM -> total += loops.sum(x, len);
                         case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
-                        case MAX -> m = Math.max(m, maxTile(x, len, s0, s1));
-                        case MIN -> m = Math.min(m, minTile(x, len, s0, s1));
+                        case MAX -> m = Math.max(m, loops.max(x, len));
+                        case MIN -> m = Math.min(m, loops.min(x, len));
                         default -> throw new IllegalStateException(op.toString());
                     }
                 }
@@ -347,10 +282,10 @@ final class ReduceKernels {
             case F32 -> {
                 float[] a = (float[]) acc, x = (float[]) row;
                 switch (op) {
-                    case SUM -> { for (int i = 0; i < n; i++) a[i] += x[i]; }
+                    case SUM -> ReduceLoops.get().addRows(a, x, n);
                     case PROD -> { for (int i = 0; i < n; i++) a[i] *= x[i]; }
-                    case MAX -> { for (int i = 0; i < n; i++) a[i] = Math.max(a[i], x[i]); }
-                    default -> { for (int i = 0; i < n; i++) a[i] = Math.min(a[i], x[i]); }
+                    case MAX -> ReduceLoops.get().extremeRows(true, a, x, n);
+                    default -> ReduceLoops.get().extremeRows(false, a, x, n);
                 }
             }
             case F64 -> {
@@ -374,111 +309,159 @@ final class ReduceKernels {
         }
     }
 
-    /** Index of the first maximum (minimum) along R; NaN counts as the largest, as in PyTorch. */
-    private static void argReduce(boolean max, TileSource in, long a, long r, long c, long out) {
+    /**
+     * Index of the first maximum (minimum) along R, written as int64 to {@code out}; NaN counts as
+     * the largest, as in PyTorch. When {@code values} is not 0 the extremes themselves are written
+     * there too (contiguous {@code [A, C]} of the input's dtype), from the same pass.
+     */
+    static void argReduce(boolean max, TileSource in, long a, long r, long c, long out, long values) {
         DType t = in.dtype();
-        boolean integral = Kind.of(t) == Kind.I64;
+        Kind kind = Kind.of(t);
+        int es = t.byteSize();
         long blocks = (c + TILE - 1) / TILE;
-        Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
+        ReduceLoops loops = ReduceLoops.get();
+        boolean intIndex = r <= Integer.MAX_VALUE;
+        Parallel.forRange(a * blocks, c == 1 ? Math.max(1, 4L * TILE / Math.max(1, r)) : 1, 1, (s, e) -> {
             TileSource.Reader reader = in.reader(TILE);
-            float[] s0 = new float[TILE / 2];
-            float[] s1 = new float[TILE / 2];
-            float[] fBest = new float[TILE];
-            double[] dBest = new double[TILE];
-            long[] lBest = new long[TILE];
+            Object best = kind.newTile(TILE);
             long[] idx = new long[TILE];
+            int[] intIdx = new int[TILE];
             for (long job = s; job < e; job++) {
                 long i = job / blocks;
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
                 if (c == 1) {
-                    // one long contiguous run
-                    long best = 0;
-                    double bd = 0;
-                    long bl = 0;
-                    for (long off = 0; off < r; off += TILE) {
-                        int n = (int) Math.min(TILE, r - off);
-                        Object raw = reader.read(i * r + off, n);
-                        if (integral) {
-                            long[] x = (long[]) raw;
-                            for (int q = 0; q < n; q++) {
-                                if ((off == 0 && q == 0) || (max ? x[q] > bl : x[q] < bl)) {
-                                    bl = x[q];
-                                    best = off + q;
-                                }
-                            }
-                        } else {
-                            // the tile's extreme by a branch-free pass (NaN propagates), then a
-                            // search for its first position only when it improves on the best so far
-                            double m;
-                            if (raw instanceof float[] fx) {
-                                m = max ? maxTile(fx, n, s0, s1) : minTile(fx, n, s0, s1);
-                            } else {
-                                double[] dx = (double[]) raw;
-                                m = dx[0];
-                                for (int q = 1; q < n; q++) {
-                                    m = max ? Math.max(m, dx[q]) : Math.min(m, dx[q]);
-                                }
-                            }
-                            boolean first = off == 0;
-                            boolean better = first || (bd == bd && (m != m || (max ? m > bd : m < bd)));
-                            if (better) {
-                                bd = m;
-                                best = off + firstIndexOf(raw, n, m);
-                            }
-                        }
+                    firstExtremeOfRun(max, kind, reader, i * r, r, loops, best, idx);
+                    Memory.putLong(out + 8 * i, idx[0]);
+                    if (values != 0) {
+                        Runs.write(t, values + i * es, es, 1, best, 0);
                     }
-                    org.tessera.memory.Memory.putLong(out + 8 * i, best);
                     continue;
                 }
-                for (long q = 0; q < r; q++) {
-                    Object raw = reader.read((i * r + q) * c + c0, len);
-                    if (integral) {
-                        long[] x = (long[]) raw;
-                        if (q == 0) {
-                            System.arraycopy(x, 0, lBest, 0, len);
-                            java.util.Arrays.fill(idx, 0, len, 0);
-                            continue;
-                        }
-                        for (int j = 0; j < len; j++) {
-                            if (max ? x[j] > lBest[j] : x[j] < lBest[j]) {
-                                lBest[j] = x[j];
-                                idx[j] = q;
-                            }
-                        }
-                    } else if (raw instanceof float[] x) {
-                        if (q == 0) {
-                            System.arraycopy(x, 0, fBest, 0, len);
-                            java.util.Arrays.fill(idx, 0, len, 0);
-                            continue;
-                        }
-                        for (int j = 0; j < len; j++) {
-                            float v = x[j];
-                            float b = fBest[j];
-                            if (b == b && (v != v || (max ? v > b : v < b))) {
-                                fBest[j] = v;
-                                idx[j] = q;
-                            }
-                        }
-                    } else {
-                        double[] dv = (double[]) raw;
-                        if (q == 0) {
-                            System.arraycopy(dv, 0, dBest, 0, len);
-                            java.util.Arrays.fill(idx, 0, len, 0);
-                            continue;
-                        }
-                        for (int j = 0; j < len; j++) {
-                            double v = dv[j];
-                            double b = dBest[j];
-                            if (b == b && (v != v || (max ? v > b : v < b))) {
-                                dBest[j] = v;
-                                idx[j] = q;
-                            }
+                Object first = reader.read((i * r) * c + c0, len);
+                System.arraycopy(first, 0, best, 0, len);
+                if (kind == Kind.F32 && intIndex) {
+                    java.util.Arrays.fill(intIdx, 0, len, 0);
+                    for (long q = 1; q < r; q++) {
+                        float[] x = (float[]) reader.read((i * r + q) * c + c0, len);
+                        loops.extremeRowsWithIndex(max, (float[]) best, intIdx, x, len, (int) q);
+                    }
+                    for (int j = 0; j < len; j++) {
+                        idx[j] = intIdx[j];
+                    }
+                } else {
+                    java.util.Arrays.fill(idx, 0, len, 0);
+                    for (long q = 1; q < r; q++) {
+                        extremeRowsWithIndex(max, kind, best, idx, reader.read((i * r + q) * c + c0, len), len, q);
+                    }
+                }
+                Memory.putLongs(out + 8 * (i * c + c0), idx, 0, len);
+                if (values != 0) {
+                    Runs.write(t, values + (i * c + c0) * es, es, len, best, 0);
+                }
+            }
+        });
+    }
+
+    /**
+     * The first extreme of the run of {@code n} elements at {@code first}: its value to
+     * {@code best[0]} and its position to {@code idx[0]}.
+     */
+    private static void firstExtremeOfRun(boolean max, Kind kind, TileSource.Reader reader, long first, long n,
+            ReduceLoops loops, Object best, long[] idx) {
+        long at = 0;
+        switch (kind) {
+            case I64 -> {
+                long b = 0;
+                for (long off = 0; off < n; off += TILE) {
+                    int len = (int) Math.min(TILE, n - off);
+                    long[] x = (long[]) reader.read(first + off, len);
+                    for (int q = 0; q < len; q++) {
+                        if ((off == 0 && q == 0) || (max ? x[q] > b : x[q] < b)) {
+                            b = x[q];
+                            at = off + q;
                         }
                     }
                 }
-                org.tessera.memory.Memory.putLongs(out + 8 * (i * c + c0), idx, 0, len);
+                ((long[]) best)[0] = b;
             }
-        });
+            case F32 -> {
+                float b = 0;
+                for (long off = 0; off < n; off += TILE) {
+                    int len = (int) Math.min(TILE, n - off);
+                    float[] x = (float[]) reader.read(first + off, len);
+                    int q = loops.firstExtreme(max, x, len);
+                    float v = x[q];
+                    // a later tile wins only when strictly better, or the first NaN
+                    if (off == 0 || (b == b && (v != v || (max ? v > b : v < b)))) {
+                        b = v;
+                        at = off + q;
+                    }
+                    if (b != b) {
+                        break;
+                    }
+                }
+                ((float[]) best)[0] = b;
+            }
+            case F64 -> {
+                double b = 0;
+                for (long off = 0; off < n; off += TILE) {
+                    int len = (int) Math.min(TILE, n - off);
+                    double[] x = (double[]) reader.read(first + off, len);
+                    double m = x[0];
+                    for (int q = 1; q < len; q++) {
+                        m = max ? Math.max(m, x[q]) : Math.min(m, x[q]);
+                    }
+                    if (off == 0 || (b == b && (m != m || (max ? m > b : m < b)))) {
+                        b = m;
+                        at = off + firstIndexOf(x, m);
+                    }
+                    if (b != b) {
+                        break;
+                    }
+                }
+                ((double[]) best)[0] = b;
+            }
+        }
+        idx[0] = at;
+    }
+
+    /** Where row {@code q} beats the running extremes (or is the first NaN), takes its value and index. */
+    private static void extremeRowsWithIndex(boolean max, Kind kind, Object best, long[] idx, Object row, int len,
+            long q) {
+        switch (kind) {
+            case I64 -> {
+                long[] b = (long[]) best;
+                long[] x = (long[]) row;
+                for (int j = 0; j < len; j++) {
+                    if (max ? x[j] > b[j] : x[j] < b[j]) {
+                        b[j] = x[j];
+                        idx[j] = q;
+                    }
+                }
+            }
+            case F32 -> {
+                float[] b = (float[]) best;
+                float[] x = (float[]) row;
+                for (int j = 0; j < len; j++) {
+                    float v = x[j];
+                    if (b[j] == b[j] && (v != v || (max ? v > b[j] : v < b[j]))) {
+                        b[j] = v;
+                        idx[j] = q;
+                    }
+                }
+            }
+            case F64 -> {
+                double[] b = (double[]) best;
+                double[] x = (double[]) row;
+                for (int j = 0; j < len; j++) {
+                    double v = x[j];
+                    if (b[j] == b[j] && (v != v || (max ? v > b[j] : v < b[j]))) {
+                        b[j] = v;
+                        idx[j] = q;
+                    }
+                }
+            }
+        }
     }
 }

@@ -350,6 +350,13 @@ public final class EngineBenchmark {
             }
             return out;
         }), torch.get("relu_chain_flat"));
+        row2("relu(a*b+c) " + fl + " vs addcmul+clamp_", relu, loop(() -> {
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = Math.max(ha[i] * hb[i] + hc[i], 0f);
+            }
+            return out;
+        }), torch.get("relu_addcmul_flat"));
 
         Tensor m = Tessera.randn(new Generator(12), DType.FLOAT32, side, side).realize();
         float[] hm = m.toFloatArray();

@@ -47,6 +47,7 @@ def main():
         ("argmax1_side", lambda: m.argmax(1)),
         ("argmax0_side", lambda: m.argmax(0)),
         ("relu_chain_flat", lambda: torch.relu(a * b + c)),
+        ("relu_addcmul_flat", lambda: torch.addcmul(c, a, b, out=out).clamp_(min=0)),
         # generation throughput, into a tensor allocated once
         ("rand_flat", lambda: out.uniform_()),
         ("randn_flat", lambda: out.normal_()),

@@ -1,0 +1,190 @@
+package org.tessera.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ReduceLoops} on the JDK Vector API, in the widest vectors the CPU has (16 float lanes
+ * with AVX-512). Loaded only by {@link ReduceLoops#vector()} once the module is known to be
+ * present; the API exists with the same methods in Java 17 and later.
+ */
+final class VectorReduceLoops extends ReduceLoops {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Int lanes in the same bit width, so that each float lane has an index lane. */
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
+    VectorReduceLoops() {
+        if (I.length() != L) {
+            throw new IllegalStateException("float and int vectors of different lane counts: " + L + " and " + I.length());
+        }
+    }
+
+    @Override
+    String describe() {
+        return "vector (" + L + " float lanes)";
+    }
+
+    @Override
+    double sum(float[] x, int len) {
+        // four independent vector sums: each lane adds len / (4 L) elements in float32
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (; i <= len - 4 * L; i += 4 * L) {
+            a0 = a0.add(FloatVector.fromArray(F, x, i));
+            a1 = a1.add(FloatVector.fromArray(F, x, i + L));
+            a2 = a2.add(FloatVector.fromArray(F, x, i + 2 * L));
+            a3 = a3.add(FloatVector.fromArray(F, x, i + 3 * L));
+        }
+        for (; i <= len - L; i += L) {
+            a0 = a0.add(FloatVector.fromArray(F, x, i));
+        }
+        float tail = 0;
+        for (; i < len; i++) {
+            tail += x[i];
+        }
+        return (double) a0.add(a1).reduceLanes(VectorOperators.ADD) + (double) a2.add(a3).reduceLanes(VectorOperators.ADD)
+                + tail;
+    }
+
+    @Override
+    float max(float[] x, int len) {
+        if (len < 4 * L) {
+            return ScalarReduceLoops.INSTANCE.max(x, len);
+        }
+        FloatVector m0 = FloatVector.fromArray(F, x, 0);
+        FloatVector m1 = FloatVector.fromArray(F, x, L);
+        FloatVector m2 = FloatVector.fromArray(F, x, 2 * L);
+        FloatVector m3 = FloatVector.fromArray(F, x, 3 * L);
+        int i = 4 * L;
+        for (; i <= len - 4 * L; i += 4 * L) {
+            m0 = m0.max(FloatVector.fromArray(F, x, i));
+            m1 = m1.max(FloatVector.fromArray(F, x, i + L));
+            m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * L));
+            m3 = m3.max(FloatVector.fromArray(F, x, i + 3 * L));
+        }
+        float m = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            m = Math.max(m, x[i]);
+        }
+        return m;
+    }
+
+    @Override
+    float min(float[] x, int len) {
+        if (len < 4 * L) {
+            return ScalarReduceLoops.INSTANCE.min(x, len);
+        }
+        FloatVector m0 = FloatVector.fromArray(F, x, 0);
+        FloatVector m1 = FloatVector.fromArray(F, x, L);
+        FloatVector m2 = FloatVector.fromArray(F, x, 2 * L);
+        FloatVector m3 = FloatVector.fromArray(F, x, 3 * L);
+        int i = 4 * L;
+        for (; i <= len - 4 * L; i += 4 * L) {
+            m0 = m0.min(FloatVector.fromArray(F, x, i));
+            m1 = m1.min(FloatVector.fromArray(F, x, i + L));
+            m2 = m2.min(FloatVector.fromArray(F, x, i + 2 * L));
+            m3 = m3.min(FloatVector.fromArray(F, x, i + 3 * L));
+        }
+        float m = m0.min(m1).min(m2.min(m3)).reduceLanes(VectorOperators.MIN);
+        for (; i < len; i++) {
+            m = Math.min(m, x[i]);
+        }
+        return m;
+    }
+
+    @Override
+    int firstExtreme(boolean max, float[] x, int len) {
+        // the extreme by the unrolled vector pass, then its first position: the tile is in cache by
+        // now, and a search that stops at the first match is cheaper than carrying indices along
+        float m = max ? max(x, len) : min(x, len);
+        if (m != m) {
+            return firstNaN(x, 0);
+        }
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            VectorMask<Float> hit = FloatVector.fromArray(F, x, i).compare(VectorOperators.EQ, m);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
+            }
+        }
+        while (x[i] != m) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The first NaN at or after {@code from} (one is known to exist). */
+    private static int firstNaN(float[] x, int from) {
+        int q = from;
+        while (x[q] == x[q]) {
+            q++;
+        }
+        return q;
+    }
+
+    @Override
+    void addRows(float[] acc, float[] x, int len) {
+        int j = 0;
+        for (; j <= len - L; j += L) {
+            FloatVector.fromArray(F, acc, j).add(FloatVector.fromArray(F, x, j)).intoArray(acc, j);
+        }
+        for (; j < len; j++) {
+            acc[j] += x[j];
+        }
+    }
+
+    @Override
+    void extremeRows(boolean max, float[] acc, float[] x, int len) {
+        int j = 0;
+        if (max) {
+            for (; j <= len - L; j += L) {
+                FloatVector.fromArray(F, acc, j).max(FloatVector.fromArray(F, x, j)).intoArray(acc, j);
+            }
+            for (; j < len; j++) {
+                acc[j] = Math.max(acc[j], x[j]);
+            }
+        } else {
+            for (; j <= len - L; j += L) {
+                FloatVector.fromArray(F, acc, j).min(FloatVector.fromArray(F, x, j)).intoArray(acc, j);
+            }
+            for (; j < len; j++) {
+                acc[j] = Math.min(acc[j], x[j]);
+            }
+        }
+    }
+
+    @Override
+    void extremeRowsWithIndex(boolean max, float[] best, int[] idx, float[] x, int len, int q) {
+        VectorOperators.Comparison beats = max ? VectorOperators.GT : VectorOperators.LT;
+        int j = 0;
+        for (; j <= len - L; j += L) {
+            FloatVector b = FloatVector.fromArray(F, best, j);
+            FloatVector v = FloatVector.fromArray(F, x, j);
+            VectorMask<Float> m = v.compare(beats, b);
+            VectorMask<Float> nan = v.test(VectorOperators.IS_NAN);
+            if (nan.anyTrue()) {
+                // a NaN wins unless the best so far is already NaN
+                m = m.or(nan.andNot(b.test(VectorOperators.IS_NAN)));
+            }
+            if (m.anyTrue()) {
+                b.blend(v, m).intoArray(best, j);
+                IntVector.fromArray(I, idx, j).blend(q, m.cast(I)).intoArray(idx, j);
+            }
+        }
+        for (; j < len; j++) {
+            float v = x[j];
+            float b = best[j];
+            if (b == b && (v != v || (max ? v > b : v < b))) {
+                best[j] = v;
+                idx[j] = q;
+            }
+        }
+    }
+}

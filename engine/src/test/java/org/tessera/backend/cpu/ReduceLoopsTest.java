@@ -1,0 +1,190 @@
+package org.tessera.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The innermost reduction loops, vector and scalar, against plain reference loops: odd lengths
+ * (below, at and past the vector widths and unroll factors), NaN anywhere, ties, signed zeros.
+ */
+class ReduceLoopsTest {
+    private static final int[] LENGTHS = {1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 255, 257,
+        1000, 2047, 2048, 2049};
+
+    static Stream<ReduceLoops> loops() {
+        List<ReduceLoops> all = new ArrayList<>();
+        all.add(ReduceLoops.scalar());
+        ReduceLoops v = ReduceLoops.vector();
+        if (v != null) {
+            all.add(v);
+        }
+        return all.stream();
+    }
+
+    @Test
+    void vectorLoopsLoadWhenTheModuleIsPresent() {
+        // the test JVM runs with the flags from pom.xml, which add jdk.incubator.vector
+        if (ReduceLoops.hasVectorModule()) {
+            assertNotNull(ReduceLoops.vector(), "jdk.incubator.vector is present but the vector loops did not load");
+        }
+        assertEquals("scalar", ReduceLoops.scalar().describe());
+    }
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (r.nextGaussian() * 10);
+        }
+        return x;
+    }
+
+    private static int refFirstExtreme(boolean max, float[] x, int len) {
+        int best = 0;
+        for (int i = 0; i < len; i++) {
+            if (x[i] != x[i]) {
+                return i;
+            }
+            if (max ? x[i] > x[best] : x[i] < x[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void sumsAgreeWithAFloat64Sum(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int n : LENGTHS) {
+            float[] x = random(r, n + 5);
+            double ref = 0;
+            double abs = 0;
+            for (int i = 0; i < n; i++) {
+                ref += x[i];
+                abs += Math.abs(x[i]);
+            }
+            // partial sums of at most a few hundred float32 additions each
+            assertEquals(ref, loops.sum(x, n), abs * 1e-6, loops.describe() + " n=" + n);
+        }
+        float[] withNaN = random(r, 300);
+        withNaN[211] = Float.NaN;
+        assertEquals(Double.NaN, loops.sum(withNaN, 300), loops.describe());
+        float[] inf = random(r, 300);
+        inf[5] = Float.POSITIVE_INFINITY;
+        assertEquals(Double.POSITIVE_INFINITY, loops.sum(inf, 300), loops.describe());
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void extremesPropagateNaNAndFindTheFirstPosition(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(2);
+        for (int n : LENGTHS) {
+            for (int variant = 0; variant < 4; variant++) {
+                float[] x = random(r, n);
+                if (variant == 1) {
+                    x[r.nextInt(n)] = Float.NaN;
+                    x[r.nextInt(n)] = Float.NaN;
+                } else if (variant == 2) {
+                    // ties: few distinct values
+                    for (int i = 0; i < n; i++) {
+                        x[i] = r.nextInt(3);
+                    }
+                } else if (variant == 3) {
+                    java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+                    x[n - 1] = n % 2 == 0 ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+                }
+                String what = loops.describe() + " n=" + n + " variant=" + variant;
+                float max = Float.NEGATIVE_INFINITY;
+                float min = Float.POSITIVE_INFINITY;
+                for (int i = 0; i < n; i++) {
+                    max = Math.max(max, x[i]);
+                    min = Math.min(min, x[i]);
+                }
+                assertEquals(max, loops.max(x, n), what);
+                assertEquals(min, loops.min(x, n), what);
+                assertEquals(refFirstExtreme(true, x, n), loops.firstExtreme(true, x, n), what);
+                assertEquals(refFirstExtreme(false, x, n), loops.firstExtreme(false, x, n), what);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void signedZerosTieAtTheFirstIndex(ReduceLoops loops) {
+        float[] x = new float[100];
+        java.util.Arrays.fill(x, -1f);
+        x[40] = -0f;
+        x[70] = 0f;
+        assertEquals(40, loops.firstExtreme(true, x, 100));
+        assertEquals(0, loops.firstExtreme(false, x, 100));
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void rowCombinesMatchElementwiseLoops(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int n : LENGTHS) {
+            float[] acc = random(r, n);
+            float[] x = random(r, n);
+            x[r.nextInt(n)] = Float.NaN;
+            float[] sum = acc.clone();
+            float[] mx = acc.clone();
+            float[] mn = acc.clone();
+            loops.addRows(sum, x, n);
+            loops.extremeRows(true, mx, x, n);
+            loops.extremeRows(false, mn, x, n);
+            for (int j = 0; j < n; j++) {
+                assertEquals(acc[j] + x[j], sum[j], loops.describe());
+                assertEquals(Math.max(acc[j], x[j]), mx[j], loops.describe());
+                assertEquals(Math.min(acc[j], x[j]), mn[j], loops.describe());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void rowsWithIndexKeepTheFirstExtremeAndTheFirstNaN(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(4);
+        for (int n : LENGTHS) {
+            int rows = 9;
+            float[][] m = new float[rows][];
+            for (int q = 0; q < rows; q++) {
+                m[q] = new float[n];
+                for (int j = 0; j < n; j++) {
+                    m[q][j] = r.nextInt(4); // many ties
+                }
+                if (q % 3 == 1) {
+                    m[q][r.nextInt(n)] = Float.NaN;
+                }
+            }
+            for (boolean max : new boolean[] {true, false}) {
+                float[] best = m[0].clone();
+                int[] idx = new int[n];
+                for (int q = 1; q < rows; q++) {
+                    loops.extremeRowsWithIndex(max, best, idx, m[q], n, q);
+                }
+                float[] col = new float[rows];
+                int[] refIdx = new int[n];
+                float[] refBest = new float[n];
+                for (int j = 0; j < n; j++) {
+                    for (int q = 0; q < rows; q++) {
+                        col[q] = m[q][j];
+                    }
+                    refIdx[j] = refFirstExtreme(max, col, rows);
+                    refBest[j] = col[refIdx[j]];
+                }
+                assertArrayEquals(refIdx, idx, loops.describe() + " n=" + n + " max=" + max);
+                assertArrayEquals(refBest, best, loops.describe() + " n=" + n + " max=" + max);
+            }
+        }
+    }
+}

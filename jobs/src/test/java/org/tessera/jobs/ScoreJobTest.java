@@ -154,4 +154,27 @@ class ScoreJobTest {
                 input.toString(), "--out", dir.resolve("o").toString());
         JobsTest.assertOneLineError(r, 1, "feature column 'x1' not found; the columns are: id, x0, x2");
     }
+
+    @Test
+    void csvInputIsScoredAndAMalformedLineIsAOneLineError() throws Exception {
+        ClassifierModel m = model(List.of("cat", "dog", "emu"), "string", DType.FLOAT64);
+        Path modelDir = dir.resolve("model");
+        m.save(modelDir);
+        Path good = dir.resolve("in.csv");
+        java.nio.file.Files.writeString(good, "id,x0,x1,x2\na,0.5,-1.0,2.0\nb,-0.25,0.75,-3.0\n");
+        Path out = dir.resolve("scored");
+        JobsTest.Run r = JobsTest.run("score", "--master", "local[2]", "--model", modelDir.toString(), "--input",
+                good.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        List<Row> rows = ts.spark().read().parquet(out.toString()).orderBy("id").collectAsList();
+        long[] predicted = m.predict(Tessera.fromArray(new double[] {0.5, -1.0, 2.0, -0.25, 0.75, -3.0}, 2, 3))
+                .toLongArray();
+        assertEquals(m.labels().get((int) predicted[0]), rows.get(0).getString(4));
+        assertEquals(m.labels().get((int) predicted[1]), rows.get(1).getString(4));
+        Path bad = dir.resolve("bad.csv");
+        java.nio.file.Files.writeString(bad, "id,x0,x1,x2\na,0.5,-1.0,2.0\nb,-0.25,0.75\n");
+        JobsTest.Run e = JobsTest.run("score", "--master", "local[2]", "--model", modelDir.toString(), "--input",
+                bad.toString(), "--out", dir.resolve("o").toString());
+        JobsTest.assertOneLineError(e, 1, "line 3 has 3 fields, the header has 4");
+    }
 }

@@ -162,8 +162,8 @@ public final class ScoreJob implements Callable<Integer> {
             if (csv || dropMissing) {
                 List<Cleaning.Chosen> chosen = new ArrayList<>();
                 cols.forEach(c -> chosen.add(new Cleaning.Chosen(c, "feature")));
-                Cleaning.Result cleaned = Cleaning.clean(ts.spark(), input, format, df, chosen, dropMalformed,
-                        dropMissing);
+                Cleaning.Result cleaned = Cleaning.cleanKeepingAllColumns(ts.spark(), input, format, df, chosen,
+                        dropMalformed, dropMissing);
                 df = cleaned.df();
                 if (cleaned.note() != null) {
                     console.println("data: " + cleaned.note());

@@ -43,6 +43,14 @@ public final class Scope implements AutoCloseable {
         return memory.allocatedBytes();
     }
 
+    /**
+     * The most bytes that buffers of this scope, and of scopes opened inside it, held at any time
+     * since it opened: the memory high-water mark of the code it encloses.
+     */
+    public long peakBytes() {
+        return memory.peakBytes();
+    }
+
     /** Frees this scope's buffers; fails with the leaked byte count if any remain. */
     @Override
     public void close() {

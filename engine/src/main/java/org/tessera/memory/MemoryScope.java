@@ -77,6 +77,11 @@ public final class MemoryScope implements AutoCloseable {
         return allocator.getAllocatedMemory();
     }
 
+    /** The most bytes this scope's buffers (nested scopes' included) held at any time since it opened. */
+    public long peakBytes() {
+        return allocator.getPeakMemoryAllocation();
+    }
+
     /**
      * Frees every buffer this scope allocated and did not keep.
      *

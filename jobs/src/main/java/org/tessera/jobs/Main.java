@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.tessera.jobs.bench.EngineBenchmark;
 import org.tessera.jobs.bench.RegressionBenchmark;
+import org.tessera.jobs.bench.ScoreBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -20,8 +21,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "Tessera 0.1.0",
         description = "Tensor jobs on Spark (an embedded local[*] Spark when no master is given).",
-        subcommands = {RegressionJob.class, MatmulJob.class, StatsJob.class, FashionMnistJob.class, Main.TourCommand.class,
-            RegressionBenchmark.class, Main.EngineBenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RegressionJob.class, ScoreJob.class, MatmulJob.class, StatsJob.class, FashionMnistJob.class,
+            Main.TourCommand.class, RegressionBenchmark.class, ScoreBenchmark.class, Main.EngineBenchCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Run 'tessera <job> --help' for the options of a job; './tessera shell' opens jshell with Tessera."})
 public final class Main implements Runnable {
     private Main() {

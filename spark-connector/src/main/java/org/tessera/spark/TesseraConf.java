@@ -107,6 +107,17 @@ public final class TesseraConf {
                     + " store first (least recently used; written to disk when their storage level has disk, else"
                     + " recomputed when next needed), collect their buffers and retry; false fails the task instead.",
             TesseraConf::bool);
+    /** Rows per batch of mapBatches. */
+    public static final Key<Integer> BATCH_ROWS = new Key<>("spark.tessera.batch.rows", "4096",
+            "Rows per batch of TesseraSession.mapBatches and TesseraTransformer: each batch of a partition's rows"
+                    + " becomes one [rows, features] tensor, and the memory a task holds is bounded by it, not by the"
+                    + " partition's size (at least 1).", s -> {
+                int v = Integer.parseInt(s);
+                if (v < 1) {
+                    throw new IllegalArgumentException("expected a positive number of rows");
+                }
+                return v;
+            });
     /** Fault injection for tests. */
     public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
             "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"
@@ -115,7 +126,7 @@ public final class TesseraConf {
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
             BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, REDUCE_DRIVER_MERGE_BYTES,
             STORAGE_LEVEL, CHECKPOINT_DIR, DEVICE, MEMORY_LIMIT, MEMORY_EVICT,
-            FAIL_FIRST_ATTEMPT);
+            BATCH_ROWS, FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {
     }

@@ -18,6 +18,7 @@ import org.tessera.backend.Backends;
 import org.tessera.graph.Attrs;
 import org.tessera.graph.Op;
 import org.tessera.spark.block.Block;
+import org.tessera.spark.io.BatchMapper;
 import org.tessera.spark.io.DataFrames;
 import org.tessera.spark.io.IpcFiles;
 import org.tessera.spark.kryo.TesseraKryoRegistrator;
@@ -382,6 +383,48 @@ public final class TesseraSession implements AutoCloseable {
     /** A DataFrame with the rows of a 2-D tensor in one array column. */
     public Dataset<Row> toDataFrameArray(Tensor t, String columnName) {
         return DataFrames.toArrayColumn(this, t, columnName);
+    }
+
+    /**
+     * Applies {@code fn} to the rows of {@code df} in batches on the executors and appends its
+     * outputs as new columns; lazy, like any DataFrame transformation.
+     *
+     * <p>Each task groups its partition's rows into batches of {@code spark.tessera.batch.rows} (or
+     * {@link BatchOptions#batchRows}), converts each batch's {@code inputColumns} into one
+     * {@code [rows, features]} tensor by the rules of {@link #fromDataFrame} (numeric columns, or one
+     * {@code array<float|double>} or ML {@code Vector} column; a null or NaN is an error naming the
+     * column and row unless the options say otherwise), and calls {@code fn}, whose tensors are
+     * computed on the task's device ({@code spark.tessera.device}: its Spark-assigned GPU when CUDA
+     * can use it, else the CPU) and freed before the next batch. A task holds one batch at a time,
+     * whatever the partition's size.
+     *
+     * <p>The result has every column of {@code df} followed by the fields of {@code outputSchema},
+     * one per tensor {@code fn} returns: a {@code [rows]} tensor fills a scalar column, a
+     * {@code [rows, k]} one an array column, of the type matching its dtype (float64 → double,
+     * float32 → float, int64 → bigint, int32 → int, bool → boolean; another dtype is an error).
+     * Rows keep their partitions and their order within them.
+     *
+     * <pre>{@code
+     * StructType out = new StructType().add("norm", DataTypes.DoubleType, false);
+     * Dataset<Row> withNorm = ts.mapBatches(df, List.of("x", "y", "z"),
+     *         batch -> List.of(batch.square().sum(1).sqrt()), out, BatchOptions.defaults());
+     * }</pre>
+     *
+     * @throws IllegalArgumentException at once for a missing or unsupported input column, an output
+     *     column that exists already or whose type no tensor fills; in the tasks (wrapped by Spark)
+     *     for a null or NaN that the options refuse, or outputs of the wrong number, shape or dtype
+     * @throws IllegalStateException in local mode when {@code spark.tessera.device} is cuda and no
+     *     GPU is usable
+     */
+    public Dataset<Row> mapBatches(Dataset<Row> df, java.util.List<String> inputColumns, BatchFunction fn,
+                                   org.apache.spark.sql.types.StructType outputSchema, BatchOptions options) {
+        return BatchMapper.map(spark, df, inputColumns, fn, outputSchema, options);
+    }
+
+    /** {@link #mapBatches(Dataset, java.util.List, BatchFunction, org.apache.spark.sql.types.StructType, BatchOptions)} with the default options. */
+    public Dataset<Row> mapBatches(Dataset<Row> df, java.util.List<String> inputColumns, BatchFunction fn,
+                                   org.apache.spark.sql.types.StructType outputSchema) {
+        return mapBatches(df, inputColumns, fn, outputSchema, BatchOptions.defaults());
     }
 
     /**

@@ -25,6 +25,11 @@ public final class SparkOptions {
         return master;
     }
 
+    /** Adds a Spark or {@code spark.tessera.*} setting, as {@code --conf key=value} would. */
+    public void config(String key, String value) {
+        conf.put(key, value);
+    }
+
     /** Uses {@code m} when neither the command line nor spark-submit named a master. */
     public void defaultMaster(String m) {
         if (master == null && System.getProperty("spark.master") == null) {

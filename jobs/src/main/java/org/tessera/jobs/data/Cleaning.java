@@ -50,7 +50,8 @@ public final class Cleaning {
     }
 
     /**
-     * The checked data: only the chosen columns, every value finite.
+     * The checked data: only the chosen columns (every column, from cleanKeepingAllColumns), every
+     * chosen value finite.
      *
      * @param df the rows
      * @param malformedDropped CSV lines skipped for a wrong field count
@@ -81,13 +82,27 @@ public final class Cleaning {
      */
     public static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
             boolean dropMalformed, boolean dropMissing) {
+        return clean(spark, path, format, df, chosen, dropMalformed, dropMissing, false);
+    }
+
+    /**
+     * As {@link #clean}, but the result keeps every column of {@code df} (in its order), only the
+     * {@code chosen} ones checked: for jobs that pass the other columns through, such as score.
+     */
+    public static Result cleanKeepingAllColumns(SparkSession spark, String path, String format, Dataset<Row> df,
+            List<Chosen> chosen, boolean dropMalformed, boolean dropMissing) {
+        return clean(spark, path, format, df, chosen, dropMalformed, dropMissing, true);
+    }
+
+    private static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
+            boolean dropMalformed, boolean dropMissing, boolean keepAll) {
         String f = Datasets.formatOf(path, format);
-        return f.equals("csv") ? csv(spark, path, df, chosen, dropMalformed, dropMissing)
-                : parquet(path, df, chosen, dropMissing);
+        return f.equals("csv") ? csv(spark, path, df, chosen, dropMalformed, dropMissing, keepAll)
+                : parquet(path, df, chosen, dropMissing, keepAll);
     }
 
     private static Result csv(SparkSession spark, String path, Dataset<Row> df, List<Chosen> chosen,
-            boolean dropMalformed, boolean dropMissing) {
+            boolean dropMalformed, boolean dropMissing, boolean keepAll) {
         List<String> header = Arrays.asList(df.columns());
         int[] indices = chosen.stream().mapToInt(c -> header.indexOf(c.name())).toArray();
         long dataLines = 0;
@@ -125,7 +140,9 @@ public final class Cleaning {
         for (Chosen c : chosen) {
             requireNumeric(data, c);
         }
-        data = data.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        if (!keepAll) {
+            data = data.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        }
         if (badRows > 0) {
             data = data.filter(finite(chosen));
         }
@@ -167,11 +184,12 @@ public final class Cleaning {
                 first.firstLine(), r.badRows(), r.badRows() == 1 ? " has" : "s have"));
     }
 
-    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, boolean dropMissing) {
+    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, boolean dropMissing,
+            boolean keepAll) {
         for (Chosen c : chosen) {
             requireNumeric(df, c);
         }
-        Dataset<Row> data = df.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        Dataset<Row> data = keepAll ? df : df.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
         Column good = finite(chosen);
         Row counts = data.agg(sum(lit(1L)).as("rows"), sum(when(good, 0L).otherwise(1L)).as("bad")).first();
         long rows = counts.isNullAt(0) ? 0 : counts.getLong(0);

@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** A small JSON writer for job results (maps, lists, strings, numbers, booleans, arrays of doubles). */
+/**
+ * A small JSON writer for job results (maps, lists, strings, numbers, booleans, arrays of doubles),
+ * and a reader for the files the jobs write back in (a saved model's description).
+ */
 public final class Json {
     private Json() {
     }
@@ -79,5 +82,181 @@ public final class Json {
             }
         }
         sb.append('"');
+    }
+
+    /**
+     * Parses JSON text into maps (keys in file order), lists, strings, doubles, booleans and nulls.
+     *
+     * @throws IllegalArgumentException naming the offset and what was expected, for text that is not JSON
+     */
+    public static Object parse(String text) {
+        Reader r = new Reader(text);
+        Object v = r.value();
+        r.skipSpace();
+        if (r.pos != text.length()) {
+            throw r.error("end of text");
+        }
+        return v;
+    }
+
+    /** A recursive-descent reader over one string. */
+    private static final class Reader {
+        private final String s;
+        private int pos;
+
+        Reader(String s) {
+            this.s = s;
+        }
+
+        IllegalArgumentException error(String expected) {
+            String at = pos < s.length() ? "'" + s.substring(pos, Math.min(s.length(), pos + 12)) + "'" : "the end";
+            return new IllegalArgumentException("json: expected " + expected + " at offset " + pos + ", found " + at);
+        }
+
+        void skipSpace() {
+            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
+                pos++;
+            }
+        }
+
+        Object value() {
+            skipSpace();
+            if (pos >= s.length()) {
+                throw error("a value");
+            }
+            char c = s.charAt(pos);
+            return switch (c) {
+                case '{' -> object();
+                case '[' -> array();
+                case '"' -> string();
+                case 't' -> word("true", Boolean.TRUE);
+                case 'f' -> word("false", Boolean.FALSE);
+                case 'n' -> word("null", null);
+                default -> number();
+            };
+        }
+
+        private Object word(String w, Object v) {
+            if (!s.startsWith(w, pos)) {
+                throw error("a value");
+            }
+            pos += w.length();
+            return v;
+        }
+
+        private Map<String, Object> object() {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            pos++;
+            skipSpace();
+            if (pos < s.length() && s.charAt(pos) == '}') {
+                pos++;
+                return m;
+            }
+            while (true) {
+                skipSpace();
+                if (pos >= s.length() || s.charAt(pos) != '"') {
+                    throw error("a key in quotes");
+                }
+                String key = string();
+                skipSpace();
+                if (pos >= s.length() || s.charAt(pos) != ':') {
+                    throw error("':'");
+                }
+                pos++;
+                if (m.put(key, value()) != null) {
+                    throw new IllegalArgumentException("json: the key '" + key + "' appears twice in one object");
+                }
+                skipSpace();
+                if (pos < s.length() && s.charAt(pos) == ',') {
+                    pos++;
+                } else if (pos < s.length() && s.charAt(pos) == '}') {
+                    pos++;
+                    return m;
+                } else {
+                    throw error("',' or '}'");
+                }
+            }
+        }
+
+        private List<Object> array() {
+            List<Object> l = new java.util.ArrayList<>();
+            pos++;
+            skipSpace();
+            if (pos < s.length() && s.charAt(pos) == ']') {
+                pos++;
+                return l;
+            }
+            while (true) {
+                l.add(value());
+                skipSpace();
+                if (pos < s.length() && s.charAt(pos) == ',') {
+                    pos++;
+                } else if (pos < s.length() && s.charAt(pos) == ']') {
+                    pos++;
+                    return l;
+                } else {
+                    throw error("',' or ']'");
+                }
+            }
+        }
+
+        private String string() {
+            StringBuilder sb = new StringBuilder();
+            pos++;
+            while (pos < s.length()) {
+                char c = s.charAt(pos++);
+                if (c == '"') {
+                    return sb.toString();
+                }
+                if (c != '\\') {
+                    sb.append(c);
+                    continue;
+                }
+                if (pos >= s.length()) {
+                    break;
+                }
+                char e = s.charAt(pos++);
+                switch (e) {
+                    case '"', '\\', '/' -> sb.append(e);
+                    case 'n' -> sb.append('\n');
+                    case 'r' -> sb.append('\r');
+                    case 't' -> sb.append('\t');
+                    case 'b' -> sb.append('\b');
+                    case 'f' -> sb.append('\f');
+                    case 'u' -> {
+                        if (pos + 4 > s.length()) {
+                            throw error("four hex digits");
+                        }
+                        try {
+                            sb.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
+                        } catch (NumberFormatException ex) {
+                            throw error("four hex digits");
+                        }
+                        pos += 4;
+                    }
+                    default -> {
+                        pos--;
+                        throw error("an escape (\\n, \\\", \\uXXXX, ...)");
+                    }
+                }
+            }
+            throw error("a closing quote");
+        }
+
+        private Double number() {
+            int start = pos;
+            while (pos < s.length() && "+-0123456789.eE".indexOf(s.charAt(pos)) >= 0) {
+                pos++;
+            }
+            if (start == pos) {
+                throw error("a value");
+            }
+            try {
+                return Double.valueOf(s.substring(start, pos));
+            } catch (NumberFormatException e) {
+                pos = start;
+                throw error("a number");
+            }
+        }
     }
 }

@@ -5,17 +5,13 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.util.ArrayData;
-import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 import org.tessera.DType;
 import org.tessera.Shape;
 import org.tessera.Tensor;
@@ -24,7 +20,6 @@ import org.tessera.memory.Storage;
 import org.tessera.ops.Creation;
 import org.tessera.spark.BlockGrid;
 import org.tessera.spark.DataFrameOptions;
-import org.tessera.spark.DataFrameOptions.Missing;
 import org.tessera.spark.TesseraConf;
 import org.tessera.spark.TesseraSession;
 import org.tessera.spark.block.Block;
@@ -40,10 +35,6 @@ import org.tessera.spark.plan.TaskSupport;
  * whole rows per DataFrame partition, so row blocks follow the partitions and row order is kept.
  */
 public final class DataFrames {
-    private static final int NUMERIC = 0;
-    private static final int ARRAY = 1;
-    private static final int VECTOR = 2;
-
     private DataFrames() {
     }
 
@@ -53,41 +44,16 @@ public final class DataFrames {
         if (cols.length == 0) {
             throw new IllegalArgumentException("fromDataFrame: the DataFrame has no columns");
         }
-        StructType schema = df.schema();
-        int[] kinds = new int[cols.length];
-        int mode = NUMERIC;
-        for (int i = 0; i < cols.length; i++) {
-            if (!Arrays.asList(schema.fieldNames()).contains(cols[i])) {
-                throw new IllegalArgumentException("fromDataFrame: no column '" + cols[i] + "'; the DataFrame has "
-                        + Arrays.toString(schema.fieldNames()));
-            }
-            DataType t = schema.apply(cols[i]).dataType();
-            if (t instanceof ArrayType at && (at.elementType() == DataTypes.DoubleType
-                    || at.elementType() == DataTypes.FloatType)) {
-                mode = ARRAY;
-                kinds[i] = at.elementType() == DataTypes.DoubleType ? 5 : 4;
-            } else if (t instanceof VectorUDT) {
-                mode = VECTOR;
-            } else {
-                kinds[i] = numericKind(t, cols[i]);
-            }
-            if (mode != NUMERIC && cols.length != 1) {
-                throw new IllegalArgumentException("fromDataFrame: column '" + cols[i] + "' of type "
-                        + t.simpleString() + " must be the only column converted (got " + Arrays.toString(cols) + ")");
-            }
-        }
+        RowValues.of("fromDataFrame", df.schema(), cols, options); // checks the columns, naming the DataFrame's
+        Dataset<Row> selected = df.select(cols[0], Arrays.copyOfRange(cols, 1, cols.length));
+        RowValues reader = RowValues.of("fromDataFrame", selected.schema(), cols, options);
+        boolean numeric = reader.numeric();
         long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());
-        int m = mode;
         DType dtype = options.dtype();
-        Column[] spec = new Column[cols.length];
-        for (int i = 0; i < cols.length; i++) {
-            spec[i] = new Column(cols[i], kinds[i]);
-        }
-        JavaRDD<InternalRow> rows = df.select(cols[0], Arrays.copyOfRange(cols, 1, cols.length)).queryExecution()
-                .toRdd().toJavaRDD();
+        JavaRDD<InternalRow> rows = selected.queryExecution().toRdd().toJavaRDD();
         JavaRDD<Block> blocks = rows.mapPartitionsWithIndex((p, it) -> {
             TaskSupport.begin(false);
-            return Collections.singletonList(readPartition(p, it, m, spec, options, dtype, blockMax)).iterator();
+            return Collections.singletonList(readPartition(p, it, reader, dtype, blockMax)).iterator();
         }, true).persist(ExecutorMemory.blockLevel("MEMORY_AND_DISK", ts.sparkContext().getConf()));
         // one job: converts every partition (kept) and reports rows and width per partition
         List<long[]> shapes = blocks.map(b -> b.data().shape().dims()).collect();
@@ -105,51 +71,17 @@ public final class DataFrames {
             }
         }
         if (width < 0) {
-            width = mode == NUMERIC ? cols.length : 0;
+            width = numeric ? cols.length : 0;
         }
         long w = width;
         JavaRDD<Block> fixed = blocks;
-        if (mode != NUMERIC) {
+        if (!numeric) {
             // empty partitions could not know the width
             fixed = blocks.map(b -> b.data().shape().get(1) == w ? b
                     : new Block(b.index(), Blocks.zeros(new long[] {0, w}, dtype)));
         }
         Layout layout = new Layout(BlockGrid.of(rowChunks, new long[] {width}), 0);
         return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(fixed, layout, dtype)));
-    }
-
-    /** A converted column: its name and how to read it. */
-    private record Column(String name, int kind) implements java.io.Serializable {
-    }
-
-    private static int numericKind(DataType t, String name) {
-        if (t == DataTypes.ByteType) {
-            return 0;
-        } else if (t == DataTypes.ShortType) {
-            return 1;
-        } else if (t == DataTypes.IntegerType) {
-            return 2;
-        } else if (t == DataTypes.LongType) {
-            return 3;
-        } else if (t == DataTypes.FloatType) {
-            return 4;
-        } else if (t == DataTypes.DoubleType) {
-            return 5;
-        }
-        throw new IllegalArgumentException("fromDataFrame: column '" + name + "' has type " + t.simpleString()
-                + "; Tessera reads numeric columns (byte, short, int, long, float, double), one array<float|double>"
-                + " column or one ML Vector column; cast or drop it first");
-    }
-
-    private static double read(InternalRow r, int i, int kind) {
-        return switch (kind) {
-            case 0 -> r.getByte(i);
-            case 1 -> r.getShort(i);
-            case 2 -> r.getInt(i);
-            case 3 -> r.getLong(i);
-            case 4 -> r.getFloat(i);
-            default -> r.getDouble(i);
-        };
     }
 
     /** Growable row-major values of one partition. */
@@ -165,67 +97,26 @@ public final class DataFrames {
         }
     }
 
-    private static Block readPartition(int p, java.util.Iterator<InternalRow> it, int mode, Column[] cols,
-                                       DataFrameOptions o, DType dtype, long blockMax) {
+    private static Block readPartition(int p, java.util.Iterator<InternalRow> it, RowValues reader, DType dtype,
+                                       long blockMax) {
         Buffer buf = new Buffer();
         long rows = 0;
-        int width = mode == NUMERIC ? cols.length : -1;
-        double[] row = new double[Math.max(width, 0)];
+        int width = reader.fixedWidth();
+        double[] scratch = new double[Math.max(width, 0)];
         long seen = 0;
-        outer:
         while (it.hasNext()) {
             InternalRow r = it.next();
             seen++;
-            double[] values;
-            if (mode == NUMERIC) {
-                for (int i = 0; i < cols.length; i++) {
-                    if (r.isNullAt(i)) {
-                        if (o.onNull() == Missing.DROP) {
-                            continue outer;
-                        }
-                        if (o.onNull() == Missing.ERROR) {
-                            throw missing("null", cols[i].name(), p, seen, "onNull");
-                        }
-                        row[i] = o.fillValue();
-                    } else {
-                        row[i] = read(r, i, cols[i].kind());
-                    }
-                }
-                values = row;
-            } else {
-                if (r.isNullAt(0)) {
-                    if (o.onNull() == Missing.DROP) {
-                        continue;
-                    }
-                    throw missing("null", cols[0].name(), p, seen, o.onNull() == Missing.ERROR ? "onNull"
-                            : "onNull (FILL needs a length: nulls of array or vector columns can only be dropped)");
-                }
-                values = mode == ARRAY ? arrayValues(r.getArray(0), cols[0], p, seen, o) : vectorValues(r.getStruct(0, 4));
-                if (values == null) {
-                    continue;
-                }
-                if (width < 0) {
-                    width = values.length;
-                } else if (values.length != width) {
-                    throw new IllegalArgumentException("fromDataFrame: column '" + cols[0].name() + "' has rows of"
-                            + " length " + width + " and " + values.length + " (partition " + p + ", row " + seen
-                            + "); all rows need the same length");
-                }
+            double[] values = reader.read(r, scratch, p, seen);
+            if (values == null) {
+                continue;
             }
-            for (int i = 0; i < values.length; i++) {
-                double v = values[i];
-                if (Double.isNaN(v)) {
-                    switch (o.onNaN()) {
-                        case ERROR -> throw missing("NaN", cols[Math.min(i, cols.length - 1)].name(), p, seen, "onNaN");
-                        case DROP -> {
-                            buf.size -= i;
-                            continue outer;
-                        }
-                        case FILL -> v = o.fillValue();
-                        default -> {
-                        }
-                    }
-                }
+            if (width < 0) {
+                width = values.length;
+            } else if (values.length != width) {
+                throw reader.lengthMismatch(width, values.length, p, seen);
+            }
+            for (double v : values) {
                 buf.add(v);
             }
             rows++;
@@ -248,46 +139,6 @@ public final class DataFrames {
             Memory.putFloats(st.address(), f, 0, f.length);
         }
         return new Block(new int[] {p, 0}, Creation.fromStorage(st, s, dtype, 0, s.contiguousStrides()));
-    }
-
-    private static double[] arrayValues(ArrayData a, Column c, int p, long row, DataFrameOptions o) {
-        int n = a.numElements();
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) {
-            if (a.isNullAt(i)) {
-                if (o.onNull() == Missing.DROP) {
-                    return null;
-                }
-                if (o.onNull() == Missing.ERROR) {
-                    throw missing("null element", c.name(), p, row, "onNull");
-                }
-                v[i] = o.fillValue();
-            } else {
-                v[i] = c.kind() == 5 ? a.getDouble(i) : a.getFloat(i);
-            }
-        }
-        return v;
-    }
-
-    /** ML vectors are stored as struct(type: 0 sparse / 1 dense, size, indices, values). */
-    private static double[] vectorValues(InternalRow v) {
-        byte type = v.getByte(0);
-        double[] values = v.getArray(3).toDoubleArray();
-        if (type == 1) {
-            return values;
-        }
-        double[] dense = new double[v.getInt(1)];
-        int[] idx = v.getArray(2).toIntArray();
-        for (int i = 0; i < idx.length; i++) {
-            dense[idx[i]] = values[i];
-        }
-        return dense;
-    }
-
-    private static IllegalArgumentException missing(String what, String column, int p, long row, String option) {
-        return new IllegalArgumentException("fromDataFrame: " + what + " in column '" + column + "' (partition " + p
-                + ", row " + row + " of the partition); choose DataFrameOptions." + option
-                + "(Missing.DROP or Missing.FILL) to convert anyway");
     }
 
     // ---------------------------------------------------------------- tensor -> DataFrame

@@ -7,8 +7,10 @@ import static org.tessera.spark.SharedSpark.assertClose;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Tensor;
+import org.tessera.Tessera;
 import org.tessera.ValuesIndices;
 
 class ReductionTest {
@@ -157,5 +159,42 @@ class ReductionTest {
         assertClose(expectedChain.square().mean(), d.mul(3).add(b).relu().square().mean(), 1e-13);
         double first = d.mul(3).add(b).relu().sum().item();
         assertEquals(first, d.mul(3).add(b).relu().sum().item(), 0.0, "bit-identical from run to run");
+    }
+
+    @Test
+    void consumersOfARandomSourceGenerateItsBlocksInTheirTasks() {
+        for (DType t : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            // an irregular last block in both dims
+            Tensor x = ts.randn(t, new long[] {40, 6}, 7, 4);
+            Tensor u = ts.rand(t, new long[] {40, 6}, 7, 4);
+            String plan = ts.explain(x.square().add(u).sum(1));
+            assertTrue(plan.contains("$0 generated in each task") && plan.contains("$1 generated in each task")
+                    && plan.contains("fused into the reduction"), plan);
+            assertTrue(ts.explain(x.sum()).contains("generated in each task"), ts.explain(x.sum()));
+            // the source's own blocks, read back from its RDD
+            Tensor lx = Tessera.tensor(x.toDoubleArray(), t).reshape(40, 6);
+            Tensor lu = Tessera.tensor(u.toDoubleArray(), t).reshape(40, 6);
+            // a stored region made from generated blocks holds the very same values
+            assertArrayEquals(lx.mul(2).add(lu).toDoubleArray(), x.mul(2).add(u).toDoubleArray(), 0.0, t.toString());
+            assertClose(lx.square().add(lu).sum(1), x.square().add(u).sum(1), 1e-6);
+            assertClose(lx.sum(0), x.sum(0), 1e-6);
+            assertClose(lx.square().mean(), x.square().mean(), 1e-6);
+            assertClose(lx.max(), x.max(), 0);
+        }
+        Tensor r = ts.arange(0, 300, 1, DType.INT64, 70);
+        assertTrue(ts.explain(r.mul(3).sum()).contains("generated in each task"));
+        assertEquals(3 * 299 * 300 / 2, r.mul(3).sum().longItem());
+        assertArrayEquals(Tessera.arange(0, 300, 1, DType.INT64).mul(3).toLongArray(),
+                r.mul(3).toLongArray());
+    }
+
+    @Test
+    void aPersistedSourceIsReadFromItsBlocks() {
+        Tensor x = ts.persist(ts.randn(DType.FLOAT64, new long[] {30, 5}, 8, 5));
+        String plan = ts.explain(x.square().sum());
+        assertTrue(!plan.contains("generated in each task") && plan.contains("fused into the reduction"), plan);
+        Tensor lx = Tessera.tensor(x.toDoubleArray(), DType.FLOAT64).reshape(30, 5);
+        assertClose(lx.square().sum(), x.square().sum(), 1e-13);
+        ts.unpersist(x);
     }
 }

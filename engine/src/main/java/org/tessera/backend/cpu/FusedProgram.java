@@ -17,7 +17,9 @@ import org.tessera.graph.Op;
  * <p>The output is computed a tile at a time: each leaf is loaded (strided, broadcast) into a
  * small array, each op runs one tight loop over its tile, and only the final tile is written
  * out. No intermediate buffer of the full size exists, and a node shared within the chain is
- * computed once per tile.
+ * computed once per tile. Unrealized ARANGE, RAND and RANDN nodes are steps too: their elements
+ * are generated tile by tile from their indices ({@link SourceKernels.Source}), the same values a
+ * realized source would hold, so {@code randn(n).square().sum()} needs no buffer of {@code n}.
  */
 final class FusedProgram {
     /**
@@ -44,7 +46,7 @@ final class FusedProgram {
 
     /** Whether {@code n} joins a fused chain rather than being loaded as realized data. */
     static boolean fusible(Node n) {
-        return !n.isRealized() && FusedChain.isChainOp(n);
+        return !n.isRealized() && (FusedChain.isChainOp(n) || SourceKernels.isGenerated(n.op()));
     }
 
     /** Collects the chain under {@code root} (an unrealized elementwise node). */
@@ -135,7 +137,10 @@ final class FusedProgram {
         private static final int RELU = 2;
         private static final int EVAL = 3;
         private static final int SCALAR = 4;
+        private static final int GENERATE = 5;
         private final Strided[] loads;
+        /** For GENERATE steps: the source's linear element indices in the iteration order. */
+        private final Strided[] indices;
         private final int[] slot;
         private final Kind[] slotKind;
         private final int[] action;
@@ -148,11 +153,15 @@ final class FusedProgram {
             Shape shape = root.shape();
             int ns = steps.size();
             loads = new Strided[ns];
+            indices = new Strided[ns];
             for (int i = 0; i < ns; i++) {
                 // steps realized since planning make the program stale; CpuBackend plans it again
                 Node s = steps.get(i);
                 if (chain.isLeaf(s)) {
                     loads[i] = Strided.permuted(s.address(), s.dtype(), s.shape(), s.strides(), shape, perm);
+                } else if (SourceKernels.isGenerated(s.op())) {
+                    // the element index of a (broadcast, permuted) source, as the address in a contiguous array based at 0
+                    indices[i] = Strided.permuted(0, s.dtype(), s.shape(), s.shape().contiguousStrides(), shape, perm);
                 }
             }
             // give steps whose values are dead the same tile array, so the working set stays in L1
@@ -176,6 +185,8 @@ final class FusedProgram {
                 Node s = steps.get(i);
                 if (loads[i] != null) {
                     action[i] = LOAD;
+                } else if (indices[i] != null) {
+                    action[i] = GENERATE;
                 } else if (s.op() == Op.FILL || skipped.contains(s)) {
                     action[i] = IDLE;
                 } else if (reluSteps.contains(s)) {
@@ -230,6 +241,7 @@ final class FusedProgram {
         private final Layout layout;
         private final Object[] tiles;
         private final Kind[] kinds;
+        private final SourceKernels.Source[] sources;
 
         private Evaluator(Layout layout, int tile) {
             this.layout = layout;
@@ -240,9 +252,13 @@ final class FusedProgram {
             }
             tiles = new Object[ns];
             kinds = new Kind[ns];
+            sources = new SourceKernels.Source[ns];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
                 kinds[i] = Kind.of(s.dtype());
+                if (layout.indices[i] != null) {
+                    sources[i] = new SourceKernels.Source(s.op(), s.attrs(), s.dtype());
+                }
                 tiles[i] = layout.slot[i] >= 0 ? arrays[layout.slot[i]] : null;
                 if (layout.loads[i] == null && s.op() == Op.FILL) {
                     fillTile(tiles[i], s.dtype(), ((Attrs.Fill) s.attrs()).value());
@@ -260,6 +276,7 @@ final class FusedProgram {
             for (int i = 0; i < ns; i++) {
                 switch (action[i]) {
                     case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
+                    case Layout.GENERATE -> generate(i, start, len);
                     case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
                     case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
                     case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
@@ -269,6 +286,13 @@ final class FusedProgram {
                 }
             }
             return tiles[ns - 1];
+        }
+
+        private void generate(int step, long start, int len) {
+            SourceKernels.Source src = sources[step];
+            Object tile = tiles[step];
+            layout.indices[step].forEachRun(start, len, (element, stride, n, off) ->
+                    src.generate(element, stride, n, tile, off));
         }
     }
 

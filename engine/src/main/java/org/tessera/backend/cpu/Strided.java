@@ -138,6 +138,36 @@ final class Strided {
         }
     }
 
+    /** Receives one run of consecutive iteration elements found by {@link #forEachRun}. */
+    interface RunVisitor {
+        /**
+         * A run of {@code len} elements whose first lies {@code element} elements past the base, the
+         * next ones {@code step} elements apart, going to {@code tileOffset} onwards in the tile.
+         */
+        void run(long element, long step, int len, int tileOffset);
+    }
+
+    /**
+     * Visits elements {@code [start, start + n)} of the iteration as runs, in order, by their
+     * distance from the base in elements: for a view with the strides of a contiguous array these
+     * are the linear indices of the elements the iteration reads.
+     */
+    void forEachRun(long start, int n, RunVisitor visitor) {
+        int es = dtype.byteSize();
+        if (rank == 1) {
+            visitor.run(start * stridesBytes[0] / es, stridesBytes[0] / es, n, 0);
+            return;
+        }
+        long[] idx = unravel(start);
+        int done = 0;
+        while (done < n) {
+            int run = (int) Math.min(n - done, shape[rank - 1] - idx[rank - 1]);
+            visitor.run((address(idx) - base) / es, stridesBytes[rank - 1] / es, run, done);
+            done += run;
+            advance(idx, run);
+        }
+    }
+
     private long[] unravel(long linear) {
         long[] idx = new long[rank];
         for (int d = rank - 1; d >= 0; d--) {

@@ -398,6 +398,17 @@ public final class EngineBenchmark {
             }
             return out;
         }), torch.get("randn_flat"));
+        // randn generated tile by tile inside the reduction, against normal_ into a reused buffer and then the reduction
+        row2("randn(" + fl + ").square().mean()", scoped(() -> Tessera.randn(g, DType.FLOAT32, n).square().mean().item()),
+                loop(() -> {
+                    SplittableRandom r = new SplittableRandom(5);
+                    double s = 0;
+                    for (int i = 0; i < n; i++) {
+                        float v = (float) r.nextGaussian();
+                        s += v * v;
+                    }
+                    return s / n;
+                }), torch.get("randn_square_mean_flat"));
         System.out.printf(Locale.ROOT, "fusion: x.mul(3).add(1).relu().sum() runs at %.2fx the speed of x.sum()"
                 + " over the realized x (%.2f ms vs %.2f ms)%n", sum / chainSum, chainSum * 1e3, sum * 1e3);
     }

@@ -51,6 +51,7 @@ def main():
         # generation throughput, into a tensor allocated once
         ("rand_flat", lambda: out.uniform_()),
         ("randn_flat", lambda: out.normal_()),
+        ("randn_square_mean_flat", lambda: out.normal_().square().mean()),
     ]
     for name, work in cases:
         print(name, repr(median(work, warmup, reps)), flush=True)

@@ -279,18 +279,25 @@ public final class Lowerer {
     record RegionPlan(Layout out, JavaRDD<List<List<Block>>> inputs, RegionBlocks blocks) {
     }
 
-    /** What a task needs to build the unrealized expression of each of its output blocks (shipped to tasks). */
-    record RegionBlocks(Expr expr, Layout out, int[] rddOf, LocalOperand[] locals, long[][] slotShapes)
-            implements java.io.Serializable {
+    /**
+     * What a task needs to build the unrealized expression of each of its output blocks (shipped to
+     * tasks): per slot, the zipped input that holds its blocks ({@code rddOf}), a local value to cut
+     * ({@code locals}) or a source to generate ({@code generated}).
+     */
+    record RegionBlocks(Expr expr, Layout out, int[] rddOf, LocalOperand[] locals, Sources.Generated[] generated,
+                        long[][] slotShapes) implements java.io.Serializable {
         /** The unrealized expression of every output block of partition {@code p}, by block index. */
         List<Map.Entry<int[], Tensor>> evaluate(int p, List<List<Block>> in) {
-            return evaluateBlocks(p, in, expr, out, rddOf, locals, slotShapes);
+            return evaluateBlocks(p, in, this);
         }
     }
 
     /**
      * Plans the fused elementwise region rooted at {@code root}: a {@link RegionPlan}, or the value
-     * itself when the region is computed on the driver (no distributed input, and small).
+     * itself when the region is computed on the driver (no distributed input, and small). A source
+     * that tasks can generate ({@link Sources#generated}) and that is cut as the region needs is not
+     * read from its RDD: each task builds its blocks, so a consumer generates the values tile by tile.
+     * The root may itself be such a source (a reduction of {@code randn(...)}).
      */
     Object planRegion(Node root, String[] note) {
         List<Node> leaves = new ArrayList<>();
@@ -325,6 +332,7 @@ public final class Lowerer {
         int[] rddOf = new int[vals.size()];
         List<JavaRDD<Block>> rdds = new ArrayList<>();
         LocalOperand[] locals = new LocalOperand[vals.size()];
+        Sources.Generated[] generated = new Sources.Generated[vals.size()];
         long[][] slotShapes = new long[vals.size()][];
         StringBuilder inputs = new StringBuilder();
         for (int i = 0; i < vals.size(); i++) {
@@ -337,6 +345,9 @@ public final class Lowerer {
                     v = local(d);
                     vals.set(i, v);
                     inputs.append(", $").append(i).append(" collected and broadcast");
+                } else if (need.equals(d.layout()) && Sources.generated(leaves.get(i)) != null) {
+                    generated[i] = Sources.generated(leaves.get(i));
+                    inputs.append(", $").append(i).append(" generated in each task");
                 } else {
                     if (!need.equals(d.layout())) {
                         inputs.append(", $").append(i).append(" re-chunked (shuffle)");
@@ -346,18 +357,22 @@ public final class Lowerer {
                     rdds.add(a.rdd());
                 }
             }
-            if (rddOf[i] < 0 && !dry) {
+            if (rddOf[i] < 0 && generated[i] == null && !dry) {
                 locals[i] = LocalOperand.of(sc, Tensor.of(((SparkValue.Local) vals.get(i)).value()));
             }
         }
         note[0] = "fused " + chain + " (one narrow stage, " + rdds.size() + " distributed input"
                 + (rdds.size() == 1 ? "" : "s") + inputs + ")";
         JavaRDD<List<List<Block>>> zipped = dry ? null : Rdds.zip(sc, rdds, out.partitions());
-        return new RegionPlan(out, zipped, new RegionBlocks(expr, out, rddOf, locals, slotShapes));
+        return new RegionPlan(out, zipped, new RegionBlocks(expr, out, rddOf, locals, generated, slotShapes));
     }
 
-    private static List<Map.Entry<int[], Tensor>> evaluateBlocks(int p, List<List<Block>> in, Expr expr, Layout out,
-                                                                 int[] rddOf, LocalOperand[] locals, long[][] slotShapes) {
+    private static List<Map.Entry<int[], Tensor>> evaluateBlocks(int p, List<List<Block>> in, RegionBlocks plan) {
+        Layout out = plan.out();
+        int[] rddOf = plan.rddOf();
+        LocalOperand[] locals = plan.locals();
+        Sources.Generated[] generated = plan.generated();
+        long[][] slotShapes = plan.slotShapes();
         List<Map<BlockIndex, Block>> maps = new ArrayList<>();
         for (List<Block> l : in) {
             Map<BlockIndex, Block> m = new java.util.HashMap<>();
@@ -375,13 +390,16 @@ public final class Lowerer {
         for (int[] idx : out.blocksOf(p)) {
             long[] start = out.grid().blockStart(idx);
             long[] size = out.grid().blockShape(idx);
-            Node node = Expr.build(expr, size, s -> {
+            Node node = Expr.build(plan.expr(), size, s -> {
                 long[] ls = slotShapes[s];
                 int lead = rootShape.length - ls.length;
-                if (rddOf[s] >= 0) {
+                if (rddOf[s] >= 0 || generated[s] != null) {
                     int[] li = new int[ls.length];
                     for (int j = 0; j < ls.length; j++) {
                         li[j] = ls[j] == 1 && rootShape[lead + j] != 1 ? 0 : idx[lead + j];
+                    }
+                    if (generated[s] != null) {
+                        return generated[s].block(li);
                     }
                     Block b = maps.get(rddOf[s]).get(new BlockIndex(li));
                     if (b == null) {
@@ -465,7 +483,7 @@ public final class Lowerer {
         long[] shape = n.shape().dims();
         if (!n.isRealized() && n.op() == Op.FILL) {
             e = new Expr.Fill(((Attrs.Fill) n.attrs()).value(), n.dtype(), shape);
-        } else if (!root && !fusable(n)) {
+        } else if (!fusable(n) && (!root || n.isRealized())) {
             Integer s = slots.get(n);
             if (s == null) {
                 s = leaves.size();

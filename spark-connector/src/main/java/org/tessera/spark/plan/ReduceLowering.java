@@ -31,11 +31,12 @@ final class ReduceLowering {
         Op op = n.op();
         boolean arg = op == Op.ARGMAX || op == Op.ARGMIN;
         // a reduction of an elementwise region consumes each block's expression: the region's
-        // values are never stored (the CPU backend reduces the chain tile by tile)
+        // values are never stored (the CPU backend reduces the chain tile by tile); so does a
+        // reduction of a source that the tasks generate
         Lowerer.RegionPlan region = null;
         String fused = "";
         SparkValue in;
-        if (!arg && l.isRegionRoot(n.input(0))) {
+        if (!arg && (l.isRegionRoot(n.input(0)) || Sources.generated(n.input(0)) != null)) {
             String[] regionNote = new String[1];
             Object planned = l.planRegion(n.input(0), regionNote);
             if (planned instanceof Lowerer.RegionPlan rp) {

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "Tessera 0.1.0",
         description = "Tensor jobs on Spark (an embedded local[*] Spark when no master is given).",
-        subcommands = {RegressionJob.class, MatmulJob.class, StatsJob.class, Main.TourCommand.class,
+        subcommands = {RegressionJob.class, org.tessera.jobs.classify.ClassifyJob.class, MatmulJob.class, StatsJob.class, Main.TourCommand.class,
             RegressionBenchmark.class, Main.EngineBenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'tessera <job> --help' for the options of a job; './tessera shell' opens jshell with Tessera."})
 public final class Main implements Runnable {

@@ -81,13 +81,24 @@ public final class Cleaning {
      */
     public static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
             boolean dropMalformed, boolean dropMissing) {
+        return clean(spark, path, format, df, chosen, List.of(), dropMalformed, dropMissing);
+    }
+
+    /**
+     * As {@link #clean(SparkSession, String, String, Dataset, List, boolean, boolean)}, keeping also the
+     * columns {@code carried} (after the chosen ones) without checking their values: a class label
+     * may be text, and an array or Vector column is checked when it becomes a tensor.
+     */
+    public static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
+            List<String> carried, boolean dropMalformed, boolean dropMissing) {
         String f = Datasets.formatOf(path, format);
-        return f.equals("csv") ? csv(spark, path, df, chosen, dropMalformed, dropMissing)
-                : parquet(path, df, chosen, dropMissing);
+        Result r = f.equals("csv") ? csv(spark, path, df, chosen, carried, dropMalformed, dropMissing)
+                : parquet(path, df, chosen, carried, dropMissing);
+        return r;
     }
 
     private static Result csv(SparkSession spark, String path, Dataset<Row> df, List<Chosen> chosen,
-            boolean dropMalformed, boolean dropMissing) {
+            List<String> carried, boolean dropMalformed, boolean dropMissing) {
         List<String> header = Arrays.asList(df.columns());
         int[] indices = chosen.stream().mapToInt(c -> header.indexOf(c.name())).toArray();
         long dataLines = 0;
@@ -125,7 +136,7 @@ public final class Cleaning {
         for (Chosen c : chosen) {
             requireNumeric(data, c);
         }
-        data = data.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        data = data.select(columns(chosen, carried));
         if (badRows > 0) {
             data = data.filter(finite(chosen));
         }
@@ -167,7 +178,13 @@ public final class Cleaning {
                 first.firstLine(), r.badRows(), r.badRows() == 1 ? " has" : "s have"));
     }
 
-    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, boolean dropMissing) {
+    private static Column[] columns(List<Chosen> chosen, List<String> carried) {
+        return java.util.stream.Stream.concat(chosen.stream().map(Chosen::name), carried.stream())
+                .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    }
+
+    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, List<String> carried,
+            boolean dropMissing) {
         for (Chosen c : chosen) {
             requireNumeric(df, c);
         }
@@ -205,7 +222,8 @@ public final class Cleaning {
             throw new JobException("input file " + path + ": every one of its " + rows + " rows has a null, NaN or"
                     + " infinite value in the chosen columns");
         }
-        return new Result(bad > 0 ? data.filter(good) : data, 0, bad);
+        Dataset<Row> kept = df.select(columns(chosen, carried));
+        return new Result(bad > 0 ? kept.filter(good) : kept, 0, bad);
     }
 
     /** True where every chosen column holds a finite number. */

@@ -2,7 +2,6 @@ package org.tessera.jobs.classify;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Base64;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -15,13 +14,13 @@ import org.tessera.spark.block.Block;
 /**
  * Training in one Spark barrier stage: each task keeps its partitions' rows as local tensors for the
  * whole run, and every step computes the loss and gradient of its own rows of the global mini-batch
- * with the local engine, then all tasks exchange their gradients with
- * {@link BarrierTaskContext#allGather} and each adds them up in partition order and applies the same
- * update, so the parameters stay bit-identical in every task. Task 0 returns the parameters and the
+ * with the local engine, then all tasks exchange their gradients and each adds them up in partition order and applies the same
+ * update, so the parameters stay bit-identical in every task. The messages travel over
+ * {@link SocketExchange} (found through one {@code allGather} at the start). Task 0 returns the parameters and the
  * per-epoch figures. A failed task makes Spark rerun the whole stage from the same start, which
  * gives the same result.
  *
- * <p>Message of one task per step (Base64 of little-endian bytes):
+ * <p>Message of one task per step (little-endian bytes):
  * <pre>
  *   double  Σ loss / batch of its rows
  *   long    its rows predicted right
@@ -86,12 +85,15 @@ final class BarrierTraining {
         public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Block> it) {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             Rows rows = Rows.fromBlocks(scala.jdk.javaapi.CollectionConverters.asJava(it), grid, net.dtype());
-            Training.Result r = train(rows, ctx);
+            Training.Result r;
+            try (SocketExchange exchange = new SocketExchange(ctx)) {
+                r = train(rows, ctx, exchange);
+            }
             List<byte[]> out = ctx.partitionId() == 0 ? List.of(bytes(r)) : List.of();
             return scala.jdk.javaapi.CollectionConverters.asScala(out.iterator());
         }
 
-        private Training.Result train(Rows rows, BarrierTaskContext ctx) {
+        private Training.Result train(Rows rows, BarrierTaskContext ctx, SocketExchange exchange) {
             int n = (int) grid.shape().get(0);
             int[] local = new int[n];
             java.util.Arrays.fill(local, -1);
@@ -114,12 +116,12 @@ final class BarrierTraining {
                     int size = Batches.size(n, b, settings.batchSize());
                     int[] idx = Batches.part(perm, b, settings.batchSize(), local);
                     Network.Part p = net.lossAndGradient(rows.gather(idx), rows.labels(idx), size, st.params);
-                    String[] all = ctx.allGather(encode(p, net.dtype()));
+                    byte[][] all = exchange.allGather(encode(p, net.dtype()));
                     double[] g = new double[net.size()];
                     double loss = 0;
                     long right = 0;
-                    for (String m : all) {
-                        ByteBuffer bb = ByteBuffer.wrap(Base64.getDecoder().decode(m)).order(ByteOrder.LITTLE_ENDIAN);
+                    for (byte[] m : all) {
+                        ByteBuffer bb = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
                         loss += bb.getDouble();
                         right += bb.getLong();
                         if (net.dtype() == DType.FLOAT32) {
@@ -152,7 +154,7 @@ final class BarrierTraining {
     }
 
     /** One task's message: its loss, its right predictions and its gradient, as described above. */
-    static String encode(Network.Part p, DType dtype) {
+    static byte[] encode(Network.Part p, DType dtype) {
         double[] g = p.gradient();
         int width = dtype == DType.FLOAT32 ? 4 : 8;
         ByteBuffer bb = ByteBuffer.allocate(16 + width * g.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -166,6 +168,6 @@ final class BarrierTraining {
                 bb.putDouble(v);
             }
         }
-        return Base64.getEncoder().encodeToString(bb.array());
+        return bb.array();
     }
 }

@@ -41,7 +41,12 @@ final class BarrierTraining {
     static Training.Result miniBatch(TesseraSession ts, Network net, Tensor data, Training.Settings s, int tasks) {
         JavaRDD<Block> blocks = ts.blocks(data);
         if (blocks.getNumPartitions() > tasks) {
-            blocks = blocks.coalesce(tasks);
+            // a barrier stage cannot follow a coalesce: regroup the blocks by a shuffle, whole row chunks
+            // (every column block of one) to a task, consecutive chunks together
+            int chunks = ts.grid(data).numChunks(0);
+            int t = tasks;
+            blocks = blocks.mapToPair(b -> new scala.Tuple2<>((int) ((long) b.index(0) * t / chunks), b))
+                    .partitionBy(new org.apache.spark.HashPartitioner(t)).values();
         }
         Integer fail = Integer.getInteger(FAIL_PROPERTY);
         Task task = new Task(net, s, ts.grid(data), fail == null ? -1 : fail);

@@ -311,6 +311,21 @@ class ClassifyTest {
 
     // ---------------------------------------------------------------- bad input
 
+    @Test
+    void helpDescribesTheOptionsAndTheModes() {
+        Run r = run("classify", "--help");
+        assertEquals(0, r.code(), r.err());
+        for (String option : List.of("--input", "--test", "--label", "--features-column", "--model", "--hidden",
+                "--optimizer", "--lr", "--momentum", "--batch-size", "--epochs", "--iterations", "--l2", "--seed",
+                "--mode", "--out", "--master")) {
+            assertTrue(r.out().contains(option), option + " in:\n" + r.out());
+        }
+        assertTrue(r.out().contains("barrier (one Spark barrier stage"), r.out());
+        assertError(run("classify", "--optimizer", "rmsprop"), "--optimizer: expected adam, sgd or lbfgs, got"
+                + " 'rmsprop'");
+        assertError(run("classify", "--model", "softmax", "--hidden", "8"), "--hidden [8] is for --model mlp");
+    }
+
     private static void assertError(Run r, String expected) {
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(expected), r.err());

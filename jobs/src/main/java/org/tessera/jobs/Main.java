@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.tessera.jobs.bench.EngineBenchmark;
 import org.tessera.jobs.bench.RegressionBenchmark;
 import org.tessera.jobs.bench.ScoreBenchmark;
+import org.tessera.jobs.classify.ClassifyJob;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,9 +22,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "Tessera 0.1.0",
         description = "Tensor jobs on Spark (an embedded local[*] Spark when no master is given).",
-        subcommands = {RegressionJob.class, ScoreJob.class, MatmulJob.class, StatsJob.class, FashionMnistJob.class,
-            Main.TourCommand.class, RegressionBenchmark.class, ScoreBenchmark.class, Main.EngineBenchCommand.class,
-            CommandLine.HelpCommand.class},
+        subcommands = {RegressionJob.class, ClassifyJob.class, ScoreJob.class, MatmulJob.class, StatsJob.class,
+            FashionMnistJob.class, Main.TourCommand.class, RegressionBenchmark.class,
+            ScoreBenchmark.class, Main.EngineBenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'tessera <job> --help' for the options of a job; './tessera shell' opens jshell with Tessera."})
 public final class Main implements Runnable {
     private Main() {

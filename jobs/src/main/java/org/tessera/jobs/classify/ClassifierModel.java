@@ -295,6 +295,14 @@ public final class ClassifierModel implements Serializable {
      */
     public Tensor standardize(Tensor raw) {
         requireInput(raw);
+        return standardize(raw, mean, std, dtype);
+    }
+
+    /**
+     * {@code (raw − mean) / std} in {@code dtype}, local or distributed rows alike: the one formula that
+     * training and scoring share.
+     */
+    public static Tensor standardize(Tensor raw, double[] mean, double[] std, DType dtype) {
         Tensor mu = Tessera.fromArray(mean, 1, mean.length).to(dtype);
         Tensor sd = Tessera.fromArray(std, 1, std.length).to(dtype);
         return raw.to(dtype).sub(mu).div(sd);

@@ -50,8 +50,7 @@ public final class Cleaning {
     }
 
     /**
-     * The checked data: only the chosen columns (every column, from cleanKeepingAllColumns), every
-     * chosen value finite.
+     * The checked data: only the chosen columns, every value finite.
      *
      * @param df the rows
      * @param malformedDropped CSV lines skipped for a wrong field count
@@ -82,27 +81,36 @@ public final class Cleaning {
      */
     public static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
             boolean dropMalformed, boolean dropMissing) {
-        return clean(spark, path, format, df, chosen, dropMalformed, dropMissing, false);
+        return clean(spark, path, format, df, chosen, List.of(), dropMalformed, dropMissing);
     }
 
     /**
-     * As {@link #clean}, but the result keeps every column of {@code df} (in its order), only the
-     * {@code chosen} ones checked: for jobs that pass the other columns through, such as score.
+     * As {@link #clean(SparkSession, String, String, Dataset, List, boolean, boolean)}, but the result
+     * keeps every column of {@code df} (in its order), only the {@code chosen} ones checked: for jobs
+     * that pass the other columns through, such as score.
      */
     public static Result cleanKeepingAllColumns(SparkSession spark, String path, String format, Dataset<Row> df,
             List<Chosen> chosen, boolean dropMalformed, boolean dropMissing) {
-        return clean(spark, path, format, df, chosen, dropMalformed, dropMissing, true);
+        String f = Datasets.formatOf(path, format);
+        return f.equals("csv") ? csv(spark, path, df, chosen, null, dropMalformed, dropMissing)
+                : parquet(path, df, chosen, null, dropMissing);
     }
 
-    private static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
-            boolean dropMalformed, boolean dropMissing, boolean keepAll) {
+    /**
+     * As {@link #clean(SparkSession, String, String, Dataset, List, boolean, boolean)}, keeping also the
+     * columns {@code carried} (after the chosen ones) without checking their values: a class label
+     * may be text, and an array or Vector column is checked when it becomes a tensor.
+     */
+    public static Result clean(SparkSession spark, String path, String format, Dataset<Row> df, List<Chosen> chosen,
+            List<String> carried, boolean dropMalformed, boolean dropMissing) {
         String f = Datasets.formatOf(path, format);
-        return f.equals("csv") ? csv(spark, path, df, chosen, dropMalformed, dropMissing, keepAll)
-                : parquet(path, df, chosen, dropMissing, keepAll);
+        Result r = f.equals("csv") ? csv(spark, path, df, chosen, carried, dropMalformed, dropMissing)
+                : parquet(path, df, chosen, carried, dropMissing);
+        return r;
     }
 
     private static Result csv(SparkSession spark, String path, Dataset<Row> df, List<Chosen> chosen,
-            boolean dropMalformed, boolean dropMissing, boolean keepAll) {
+            List<String> carried, boolean dropMalformed, boolean dropMissing) {
         List<String> header = Arrays.asList(df.columns());
         int[] indices = chosen.stream().mapToInt(c -> header.indexOf(c.name())).toArray();
         long dataLines = 0;
@@ -140,8 +148,8 @@ public final class Cleaning {
         for (Chosen c : chosen) {
             requireNumeric(data, c);
         }
-        if (!keepAll) {
-            data = data.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        if (carried != null) {
+            data = data.select(columns(chosen, carried));
         }
         if (badRows > 0) {
             data = data.filter(finite(chosen));
@@ -184,12 +192,17 @@ public final class Cleaning {
                 first.firstLine(), r.badRows(), r.badRows() == 1 ? " has" : "s have"));
     }
 
-    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, boolean dropMissing,
-            boolean keepAll) {
+    private static Column[] columns(List<Chosen> chosen, List<String> carried) {
+        return java.util.stream.Stream.concat(chosen.stream().map(Chosen::name), carried.stream())
+                .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    }
+
+    private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, List<String> carried,
+            boolean dropMissing) {
         for (Chosen c : chosen) {
             requireNumeric(df, c);
         }
-        Dataset<Row> data = keepAll ? df : df.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        Dataset<Row> data = df.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
         Column good = finite(chosen);
         Row counts = data.agg(sum(lit(1L)).as("rows"), sum(when(good, 0L).otherwise(1L)).as("bad")).first();
         long rows = counts.isNullAt(0) ? 0 : counts.getLong(0);
@@ -223,7 +236,8 @@ public final class Cleaning {
             throw new JobException("input file " + path + ": every one of its " + rows + " rows has a null, NaN or"
                     + " infinite value in the chosen columns");
         }
-        return new Result(bad > 0 ? data.filter(good) : data, 0, bad);
+        Dataset<Row> kept = carried == null ? df : df.select(columns(chosen, carried));
+        return new Result(bad > 0 ? kept.filter(good) : kept, 0, bad);
     }
 
     /** True where every chosen column holds a finite number. */

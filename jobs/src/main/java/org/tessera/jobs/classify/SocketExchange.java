@@ -1,0 +1,133 @@
+package org.tessera.jobs.classify;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import org.apache.spark.BarrierTaskContext;
+
+/**
+ * The gradient exchange of a barrier stage over plain TCP: task 0 listens, the tasks find it
+ * through one {@link BarrierTaskContext#allGather} at the start, and every step each task sends its
+ * message to task 0, which returns all messages, in partition order, to every task.
+ *
+ * <p>Spark's own {@code allGather} would do the same, but it waits for the answer by sleeping a
+ * second at a time, so each call costs about one second: fine once per stage, too slow for every
+ * step. A task that fails closes its sockets, so the others fail at their next step instead of
+ * waiting, and Spark reruns the whole stage.
+ */
+final class SocketExchange implements AutoCloseable {
+    private static final int TIMEOUT_MS = 30 * 60 * 1000;
+    private final int tasks;
+    private final int me;
+    private final ServerSocket server;
+    private final Socket[] peers;
+    private final DataInputStream[] in;
+    private final DataOutputStream[] out;
+
+    /** Connects the tasks of the barrier stage of {@code ctx}. */
+    SocketExchange(BarrierTaskContext ctx) {
+        tasks = ctx.getTaskInfos().length;
+        me = ctx.partitionId();
+        peers = new Socket[tasks];
+        in = new DataInputStream[tasks];
+        out = new DataOutputStream[tasks];
+        try {
+            String host = ctx.getTaskInfos()[me].address();
+            int colon = host.lastIndexOf(':');
+            host = colon > 0 ? host.substring(0, colon) : host;
+            server = me == 0 ? new ServerSocket() : null;
+            if (server != null) {
+                server.bind(new InetSocketAddress(0));
+                server.setSoTimeout(TIMEOUT_MS);
+            }
+            String[] addresses = ctx.allGather(me == 0 ? host + ":" + server.getLocalPort() : "");
+            if (me == 0) {
+                for (int i = 1; i < tasks; i++) {
+                    Socket s = server.accept();
+                    DataInputStream din = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(),
+                            1 << 16));
+                    int id = din.readInt();
+                    peers[id] = s;
+                    in[id] = din;
+                    out[id] = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16));
+                }
+            } else {
+                String a = addresses[0];
+                int c = a.lastIndexOf(':');
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress(a.substring(0, c), Integer.parseInt(a.substring(c + 1))), TIMEOUT_MS);
+                peers[0] = s;
+                in[0] = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
+                out[0] = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16));
+                out[0].writeInt(me);
+                out[0].flush();
+            }
+            for (Socket s : peers) {
+                if (s != null) {
+                    s.setSoTimeout(TIMEOUT_MS);
+                    s.setTcpNoDelay(true);
+                }
+            }
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException("barrier training: cannot connect the tasks: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every task's message of this step, in partition order (this task's own included). */
+    byte[][] allGather(byte[] message) {
+        byte[][] all = new byte[tasks][];
+        try {
+            if (me == 0) {
+                all[0] = message;
+                for (int i = 1; i < tasks; i++) {
+                    all[i] = new byte[in[i].readInt()];
+                    in[i].readFully(all[i]);
+                }
+                for (int i = 1; i < tasks; i++) {
+                    for (byte[] m : all) {
+                        out[i].writeInt(m.length);
+                        out[i].write(m);
+                    }
+                    out[i].flush();
+                }
+            } else {
+                out[0].writeInt(message.length);
+                out[0].write(message);
+                out[0].flush();
+                for (int i = 0; i < tasks; i++) {
+                    all[i] = new byte[in[0].readInt()];
+                    in[0].readFully(all[i]);
+                }
+            }
+            return all;
+        } catch (IOException e) {
+            throw new UncheckedIOException("barrier training: task " + me + " lost its connection to the other"
+                    + " tasks (another task failed?): " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Socket s : peers) {
+            try {
+                if (s != null) {
+                    s.close();
+                }
+            } catch (IOException e) {
+                // closing after a failure: the failure is what gets reported
+            }
+        }
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } catch (IOException e) {
+            // as above
+        }
+    }
+}

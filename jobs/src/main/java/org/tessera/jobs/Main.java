@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.tessera.jobs.bench.ClassifyBenchmark;
 import org.tessera.jobs.bench.EngineBenchmark;
 import org.tessera.jobs.bench.RegressionBenchmark;
 import org.tessera.jobs.bench.ScoreBenchmark;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "Tessera 0.1.0",
         description = "Tensor jobs on Spark (an embedded local[*] Spark when no master is given).",
         subcommands = {RegressionJob.class, ClassifyJob.class, ScoreJob.class, MatmulJob.class, StatsJob.class,
-            FashionMnistJob.class, Main.TourCommand.class, RegressionBenchmark.class,
+            FashionMnistJob.class, Main.TourCommand.class, RegressionBenchmark.class, ClassifyBenchmark.class,
             ScoreBenchmark.class, Main.EngineBenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'tessera <job> --help' for the options of a job; './tessera shell' opens jshell with Tessera."})
 public final class Main implements Runnable {

@@ -44,7 +44,8 @@ public final class EngineBenchmark {
         int flat = quick ? 1 << 22 : 1 << 26;
         int side = quick ? 1024 : 4096;
         // PyTorch first, while this JVM holds no large buffers
-        Map<String, Double> torch = torchReference(flat, side);
+        long[] stream = quick ? new long[] {65_536, 1024, 8192} : new long[] {524_288, 1024, 65_536};
+        Map<String, Double> torch = torchReference(flat, side, stream);
         System.out.printf(Locale.ROOT, "Tessera engine benchmark: %d CPU threads, Java %s%n", Parallel.threads(),
                 System.getProperty("java.version"));
         System.out.printf(Locale.ROOT, "%-34s %12s %12s %8s%n", "case", "tessera", "reference", "ratio");
@@ -58,6 +59,38 @@ public final class EngineBenchmark {
         reductions(side);
         System.out.println();
         versusTorch(flat, side, torch);
+        System.out.println();
+        streaming(stream, torch.get("stream_blockwise"));
+    }
+
+    /**
+     * {@code randn(rows, cols).square().mean()} in float32 on the single-node engine and as a
+     * distributed tensor on an embedded {@code local[2]} Spark (blocks of {@code blockRows} rows), and
+     * PyTorch block by block in one reused buffer: medians of 3 after one warm-up each.
+     */
+    private static void streaming(long[] stream, Double torch) throws Exception {
+        long rows = stream[0];
+        long cols = stream[1];
+        long block = stream[2];
+        double[] values = new double[2];
+        double single = Timing.median(1, 3, () -> values[0] = Tessera.randn(rows, cols).square().mean().item());
+        double distributed;
+        try (org.tessera.spark.TesseraSession ts = org.tessera.spark.TesseraSession.builder().master("local[2]")
+                .appName("bench-engine streaming").config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false").getOrCreate()) {
+            distributed = Timing.median(1, 3, () -> values[1] = ts.randn(DType.FLOAT32, new long[] {rows, cols},
+                    block, cols).square().mean().item());
+        }
+        System.out.printf(Locale.ROOT, "streaming randn([%d, %d]).square().mean() f32 (%.2f GiB), blocks of %d rows,"
+                + " medians of 3%n", rows, cols, rows * cols * 4.0 / (1L << 30), block);
+        System.out.printf(Locale.ROOT, "%-36s %10s %10s %7s %10s %7s%n", "case", "distributed", "single", "ratio",
+                "pytorch", "ratio");
+        String t = torch == null ? String.format(Locale.ROOT, "%10s %7s", "-", "-")
+                : String.format(Locale.ROOT, "%8.2f s %6.2fx", torch, torch / distributed);
+        System.out.printf(Locale.ROOT, "%-36s %8.2f s %8.2f s %6.2fx %s%n", "local[2] vs single-node, PyTorch blockwise",
+                distributed, single, single / distributed, t);
+        System.out.printf(Locale.ROOT, "(mean of squares: single-node %.6f, distributed %.6f; targets: ratio to single-node"
+                + " >= 0.7, to PyTorch >= 1.5)%n", values[0], values[1]);
     }
 
     private static void row(String name, double ours, double ref, String unit) {
@@ -173,7 +206,7 @@ public final class EngineBenchmark {
     private static final int REPS = 7;
 
     /** Medians in seconds by case name from {@code torch_reference.py}, or an empty map (and why). */
-    private static Map<String, Double> torchReference(int flat, int side) {
+    private static Map<String, Double> torchReference(int flat, int side, long[] stream) {
         Map<String, Double> out = new HashMap<>();
         File script = locateScript();
         if (script == null) {
@@ -198,7 +231,8 @@ public final class EngineBenchmark {
             return out;
         }
         List<String> lines = run(List.of(python, script.getPath(), Integer.toString(Parallel.threads()),
-                Integer.toString(flat), Integer.toString(side), Integer.toString(WARMUP), Integer.toString(REPS)), 1800);
+                Integer.toString(flat), Integer.toString(side), Integer.toString(WARMUP), Integer.toString(REPS),
+                Long.toString(stream[0]), Long.toString(stream[1]), Long.toString(stream[2])), 1800);
         if (lines == null) {
             System.out.println("PyTorch reference: skipped (" + script + " failed under " + python + ")");
             return out;

@@ -1,6 +1,9 @@
 """PyTorch figures for the engine benchmark (EngineBenchmark runs this script in the same run).
 
-Usage: python3 torch_reference.py THREADS N_FLAT N_SIDE WARMUP REPS
+Usage: python3 torch_reference.py THREADS N_FLAT N_SIDE WARMUP REPS [ROWS COLS BLOCK_ROWS]
+With ROWS COLS BLOCK_ROWS it also times the streaming case: the mean of squares of a
+ROWS x COLS standard normal matrix made block by block in one reused buffer (normal_, then
+square().sum()), as the distributed engine makes it block by block.
 Prints one line per case, "name median_seconds", for the cases EngineBenchmark measures.
 EngineBenchmark runs it with glibc told to keep freed memory (MALLOC_MMAP_MAX_=0,
 MALLOC_TRIM_THRESHOLD_ large), so that a new result reuses memory as Tessera's buffer pool
@@ -53,6 +56,18 @@ def main():
         ("randn_flat", lambda: out.normal_()),
         ("randn_square_mean_flat", lambda: out.normal_().square().mean()),
     ]
+    if len(sys.argv) > 8:
+        rows, cols, block = (int(v) for v in sys.argv[6:9])
+        buf = torch.empty(block, cols)
+
+        def stream():
+            s = 0.0
+            for _ in range(rows // block):
+                buf.normal_()
+                s += buf.square().sum().item()
+            return s / (rows * cols)
+
+        cases.append(("stream_blockwise", stream))
     for name, work in cases:
         print(name, repr(median(work, warmup, reps)), flush=True)
 

@@ -241,14 +241,29 @@ public final class Cleaning {
     }
 
     /** True where every chosen column holds a finite number. */
+    /**
+     * True where every chosen column holds a finite number: the per-column tests joined as a balanced
+     * tree of ANDs, so that hundreds of columns (an image's pixels) do not make an expression so deep
+     * that Spark's recursive analysis overflows the stack.
+     */
     private static Column finite(List<Chosen> chosen) {
-        Column ok = lit(true);
+        List<Column> tests = new java.util.ArrayList<>();
         for (Chosen c : chosen) {
             Column v = col(c.name()).cast("double");
-            ok = ok.and(v.isNotNull()).and(isnan(v).unary_$bang()).and(v.notEqual(Double.POSITIVE_INFINITY))
-                    .and(v.notEqual(Double.NEGATIVE_INFINITY));
+            tests.add(v.isNotNull().and(isnan(v).unary_$bang()).and(v.notEqual(Double.POSITIVE_INFINITY))
+                    .and(v.notEqual(Double.NEGATIVE_INFINITY)));
         }
-        return ok;
+        if (tests.isEmpty()) {
+            return lit(true);
+        }
+        while (tests.size() > 1) {
+            List<Column> joined = new java.util.ArrayList<>();
+            for (int i = 0; i < tests.size(); i += 2) {
+                joined.add(i + 1 < tests.size() ? tests.get(i).and(tests.get(i + 1)) : tests.get(i));
+            }
+            tests = joined;
+        }
+        return tests.get(0);
     }
 
     private static void requireNumeric(Dataset<Row> df, Chosen c) {

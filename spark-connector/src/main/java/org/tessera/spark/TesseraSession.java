@@ -116,6 +116,8 @@ public final class TesseraSession implements AutoCloseable {
          * configured otherwise, and an embedded {@code local[*]} master when none is named).
          */
         public TesseraSession getOrCreate() {
+            // before MLlib's BLAS can load: one OpenBLAS for both (see Blas.shareWithNetlib)
+            org.tessera.backend.cpu.Blas.library();
             if (session != null) {
                 conf.forEach((k, v) -> session.conf().set(k, v));
                 return new TesseraSession(session, false);

@@ -12,6 +12,15 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 public final class Blas {
     private static volatile int threads = -1;
 
+    /** The file of the OpenBLAS library loaded for Tessera, or null when it could not be found. */
+    private static final String LIBRARY;
+
+    static {
+        org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
+        LIBRARY = loadedLibrary();
+        shareWithNetlib(LIBRARY);
+    }
+
     private Blas() {
     }
 
@@ -43,6 +52,52 @@ public final class Blas {
     /** A JavaCPP double pointer over {@code count} doubles at a raw address (not owned, never freed). */
     public static DoublePointer doublePointer(long address, long count) {
         return new RawDouble(address, count);
+    }
+
+    /** The path of the loaded {@code libopenblas_nolapack}, from {@code /proc/self/maps}, or null. */
+    private static String loadedLibrary() {
+        java.nio.file.Path maps = java.nio.file.Path.of("/proc/self/maps");
+        if (!java.nio.file.Files.isReadable(maps)) {
+            return null;
+        }
+        try (var lines = java.nio.file.Files.lines(maps)) {
+            return lines.map(l -> l.substring(l.lastIndexOf(' ') + 1)).filter(l -> l.contains("libopenblas_nolapack"))
+                    .findFirst().orElse(null);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Points the BLAS of netlib-java's successor ({@code dev.ludovic.netlib}, which Spark MLlib uses)
+     * at Tessera's OpenBLAS, unless the application configured it. The library Tessera loads exports
+     * its symbols process-wide; when netlib then loads a system {@code libblas.so.3} that is another
+     * OpenBLAS build (Debian's {@code libopenblas0} makes it one), the two builds' internal symbols
+     * mix and MLlib's BLAS calls can crash the JVM (a SIGSEGV in {@code dspr}) or compute wrong values.
+     * With one library for both that cannot happen. netlib's LAPACK is then its Java implementation
+     * (a system LAPACK may be the other OpenBLAS too), unless configured.
+     */
+    private static void shareWithNetlib(String library) {
+        if (library == null || !Boolean.parseBoolean(System.getProperty("tessera.blas.shareWithNetlib", "true"))) {
+            return;
+        }
+        try {
+            if (System.getProperty("dev.ludovic.netlib.blas.nativeLibPath") == null
+                    && System.getProperty("dev.ludovic.netlib.blas.nativeLib") == null) {
+                System.setProperty("dev.ludovic.netlib.blas.nativeLibPath", library);
+            }
+            if (System.getProperty("dev.ludovic.netlib.lapack.nativeLibPath") == null
+                    && System.getProperty("dev.ludovic.netlib.lapack.nativeLib") == null) {
+                System.setProperty("dev.ludovic.netlib.lapack.nativeLib", "no-native-lapack");
+            }
+        } catch (SecurityException e) {
+            // properties cannot be set here: netlib keeps its own choice
+        }
+    }
+
+    /** The file of the OpenBLAS library Tessera calls, or null when it is not known. */
+    public static String library() {
+        return LIBRARY;
     }
 
     private static void useThreads() {

@@ -139,34 +139,15 @@ public final class RegressionBenchmark implements Callable<Integer> {
     }
 
     /**
-     * Points MLlib's native BLAS (dev.ludovic.netlib) at the OpenBLAS library that Tessera loaded.
-     *
-     * <p>Tessera's OpenBLAS (org.bytedeco) is loaded with its symbols global; when netlib then loads
-     * a system {@code libblas.so.3} that is another OpenBLAS build, the two builds' internal symbols
-     * mix and MLlib computes wrong values or crashes (seen: L-BFGS stopping at iteration 0 with zero
-     * coefficients; a SIGSEGV in {@code dspr} with the normal solver). Using one library for both
-     * avoids that; LAPACK (the normal solver only) falls back to netlib's Java implementation.
+     * Which BLAS MLlib uses: the engine points netlib's BLAS at Tessera's OpenBLAS when it loads it
+     * (see {@link org.tessera.backend.cpu.Blas}), unless the application configured netlib itself.
      */
     static String shareNativeBlas() {
-        if (System.getProperty("dev.ludovic.netlib.blas.nativeLibPath") != null) {
-            return "MLlib BLAS: " + System.getProperty("dev.ludovic.netlib.blas.nativeLibPath") + " (as configured)";
-        }
-        Path maps = Path.of("/proc/self/maps");
-        if (!Files.isReadable(maps)) {
-            return "MLlib BLAS: netlib's default";
-        }
-        try (var lines = Files.lines(maps)) {
-            String lib = lines.map(l -> l.substring(l.lastIndexOf(' ') + 1)).filter(l -> l.contains("libopenblas"))
-                    .findFirst().orElse(null);
-            if (lib == null) {
-                return "MLlib BLAS: netlib's default (Tessera's OpenBLAS not loaded)";
-            }
-            System.setProperty("dev.ludovic.netlib.blas.nativeLibPath", lib);
-            System.setProperty("dev.ludovic.netlib.lapack.nativeLib", "no-native-lapack");
-            return "MLlib BLAS: " + lib + " (the OpenBLAS Tessera uses); LAPACK: Java";
-        } catch (IOException e) {
-            return "MLlib BLAS: netlib's default (" + e.getMessage() + ")";
-        }
+        String lib = org.tessera.backend.cpu.Blas.library();
+        String configured = System.getProperty("dev.ludovic.netlib.blas.nativeLibPath");
+        return "MLlib BLAS: " + (configured == null ? "netlib's default" : configured)
+                + (lib != null && lib.equals(configured) ? " (the OpenBLAS Tessera uses); LAPACK: "
+                + System.getProperty("dev.ludovic.netlib.lapack.nativeLib", "netlib's default") : "");
     }
 
     private static double maxDiff(double[] a, double[] b) {

@@ -26,6 +26,12 @@ public enum EngineProperty {
     SIMD("tessera.simd", "true when the JVM has jdk.incubator.vector",
             "false makes CPU reductions use plain Java loops even when the JVM was started with"
                     + " --add-modules=jdk.incubator.vector; without that module they always do."),
+    /** Whether Spark MLlib's BLAS is pointed at the engine's OpenBLAS. */
+    BLAS_SHARE("tessera.blas.shareWithNetlib", "true",
+            "When the engine loads its OpenBLAS it points netlib's BLAS (Spark MLlib's) at the same library and"
+                    + " netlib's LAPACK at its Java code, unless the application set dev.ludovic.netlib.* itself:"
+                    + " a second OpenBLAS (a system libblas.so.3) loaded beside it can crash the JVM. false leaves"
+                    + " netlib alone."),
     /** Turns the CUDA backend off. */
     CUDA_DISABLE("tessera.cuda.disable", "false",
             "true turns the CUDA backend off: isCudaAvailable() answers false and nothing native is loaded."),

@@ -78,7 +78,8 @@ public final class Blas {
      * (a system LAPACK may be the other OpenBLAS too), unless configured.
      */
     private static void shareWithNetlib(String library) {
-        if (library == null || !Boolean.parseBoolean(System.getProperty("tessera.blas.shareWithNetlib", "true"))) {
+        String share = org.tessera.EngineProperty.BLAS_SHARE.value();
+        if (library == null || (share != null && share.trim().equalsIgnoreCase("false"))) {
             return;
         }
         try {

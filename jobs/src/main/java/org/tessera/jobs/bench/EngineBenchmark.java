@@ -1,16 +1,12 @@
 package org.tessera.jobs.bench;
 
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.tessera.DType;
 import org.tessera.Generator;
@@ -208,31 +204,21 @@ public final class EngineBenchmark {
     /** Medians in seconds by case name from {@code torch_reference.py}, or an empty map (and why). */
     private static Map<String, Double> torchReference(int flat, int side, long[] stream) {
         Map<String, Double> out = new HashMap<>();
-        File script = locateScript();
+        File script = TorchScript.locate("torch_reference.py");
         if (script == null) {
             System.out.println("PyTorch reference: skipped (torch_reference.py not found beside the sources)");
             return out;
         }
-        String python = null;
-        List<String> candidates = new ArrayList<>();
-        if (System.getenv("TESSERA_PYTHON") != null) {
-            candidates.add(System.getenv("TESSERA_PYTHON"));
-        }
-        candidates.add("python3");
-        candidates.add("/usr/bin/python3");
-        for (String c : candidates) {
-            if (run(List.of(c, "-c", "import torch"), 60) != null) {
-                python = c;
-                break;
-            }
-        }
+        String python = TorchScript.python();
         if (python == null) {
-            System.out.println("PyTorch reference: skipped (no python3 that imports torch among " + candidates + ")");
+            System.out.println("PyTorch reference: skipped (no python3 that imports torch)");
             return out;
         }
-        List<String> lines = run(List.of(python, script.getPath(), Integer.toString(Parallel.threads()),
+        // glibc keeps freed memory for reuse (as Tessera's pool does) instead of unmapping it
+        Map<String, String> env = Map.of("MALLOC_MMAP_MAX_", "0", "MALLOC_TRIM_THRESHOLD_", Long.toString(1L << 40));
+        List<String> lines = TorchScript.lines(List.of(python, script.getPath(), Integer.toString(Parallel.threads()),
                 Integer.toString(flat), Integer.toString(side), Integer.toString(WARMUP), Integer.toString(REPS),
-                Long.toString(stream[0]), Long.toString(stream[1]), Long.toString(stream[2])), 1800);
+                Long.toString(stream[0]), Long.toString(stream[1]), Long.toString(stream[2])), env, 1800);
         if (lines == null) {
             System.out.println("PyTorch reference: skipped (" + script + " failed under " + python + ")");
             return out;
@@ -243,54 +229,11 @@ public final class EngineBenchmark {
                 out.put(kv[0], Double.parseDouble(kv[1]));
             }
         }
-        String version = run(List.of(python, "-c", "import torch; print(torch.__version__)"), 60).get(0);
-        System.out.println("PyTorch reference: " + python + ", torch " + version + ", " + Parallel.threads() + " threads");
+        List<String> version = TorchScript.lines(List.of(python, "-c", "import torch; print(torch.__version__)"),
+                Map.of(), 60);
+        System.out.println("PyTorch reference: " + python + ", torch " + (version == null || version.isEmpty() ? "?"
+                : version.get(0)) + ", " + Parallel.threads() + " threads");
         return out;
-    }
-
-    /** The script beside this class in the source tree: found from the jar's folder or the working dir. */
-    private static File locateScript() {
-        String rel = "jobs/src/main/java/org/tessera/jobs/bench/torch_reference.py";
-        List<File> roots = new ArrayList<>();
-        try {
-            File code = new File(EngineBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            // jobs/target/<jar or classes> -> the repository root
-            roots.add(code.getParentFile().getParentFile().getParentFile());
-        } catch (Exception e) {
-            // no code source location: fall back to the working directory
-        }
-        roots.add(new File(System.getProperty("user.dir")));
-        for (File r : roots) {
-            File f = new File(r, rel);
-            if (f.isFile()) {
-                return f;
-            }
-        }
-        return null;
-    }
-
-    /** Runs a command; its stdout lines, or null if it failed or ran over {@code seconds}. */
-    private static List<String> run(List<String> command, int seconds) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-            // glibc keeps freed memory for reuse (as Tessera's pool does) instead of unmapping it
-            pb.environment().put("MALLOC_MMAP_MAX_", "0");
-            pb.environment().put("MALLOC_TRIM_THRESHOLD_", Long.toString(1L << 40));
-            Process p = pb.start();
-            List<String> lines = new ArrayList<>();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String l = r.readLine(); l != null; l = r.readLine()) {
-                    lines.add(l);
-                }
-            }
-            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
-            }
-            return p.exitValue() == 0 ? lines : null;
-        } catch (Exception e) {
-            return null;
-        }
     }
 
     private static void header2() {

@@ -34,7 +34,7 @@ final class TorchScript {
         }
         List<String> cmd = new ArrayList<>(List.of(python, file.getPath()));
         cmd.addAll(args);
-        List<String> lines = lines(cmd, seconds);
+        List<String> lines = lines(cmd, java.util.Map.of(), seconds);
         if (lines == null || lines.isEmpty()) {
             return new Outcome(null, python, script + " failed under " + python);
         }
@@ -54,7 +54,7 @@ final class TorchScript {
         candidates.add("python3");
         candidates.add("/usr/bin/python3");
         for (String c : candidates) {
-            if (lines(List.of(c, "-c", "import torch"), 60) != null) {
+            if (lines(List.of(c, "-c", "import torch"), java.util.Map.of(), 60) != null) {
                 return c;
             }
         }
@@ -81,10 +81,15 @@ final class TorchScript {
         return null;
     }
 
-    /** Runs a command; its standard output lines, or null if it failed or ran over {@code seconds}. */
-    static List<String> lines(List<String> command, int seconds) {
+    /**
+     * Runs a command with {@code env} added to its environment; its standard output lines, or null if
+     * it failed or ran over {@code seconds}.
+     */
+    static List<String> lines(List<String> command, java.util.Map<String, String> env, int seconds) {
         try {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().putAll(env);
+            Process p = pb.start();
             List<String> lines = new ArrayList<>();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String l = r.readLine(); l != null; l = r.readLine()) {

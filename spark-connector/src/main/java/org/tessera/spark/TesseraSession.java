@@ -116,8 +116,13 @@ public final class TesseraSession implements AutoCloseable {
          * configured otherwise, and an embedded {@code local[*]} master when none is named).
          */
         public TesseraSession getOrCreate() {
-            // before MLlib's BLAS can load: one OpenBLAS for both (see Blas.shareWithNetlib)
-            org.tessera.backend.cpu.Blas.library();
+            // before MLlib's BLAS can load: one OpenBLAS for both (see Blas.shareWithNetlib); a platform
+            // without the bundled OpenBLAS still gets a session (its matmul fails when called, as before)
+            try {
+                org.tessera.backend.cpu.Blas.library();
+            } catch (LinkageError e) {
+                // nothing to share
+            }
             if (session != null) {
                 conf.forEach((k, v) -> session.conf().set(k, v));
                 return new TesseraSession(session, false);

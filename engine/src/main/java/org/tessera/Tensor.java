@@ -261,7 +261,16 @@ public final class Tensor {
     /** The value of a one-element tensor as a double, as PyTorch's {@code item()}. */
     public double item() {
         checkOneElement("item");
-        return toDoubleArray()[0];
+        Node h = host();
+        long a = h.address();
+        // the one element read where it lies: no cast program, no copy
+        return switch (h.dtype()) {
+            case FLOAT32 -> Memory.getFloat(a);
+            case FLOAT64 -> Memory.getDouble(a);
+            case INT64 -> (double) Memory.getLong(a);
+            case INT32 -> Memory.getInt(a);
+            default -> toDoubleArray()[0];
+        };
     }
 
     /** The value of a one-element tensor as a long (exact for int64). */

@@ -279,8 +279,7 @@ final class ElementwiseKernels {
     /** {@code max(x, 0)} for float tiles (NaN stays NaN). */
     static void relu(Kind k, Object in, Object out, int n) {
         if (k == Kind.F32) {
-            float[] a = (float[]) in, o = (float[]) out;
-            for (int i = 0; i < n; i++) o[i] = Math.max(a[i], 0f);
+            ReduceLoops.get().relu((float[]) in, (float[]) out, n);
         } else {
             double[] a = (double[]) in, o = (double[]) out;
             for (int i = 0; i < n; i++) o[i] = Math.max(a[i], 0d);

@@ -23,10 +23,11 @@ import org.tessera.graph.Op;
  */
 final class FusedProgram {
     /**
-     * Elements per tile: a few tiles stay in L2 cache, and each copy between off-heap memory and a
-     * tile is long enough that its fixed cost does not count (8192 measured best for a three-op chain).
+     * Elements per tile: the tiles of a chain stay in L1 cache (8 KB each for float32), and each copy
+     * between off-heap memory and a tile is long enough that its fixed cost does not count (2048 ran
+     * 5–10% faster than 8192 for `neg`, `add`, `mul.add` and `relu(a*b+c)` over 2^26 float32 values).
      */
-    static final int TILE = 8192;
+    static final int TILE = 2048;
     /** Most nodes in one program; larger chains are cut and realized in parts. */
     static final int MAX_STEPS = 64;
 
@@ -108,7 +109,7 @@ final class FusedProgram {
         Strided dst = Strided.contiguous(out, root.dtype(), shape);
         Layout layout = layout(null);
         Parallel.forRange(shape.numel(), 4L * TILE, TILE, (start, end) -> {
-            Evaluator ev = layout.evaluator(TILE);
+            Evaluator ev = layout.evaluator((int) Math.min(TILE, end - start));
             for (long t = start; t < end; t += TILE) {
                 int len = (int) Math.min(TILE, end - t);
                 dst.store(t, len, ev.evaluate(t, len));

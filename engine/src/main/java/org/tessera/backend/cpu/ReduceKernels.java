@@ -42,10 +42,11 @@ final class ReduceKernels {
                 long per = (r + parts - 1) / parts;
                 Parallel.forRange(parts, 1, 1, (ps, pe) -> {
                     TileSource.Reader reader = in.reader(TILE);
+                    float[] scratch = new float[TILE];
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
-                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s));
+                        store(acc, partial, (int) p, reduceRun(op, inType, reader, base + s, e - s, scratch));
                     }
                 });
                 Object one = acc.newTile(1);
@@ -56,13 +57,16 @@ final class ReduceKernels {
             }
             return;
         }
+        // tiles no longer than a run (c == 1) or a row: a small reduction allocates little
+        int tile = (int) Math.max(1, Math.min(TILE, c == 1 ? r : c));
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
-                TileSource.Reader reader = in.reader(TILE);
+                TileSource.Reader reader = in.reader(tile);
+                float[] scratch = new float[tile];
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
-                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r));
+                    store(acc, res, 0, reduceRun(op, inType, reader, i * r, r, scratch));
                     ElementwiseKernels.cast(acc, res, outType, o, 1);
                     Runs.write(outType, out + i * oes, oes, 1, o, 0);
                 }
@@ -71,26 +75,40 @@ final class ReduceKernels {
         }
         long blocks = (c + TILE - 1) / TILE;
         Parallel.forRange(a * blocks, 1, 1, (s, e) -> {
-            TileSource.Reader reader = in.reader(TILE);
-            Object wide = acc.newTile(TILE);
-            Object accTile = acc.newTile(TILE);
-            Object o = Kind.of(outType).newTile(TILE);
-            float[] part = new float[TILE];
+            TileSource.Reader reader = in.reader(tile);
+            Object wide = acc.newTile(tile);
+            Object accTile = acc.newTile(tile);
+            Object o = Kind.of(outType).newTile(tile);
+            float[] part = new float[tile];
+            float[] scratch = new float[tile];
+            ReduceLoops loops = ReduceLoops.get();
             for (long job = s; job < e; job++) {
                 long i = job / blocks;
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
                 if (op == Op.SUM && inType == DType.FLOAT32) {
-                    sumRowsF32(reader, (i * r) * c + c0, c, r, len, part, (double[]) accTile);
+                    sumRowsF32(reader, (i * r) * c + c0, c, r, len, part, (double[]) accTile, scratch);
+                    ElementwiseKernels.cast(acc, accTile, outType, o, len);
+                    Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
+                    continue;
+                }
+                long at = reader.address((i * r) * c + c0);
+                if (at >= 0 && inType == DType.FLOAT32 && (op == Op.MAX || op == Op.MIN)) {
+                    // float32 extremes of rows read in place
+                    float[] a32 = (float[]) accTile;
+                    Memory.getFloats(at, a32, 0, len);
+                    for (long k = 1; k < r; k++) {
+                        loops.extremeRows(op == Op.MAX, a32, at + 4 * k * c, len, scratch);
+                    }
                     ElementwiseKernels.cast(acc, accTile, outType, o, len);
                     Runs.write(outType, out + (i * c + c0) * oes, oes, len, o, 0);
                     continue;
                 }
                 for (long k = 0; k < r; k++) {
-                    Object tile = reader.read((i * r + k) * c + c0, len);
-                    Object row = tile;
+                    Object read = reader.read((i * r + k) * c + c0, len);
+                    Object row = read;
                     if (acc != Kind.of(inType)) {
-                        ElementwiseKernels.cast(Kind.of(inType), tile, accType(acc), wide, len);
+                        ElementwiseKernels.cast(Kind.of(inType), read, accType(acc), wide, len);
                         row = wide;
                     }
                     if (k == 0) {
@@ -114,15 +132,28 @@ final class ReduceKernels {
      * float32 (a loop that vectorizes), each block's sum then added in float64.
      */
     private static void sumRowsF32(TileSource.Reader reader, long start, long c, long r, int len, float[] part,
-            double[] acc) {
+            double[] acc, float[] scratch) {
         ReduceLoops loops = ReduceLoops.get();
         java.util.Arrays.fill(acc, 0, len, 0d);
+        long at = reader.address(start);
         for (long k0 = 0; k0 < r; k0 += ROW_BLOCK) {
             long k1 = Math.min(r, k0 + ROW_BLOCK);
-            float[] first = (float[]) reader.read(start + k0 * c, len);
-            System.arraycopy(first, 0, part, 0, len);
-            for (long k = k0 + 1; k < k1; k++) {
-                loops.addRows(part, (float[]) reader.read(start + k * c, len), len);
+            if (at >= 0) {
+                // rows read in place
+                Memory.getFloats(at + 4 * k0 * c, part, 0, len);
+                long k = k0 + 1;
+                for (; k + 4 <= k1; k += 4) {
+                    loops.addFourRows(part, at + 4 * k * c, 4 * c, len, scratch);
+                }
+                for (; k < k1; k++) {
+                    loops.addRows(part, at + 4 * k * c, len, scratch);
+                }
+            } else {
+                float[] first = (float[]) reader.read(start + k0 * c, len);
+                System.arraycopy(first, 0, part, 0, len);
+                for (long k = k0 + 1; k < k1; k++) {
+                    loops.addRows(part, (float[]) reader.read(start + k * c, len), len);
+                }
             }
             for (int j = 0; j < len; j++) {
                 acc[j] += part[j];
@@ -191,12 +222,26 @@ final class ReduceKernels {
     }
 
     /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n) {
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, float[] scratch) {
         ReduceLoops loops = ReduceLoops.get();
         switch (Kind.of(t)) {
             case F32 -> {
                 double total = op == Op.PROD ? 1 : 0;
                 float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+                long at = op == Op.PROD ? -1 : reader.address(first);
+                if (at >= 0) {
+                    // the run read in place, tile by tile as below (the same partial sums)
+                    for (long off = 0; off < n; off += TILE) {
+                        int len = (int) Math.min(TILE, n - off);
+                        long p = at + 4 * off;
+                        switch (op) {
+                            case SUM -> total += loops.sum(p, len, scratch);
+                            case MAX -> m = Math.max(m, loops.max(p, len, scratch));
+                            default -> m = Math.min(m, loops.min(p, len, scratch));
+                        }
+                    }
+                    return op == Op.SUM ? total : (double) m;
+                }
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     float[] x = (float[]) reader.read(first + off, len);
@@ -321,17 +366,19 @@ final class ReduceKernels {
         long blocks = (c + TILE - 1) / TILE;
         ReduceLoops loops = ReduceLoops.get();
         boolean intIndex = r <= Integer.MAX_VALUE;
+        int tile = (int) Math.max(1, Math.min(TILE, c == 1 ? r : c));
         Parallel.forRange(a * blocks, c == 1 ? Math.max(1, 4L * TILE / Math.max(1, r)) : 1, 1, (s, e) -> {
-            TileSource.Reader reader = in.reader(TILE);
-            Object best = kind.newTile(TILE);
-            long[] idx = new long[TILE];
-            int[] intIdx = new int[TILE];
+            TileSource.Reader reader = in.reader(tile);
+            Object best = kind.newTile(tile);
+            long[] idx = new long[tile];
+            int[] intIdx = new int[tile];
+            float[] scratch = new float[tile];
             for (long job = s; job < e; job++) {
                 long i = job / blocks;
                 long c0 = (job % blocks) * TILE;
                 int len = (int) Math.min(TILE, c - c0);
                 if (c == 1) {
-                    firstExtremeOfRun(max, kind, reader, i * r, r, loops, best, idx);
+                    firstExtremeOfRun(max, kind, reader, i * r, r, loops, best, idx, scratch);
                     Memory.putLong(out + 8 * i, idx[0]);
                     if (values != 0) {
                         Runs.write(t, values + i * es, es, 1, best, 0);
@@ -340,7 +387,17 @@ final class ReduceKernels {
                 }
                 Object first = reader.read((i * r) * c + c0, len);
                 System.arraycopy(first, 0, best, 0, len);
-                if (kind == Kind.F32 && intIndex) {
+                long at = reader.address((i * r) * c + c0);
+                if (kind == Kind.F32 && intIndex && at >= 0) {
+                    // rows read in place
+                    java.util.Arrays.fill(intIdx, 0, len, 0);
+                    for (long q = 1; q < r; q++) {
+                        loops.extremeRowsWithIndex(max, (float[]) best, intIdx, at + 4 * q * c, len, (int) q, scratch);
+                    }
+                    for (int j = 0; j < len; j++) {
+                        idx[j] = intIdx[j];
+                    }
+                } else if (kind == Kind.F32 && intIndex) {
                     java.util.Arrays.fill(intIdx, 0, len, 0);
                     for (long q = 1; q < r; q++) {
                         float[] x = (float[]) reader.read((i * r + q) * c + c0, len);
@@ -368,7 +425,7 @@ final class ReduceKernels {
      * {@code best[0]} and its position to {@code idx[0]}.
      */
     private static void firstExtremeOfRun(boolean max, Kind kind, TileSource.Reader reader, long first, long n,
-            ReduceLoops loops, Object best, long[] idx) {
+            ReduceLoops loops, Object best, long[] idx, float[] scratch) {
         long at = 0;
         switch (kind) {
             case I64 -> {
@@ -387,11 +444,20 @@ final class ReduceKernels {
             }
             case F32 -> {
                 float b = 0;
+                long in = reader.address(first);
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
-                    float[] x = (float[]) reader.read(first + off, len);
-                    int q = loops.firstExtreme(max, x, len);
-                    float v = x[q];
+                    int q;
+                    float v;
+                    if (in >= 0) {
+                        long p = in + 4 * off;
+                        q = loops.firstExtreme(max, p, len, scratch);
+                        v = Memory.getFloat(p + 4L * q);
+                    } else {
+                        float[] x = (float[]) reader.read(first + off, len);
+                        q = loops.firstExtreme(max, x, len);
+                        v = x[q];
+                    }
                     // a later tile wins only when strictly better, or the first NaN
                     if (off == 0 || (b == b && (v != v || (max ? v > b : v < b)))) {
                         b = v;

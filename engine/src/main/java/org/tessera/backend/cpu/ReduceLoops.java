@@ -1,6 +1,7 @@
 package org.tessera.backend.cpu;
 
 import org.tessera.EngineProperty;
+import org.tessera.memory.Memory;
 
 /**
  * The innermost float32 reduction loops over tile arrays: sums, extremes, first positions of
@@ -11,6 +12,12 @@ import org.tessera.EngineProperty;
  * {@code false}), and {@link ScalarReduceLoops}, plain loops with independent accumulators, used
  * otherwise. The vector class is only loaded after the module is found, so a JVM without it never
  * links against the incubator API.
+ *
+ * <p>Each loop also has a form that reads its run straight from memory (an address instead of an
+ * array). By default that form copies the run into a scratch tile and runs the array loop; on Java
+ * 22 and later with native access enabled ({@code --enable-native-access=ALL-UNNAMED}, in the
+ * project's JVM flags) {@code SegmentReduceLoops} loads vectors from the memory itself, which saves
+ * the copy. Both forms give bit-identical results: the same additions in the same order.
  *
  * <p>Semantics shared by both (and checked against each other by the tests): a sum adds the tile
  * in float32 in many independent partial sums of at most a few hundred elements each, then adds
@@ -61,7 +68,32 @@ abstract class ReduceLoops {
             }
         }
         ReduceLoops vector = vector();
-        return vector != null ? vector : scalar();
+        if (vector == null) {
+            return scalar();
+        }
+        ReduceLoops inPlace = inPlace(vector);
+        return inPlace != null ? inPlace : vector;
+    }
+
+    /**
+     * The vector loops that also read memory in place, or null where the JVM cannot (before Java
+     * 22, or without native access for the engine's module).
+     */
+    static ReduceLoops inPlace(ReduceLoops vector) {
+        if (vector == null || Runtime.version().feature() < 22) {
+            return null;
+        }
+        try {
+            Class<?> c = Class.forName("org.tessera.backend.cpu.SegmentReduceLoops");
+            return (ReduceLoops) c.getDeclaredMethod("create", ReduceLoops.class).invoke(null, vector);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** Whether the address forms below read memory in place rather than through a scratch copy. */
+    boolean readsInPlace() {
+        return false;
     }
 
     /** A short name for messages and benchmarks: "vector (16 float lanes)" or "scalar". */
@@ -82,6 +114,12 @@ abstract class ReduceLoops {
      */
     abstract int firstExtreme(boolean max, float[] x, int len);
 
+    /**
+     * {@code out[j] = Math.max(x[j], 0f)} for {@code j < len} (NaN stays NaN, -0 becomes 0): relu,
+     * here because it wants the same vector or scalar choice as the loops above.
+     */
+    abstract void relu(float[] x, float[] out, int len);
+
     /** {@code acc[j] += x[j]} for {@code j < len}. */
     abstract void addRows(float[] acc, float[] x, int len);
 
@@ -94,4 +132,60 @@ abstract class ReduceLoops {
      * and {@code idx[j] = q}.
      */
     abstract void extremeRowsWithIndex(boolean max, float[] best, int[] idx, float[] x, int len, int q);
+
+    // ---- the same loops over float32 runs in memory: x is the address of the first element; ----
+    // ---- scratch (at least len long) holds the copy when the loops cannot read in place      ----
+
+    /** {@link #sum(float[], int)} of the run at address {@code x}. */
+    double sum(long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return sum(scratch, len);
+    }
+
+    /** {@link #max(float[], int)} of the run at address {@code x}. */
+    float max(long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return max(scratch, len);
+    }
+
+    /** {@link #min(float[], int)} of the run at address {@code x}. */
+    float min(long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return min(scratch, len);
+    }
+
+    /** {@link #firstExtreme(boolean, float[], int)} of the run at address {@code x}. */
+    int firstExtreme(boolean max, long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return firstExtreme(max, scratch, len);
+    }
+
+    /** {@link #addRows(float[], float[], int)} with the row at address {@code x}. */
+    void addRows(float[] acc, long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        addRows(acc, scratch, len);
+    }
+
+    /**
+     * Four {@link #addRows(float[], long, int, float[])} in a row, of the rows at {@code x},
+     * {@code x + stride}, {@code x + 2 stride} and {@code x + 3 stride} (bytes), in that order: the
+     * same float additions, so the same bits, with fewer passes over {@code acc}.
+     */
+    void addFourRows(float[] acc, long x, long stride, int len, float[] scratch) {
+        for (int k = 0; k < 4; k++) {
+            addRows(acc, x + k * stride, len, scratch);
+        }
+    }
+
+    /** {@link #extremeRows(boolean, float[], float[], int)} with the row at address {@code x}. */
+    void extremeRows(boolean max, float[] acc, long x, int len, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        extremeRows(max, acc, scratch, len);
+    }
+
+    /** {@link #extremeRowsWithIndex} with row {@code q} at address {@code x}. */
+    void extremeRowsWithIndex(boolean max, float[] best, int[] idx, long x, int len, int q, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        extremeRowsWithIndex(max, best, idx, scratch, len, q);
+    }
 }

@@ -119,4 +119,11 @@ final class ScalarReduceLoops extends ReduceLoops {
             }
         }
     }
+
+    @Override
+    void relu(float[] x, float[] out, int len) {
+        for (int i = 0; i < len; i++) {
+            out[i] = Math.max(x[i], 0f);
+        }
+    }
 }

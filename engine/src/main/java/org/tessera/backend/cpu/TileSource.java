@@ -30,6 +30,15 @@ abstract class TileSource {
          * returned array; the array may be reused by the next call.
          */
         Object read(long start, int len);
+
+        /**
+         * The memory address of element {@code start} when the input is realized and lies in
+         * memory in iteration order (element {@code start + i} at that address plus {@code i}
+         * elements), so that loops may read it in place; -1 otherwise.
+         */
+        default long address(long start) {
+            return -1;
+        }
     }
 
     /** Realized data seen through {@code view}. */
@@ -38,9 +47,19 @@ abstract class TileSource {
             @Override
             Reader reader(int maxLen) {
                 Object tile = Kind.of(view.dtype).newTile(maxLen);
-                return (start, len) -> {
-                    view.load(start, len, tile);
-                    return tile;
+                boolean dense = view.isContiguous();
+                long es = view.dtype.byteSize();
+                return new Reader() {
+                    @Override
+                    public Object read(long start, int len) {
+                        view.load(start, len, tile);
+                        return tile;
+                    }
+
+                    @Override
+                    public long address(long start) {
+                        return dense ? view.base + start * es : -1;
+                    }
                 };
             }
         };

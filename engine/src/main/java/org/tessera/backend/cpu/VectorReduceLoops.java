@@ -187,4 +187,16 @@ final class VectorReduceLoops extends ReduceLoops {
             }
         }
     }
+
+    @Override
+    void relu(float[] x, float[] out, int len) {
+        // the lanewise MAX is Math.max's: NaN propagates and max(-0, 0) is 0
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector.fromArray(F, x, i).max(0f).intoArray(out, i);
+        }
+        for (; i < len; i++) {
+            out[i] = Math.max(x[i], 0f);
+        }
+    }
 }

@@ -24,7 +24,7 @@ import org.tessera.memory.Memory;
  */
 @ExtendWith(LeakCheck.class)
 class RandomSourceTest {
-    private static final int N = 3 * FusedProgram.TILE + 17;
+    private static final int N = Math.max(3 * FusedProgram.TILE, 3 * 8192) + 17;
 
     @Test
     void randnElementsAreTheNormalFunctionOfTheirIndex() {

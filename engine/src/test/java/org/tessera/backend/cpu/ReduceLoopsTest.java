@@ -3,6 +3,8 @@ package org.tessera.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +28,124 @@ class ReduceLoopsTest {
         ReduceLoops v = ReduceLoops.vector();
         if (v != null) {
             all.add(v);
+            ReduceLoops inPlace = ReduceLoops.inPlace(v);
+            if (inPlace != null) {
+                all.add(inPlace);
+            }
         }
         return all.stream();
+    }
+
+    @Test
+    void inPlaceLoopsLoadFromJava22() {
+        // the test JVM has jdk.incubator.vector and --enable-native-access=ALL-UNNAMED (pom.xml)
+        ReduceLoops v = ReduceLoops.vector();
+        if (v == null) {
+            return;
+        }
+        ReduceLoops inPlace = ReduceLoops.inPlace(v);
+        if (Runtime.version().feature() >= 22) {
+            assertNotNull(inPlace, "Java " + Runtime.version() + " with native access: the in-place loops did not load");
+            assertTrue(inPlace.readsInPlace());
+            assertEquals(inPlace.getClass(), ReduceLoops.get().getClass(), "the engine does not use the in-place loops");
+        } else {
+            assertNull(inPlace, "in-place loops on Java " + Runtime.version());
+        }
+    }
+
+    /** Random values with NaN, ties and signed zeros in some of them. */
+    private static float[] awkward(SplittableRandom r, int n, int kind) {
+        float[] x = random(r, n);
+        if (n > 3) {
+            switch (kind) {
+                case 1 -> x[r.nextInt(n)] = Float.NaN;
+                case 2 -> {
+                    float m = 1e6f;
+                    x[r.nextInt(n)] = m;
+                    x[r.nextInt(n)] = m;
+                    x[r.nextInt(n)] = -m;
+                    x[r.nextInt(n)] = -m;
+                }
+                case 3 -> {
+                    x[r.nextInt(n)] = 0f;
+                    x[r.nextInt(n)] = -0f;
+                }
+                default -> {
+                }
+            }
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void fourRowsAddLikeFourSingleRows(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(9);
+        float[] scratch = new float[4096];
+        int stride = 2100;
+        try (org.apache.arrow.memory.ArrowBuf buf = org.tessera.memory.Memory.root().buffer(4L * 4 * stride + 64)) {
+            long at = buf.memoryAddress() + 8;
+            for (int n : LENGTHS) {
+                float[][] rows = new float[4][];
+                for (int k = 0; k < 4; k++) {
+                    rows[k] = awkward(r, n, k);
+                    org.tessera.memory.Memory.putFloats(at + 4L * k * stride, rows[k], 0, n);
+                }
+                float[] acc1 = random(r, n);
+                float[] acc2 = acc1.clone();
+                for (int k = 0; k < 4; k++) {
+                    loops.addRows(acc1, rows[k], n);
+                }
+                loops.addFourRows(acc2, at, 4L * stride, n, scratch);
+                assertArrayEquals(acc1, acc2, loops.describe() + " n=" + n);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
+    void addressFormsMatchArrayFormsBitForBit(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(7);
+        float[] scratch = new float[4096];
+        try (org.apache.arrow.memory.ArrowBuf buf = org.tessera.memory.Memory.root().buffer(4L * 4096)) {
+            // an odd offset from the buffer's alignment, so unaligned vector loads are covered too
+            long at = buf.memoryAddress() + 4;
+            for (int n : LENGTHS) {
+                for (int kind = 0; kind < 4; kind++) {
+                    String what = loops.describe() + " n=" + n + " kind=" + kind;
+                    float[] x = awkward(r, n, kind);
+                    org.tessera.memory.Memory.putFloats(at, x, 0, n);
+                    assertEquals(Double.doubleToRawLongBits(loops.sum(x, n)),
+                            Double.doubleToRawLongBits(loops.sum(at, n, scratch)), "sum " + what);
+                    assertEquals(Float.floatToRawIntBits(loops.max(x, n)),
+                            Float.floatToRawIntBits(loops.max(at, n, scratch)), "max " + what);
+                    assertEquals(Float.floatToRawIntBits(loops.min(x, n)),
+                            Float.floatToRawIntBits(loops.min(at, n, scratch)), "min " + what);
+                    for (boolean max : new boolean[] {true, false}) {
+                        assertEquals(loops.firstExtreme(max, x, n), loops.firstExtreme(max, at, n, scratch),
+                                "firstExtreme " + max + " " + what);
+                        assertEquals(refFirstExtreme(max, x, n), loops.firstExtreme(max, at, n, scratch),
+                                "firstExtreme against the reference, " + max + " " + what);
+                    }
+                    float[] acc1 = random(r, n);
+                    float[] acc2 = acc1.clone();
+                    loops.addRows(acc1, x, n);
+                    loops.addRows(acc2, at, n, scratch);
+                    assertArrayEquals(acc1, acc2, "addRows " + what);
+                    for (boolean max : new boolean[] {true, false}) {
+                        loops.extremeRows(max, acc1, x, n);
+                        loops.extremeRows(max, acc2, at, n, scratch);
+                        assertArrayEquals(acc1, acc2, "extremeRows " + what);
+                        int[] i1 = new int[n];
+                        int[] i2 = new int[n];
+                        loops.extremeRowsWithIndex(max, acc1, i1, x, n, 5);
+                        loops.extremeRowsWithIndex(max, acc2, i2, at, n, 5, scratch);
+                        assertArrayEquals(acc1, acc2, "extremeRowsWithIndex values " + what);
+                        assertArrayEquals(i1, i2, "extremeRowsWithIndex indices " + what);
+                    }
+                }
+            }
+        }
     }
 
     @Test

@@ -198,8 +198,10 @@ public final class EngineBenchmark {
 
     // ---- against PyTorch ----
 
-    private static final int WARMUP = 2;
-    private static final int REPS = 7;
+    private static final int WARMUP = 5;
+    /** Tessera's and the loops' warm-up lasts at least this long, for the JIT (PyTorch needs none). */
+    private static final double WARM_SECONDS = 0.5;
+    private static final int REPS = 11;
 
     /** Medians in seconds by case name from {@code torch_reference.py}, or an empty map (and why). */
     private static Map<String, Double> torchReference(int flat, int side, long[] stream) {
@@ -248,7 +250,7 @@ public final class EngineBenchmark {
     }
 
     private static double scoped(Timing.Work w) throws Exception {
-        return Timing.median(WARMUP, REPS, () -> {
+        return Timing.median(WARMUP, WARM_SECONDS, REPS, () -> {
             try (Scope s = Tessera.scope()) {
                 return w.run();
             }
@@ -270,7 +272,7 @@ public final class EngineBenchmark {
     }
 
     private static double loop(Timing.Work w) throws Exception {
-        return Timing.median(WARMUP, REPS, w);
+        return Timing.median(WARMUP, WARM_SECONDS, REPS, w);
     }
 
     private static void versusTorch(int n, int side, Map<String, Double> torch) throws Exception {

@@ -29,6 +29,19 @@ final class Timing {
         return median(t);
     }
 
+    /**
+     * Median seconds of {@code reps} timed runs after at least {@code warmup} untimed ones that also
+     * last at least {@code warmSeconds} in all (at most 1000): long enough for the JIT to compile
+     * the loops of a short operation before it is timed.
+     */
+    static double median(int warmup, double warmSeconds, int reps, Work w) throws Exception {
+        long start = System.nanoTime();
+        for (int i = 0; i < 1000 && (i < warmup || (System.nanoTime() - start) / 1e9 < warmSeconds); i++) {
+            sink = w.run();
+        }
+        return median(0, reps, w);
+    }
+
     /** The median of {@code t} (the mean of the middle two for an even count); sorts {@code t}. */
     static double median(double[] t) {
         Arrays.sort(t);

@@ -86,15 +86,28 @@ public final class TensorFileWriter {
                     long rows = plan.rowsIn(i);
                     long n = rows * plan.rowElements();
                     try (ArrowBuf data = dataBuffer(h, start, n, allocator)) {
-                        long dataDigest = crc(data, ArrowLayouts.dataBytes(dtype, n));
-                        List<ArrowFieldNode> nodes = plan.tensorColumn()
-                                ? List.of(new ArrowFieldNode(rows, 0), new ArrowFieldNode(n, 0))
-                                : List.of(new ArrowFieldNode(n, 0));
-                        List<ArrowBuf> buffers = plan.tensorColumn()
-                                ? List.of(allocator.getEmpty(), allocator.getEmpty(), data)
-                                : List.of(allocator.getEmpty(), data);
-                        try (ArrowRecordBatch rb = new ArrowRecordBatch((int) rows, nodes, buffers)) {
-                            blocks.add(writeBatch(out, rb, schemaDigest, i, plan.batches(), dataDigest));
+                        // the data's checksum is computed while the body is written (the header's
+                        // placeholder is overwritten in place once it is known)
+                        long dataBytes = ArrowLayouts.dataBytes(dtype, n);
+                        java.util.concurrent.CompletableFuture<Long> dataDigest =
+                                java.util.concurrent.CompletableFuture.supplyAsync(() -> crc(data, dataBytes));
+                        try {
+                            List<ArrowFieldNode> nodes = plan.tensorColumn()
+                                    ? List.of(new ArrowFieldNode(rows, 0), new ArrowFieldNode(n, 0))
+                                    : List.of(new ArrowFieldNode(n, 0));
+                            List<ArrowBuf> buffers = plan.tensorColumn()
+                                    ? List.of(allocator.getEmpty(), allocator.getEmpty(), data)
+                                    : List.of(allocator.getEmpty(), data);
+                            try (ArrowRecordBatch rb = new ArrowRecordBatch((int) rows, nodes, buffers)) {
+                                blocks.add(writeBatch(ch, out, rb, schemaDigest, i, plan.batches(), dataDigest));
+                            }
+                        } finally {
+                            // the checksum reads the data: it must be done before the buffer is released
+                            try {
+                                dataDigest.join();
+                            } catch (RuntimeException ignored) {
+                                // reported by writeBatch when it got that far
+                            }
                         }
                     }
                     start += n;
@@ -134,8 +147,9 @@ public final class TensorFileWriter {
      * Writes one record batch message whose custom metadata carries its checksums: the header is
      * built with the placeholder value, checksummed, then the value is written into the same bytes.
      */
-    private static ArrowBlock writeBatch(WriteChannel out, ArrowRecordBatch rb, long schemaDigest, int i, int m,
-                                         long dataDigest) throws IOException {
+    private static ArrowBlock writeBatch(FileChannel ch, WriteChannel out, ArrowRecordBatch rb, long schemaDigest, int i,
+                                         int m, java.util.concurrent.CompletableFuture<Long> dataDigest)
+            throws IOException {
         FlatBufferBuilder b = new FlatBufferBuilder(256);
         int header = rb.writeTo(b);
         int kv = KeyValue.createKeyValue(b, b.createString(TensorFileFormat.KEY_CRC),
@@ -161,11 +175,24 @@ public final class TensorFileWriter {
         raw.putInt(MessageSerializer.IPC_CONTINUATION_TOKEN).putInt(padded).put(meta).position(0);
         int at = 8 + IpcMessages.digestValueOffset(Message.getRootAsMessage(raw.duplicate().position(8).slice()));
         long headerDigest = TensorFileFormat.headerDigest(schemaDigest, i, m, raw);
-        raw.put(at, TensorFileFormat.digestValue(headerDigest, dataDigest).getBytes(StandardCharsets.US_ASCII));
-        out.write(raw);
+        // the header goes out with its placeholder; the value (of the same length) replaces it in the
+        // file once the data's checksum, computed while the body is written, is known
+        out.write(raw.duplicate());
         long written = MessageSerializer.writeBatchBuffers(out, rb);
         if (written != bodyLength) {
             throw new IOException("record batch " + i + ": wrote " + written + " body bytes, expected " + bodyLength);
+        }
+        long digest;
+        try {
+            digest = dataDigest.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new IOException("record batch " + i + ": cannot checksum the data: " + e.getCause(), e.getCause());
+        }
+        byte[] value = TensorFileFormat.digestValue(headerDigest, digest).getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer patch = ByteBuffer.wrap(value);
+        long patchAt = offset + at;
+        while (patch.hasRemaining()) {
+            patchAt += ch.write(patch, patchAt);
         }
         return new ArrowBlock(offset, raw.capacity(), bodyLength);
     }

@@ -79,6 +79,24 @@ class ReduceLoopsTest {
 
     @ParameterizedTest
     @MethodSource("loops")
+    void reluIsMathMaxWithZeroBitForBit(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int n : LENGTHS) {
+            float[] x = awkward(r, n, 1);
+            x[r.nextInt(n)] = -0f;
+            x[r.nextInt(n)] = Float.NEGATIVE_INFINITY;
+            x[r.nextInt(n)] = Float.NaN;
+            float[] out = new float[n];
+            loops.relu(x, out, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(Math.max(x[i], 0f)), Float.floatToRawIntBits(out[i]),
+                        loops.describe() + " n=" + n + " x=" + x[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
     void fourRowsAddLikeFourSingleRows(ReduceLoops loops) {
         SplittableRandom r = new SplittableRandom(9);
         float[] scratch = new float[4096];

@@ -316,12 +316,26 @@ public final class ClassifyJob implements Callable<Integer> {
             console.printf(Locale.ROOT, "data: %s%s%n", input, skipped == null ? "" : " (" + skipped + ")");
         }
         ClassLabels classLabels = ClassLabels.of(df, label);
-        df = classLabels.index(df, "input").persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-        Tensor x = features(ts, df, cols, dt);
+        df = classLabels.index(df, "input");
+        Tensor x;
+        Tensor y;
+        if (!cols.isEmpty()) {
+            // features and class index in one pass over the input, kept as the tensor's blocks: no
+            // cache of the (wide) rows in Spark, whose columnar cache costs more than the read itself
+            List<String> both = new ArrayList<>(cols);
+            both.add(ClassLabels.CLASS);
+            Tensor xy = features(ts, df, both, dt);
+            x = xy.narrow(1, 0, cols.size());
+            y = xy.narrow(1, cols.size(), 1);
+        } else {
+            // an array or Vector column: two conversions of the same cached rows
+            df = df.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            x = features(ts, df, cols, dt);
+            y = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dt), ClassLabels.CLASS);
+        }
         long n = x.size(0);
         int d = (int) x.size(1);
         int k = classLabels.labels().size();
-        Tensor y = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dt), ClassLabels.CLASS);
 
         // distributed moments, in float64
         Tensor x64 = x.to(DType.FLOAT64);

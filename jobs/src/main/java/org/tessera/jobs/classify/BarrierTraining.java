@@ -89,10 +89,15 @@ final class BarrierTraining {
         @Override
         public scala.collection.Iterator<byte[]> apply(scala.collection.Iterator<Block> it) {
             BarrierTaskContext ctx = BarrierTaskContext.get();
-            Rows rows = Rows.fromBlocks(scala.jdk.javaapi.CollectionConverters.asJava(it), grid, net.dtype());
+            // the engine's kernels (and OpenBLAS) in this task use the cores Spark gave the task, so
+            // that tasks sharing an executor do not oversubscribe its cores
+            org.tessera.backend.cpu.Parallel.setTaskThreads(Math.max(1, ctx.cpus()));
             Training.Result r;
             try (SocketExchange exchange = new SocketExchange(ctx)) {
+                Rows rows = Rows.fromBlocks(scala.jdk.javaapi.CollectionConverters.asJava(it), grid, net.dtype());
                 r = train(rows, ctx, exchange);
+            } finally {
+                org.tessera.backend.cpu.Parallel.setTaskThreads(null);
             }
             List<byte[]> out = ctx.partitionId() == 0 ? List.of(bytes(r)) : List.of();
             return scala.jdk.javaapi.CollectionConverters.asScala(out.iterator());

@@ -42,7 +42,7 @@ final class ReduceKernels {
                 long per = (r + parts - 1) / parts;
                 Parallel.forRange(parts, 1, 1, (ps, pe) -> {
                     TileSource.Reader reader = in.reader(TILE);
-                    float[] scratch = new float[TILE];
+                    Object scratch = Kind.of(inType).newTile(TILE);
                     for (long p = ps; p < pe; p++) {
                         long s = p * per;
                         long e = Math.min(r, s + per);
@@ -62,7 +62,7 @@ final class ReduceKernels {
         if (c == 1) {
             Parallel.forRange(a, Math.max(1, 4L * TILE / Math.max(1, r)), 1, (s, e) -> {
                 TileSource.Reader reader = in.reader(tile);
-                float[] scratch = new float[tile];
+                Object scratch = Kind.of(inType).newTile(tile);
                 Object res = acc.newTile(1);
                 Object o = Kind.of(outType).newTile(1);
                 for (long i = s; i < e; i++) {
@@ -176,28 +176,6 @@ final class ReduceKernels {
         return q;
     }
 
-    /** Independent accumulators for float64 sums. */
-    private static final int LANES = 32;
-
-    /** The sum of {@code x[0..len)} with {@link #LANES} independent float64 accumulators. */
-    private static double sumTile(double[] x, int len, double[] lanes) {
-        java.util.Arrays.fill(lanes, 0d);
-        int full = len - len % LANES;
-        for (int i = 0; i < full; i += LANES) {
-            for (int k = 0; k < LANES; k++) {
-                lanes[k] += x[i + k];
-            }
-        }
-        double s = 0;
-        for (int k = 0; k < LANES; k++) {
-            s += lanes[k];
-        }
-        for (int i = full; i < len; i++) {
-            s += x[i];
-        }
-        return s;
-    }
-
     private static Kind accumulatorKind(Op op, DType in) {
         if ((op == Op.SUM || op == Op.PROD) && in == DType.FLOAT32) {
             return Kind.F64;
@@ -221,8 +199,11 @@ final class ReduceKernels {
         }
     }
 
-    /** Reduces one contiguous run; returns a Double (float kinds) or Long. */
-    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, float[] scratch) {
+    /**
+     * Reduces one contiguous run; returns a Double (float kinds) or Long. {@code scratch} is a tile
+     * of {@code t}'s kind at least {@code min(n, TILE)} long, for the loops that copy what they read.
+     */
+    private static Object reduceRun(Op op, DType t, TileSource.Reader reader, long first, long n, Object scratch) {
         ReduceLoops loops = ReduceLoops.get();
         switch (Kind.of(t)) {
             case F32 -> {
@@ -235,9 +216,9 @@ final class ReduceKernels {
                         int len = (int) Math.min(TILE, n - off);
                         long p = at + 4 * off;
                         switch (op) {
-                            case SUM -> total += loops.sum(p, len, scratch);
-                            case MAX -> m = Math.max(m, loops.max(p, len, scratch));
-                            default -> m = Math.min(m, loops.min(p, len, scratch));
+                            case SUM -> total += loops.sum(p, len, (float[]) scratch);
+                            case MAX -> m = Math.max(m, loops.max(p, len, (float[]) scratch));
+                            default -> m = Math.min(m, loops.min(p, len, (float[]) scratch));
                         }
                     }
                     return op == Op.SUM ? total : (double) m;
@@ -258,12 +239,20 @@ final class ReduceKernels {
             case F64 -> {
                 double p0 = op == Op.PROD ? 1 : 0;
                 double m = op == Op.MAX ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
-                double[] lanes = new double[LANES];
+                long at = op == Op.SUM ? reader.address(first) : -1;
+                if (at >= 0) {
+                    // the run read in place (or through a copy on Java 17), tile by tile as below
+                    double[] doubles = (double[]) scratch;
+                    for (long off = 0; off < n; off += TILE) {
+                        p0 += loops.sumDoubles(at + 8 * off, (int) Math.min(TILE, n - off), doubles);
+                    }
+                    return p0;
+                }
                 for (long off = 0; off < n; off += TILE) {
                     int len = (int) Math.min(TILE, n - off);
                     double[] x = (double[]) reader.read(first + off, len);
                     switch (op) {
-                        case SUM -> p0 += sumTile(x, len, lanes);
+                        case SUM -> p0 += loops.sum(x, len);
                         case PROD -> { for (int i = 0; i < len; i++) p0 *= x[i]; }
                         case MAX -> { for (int i = 0; i < len; i++) m = Math.max(m, x[i]); }
                         case MIN -> { for (int i = 0; i < len; i++) m = Math.min(m, x[i]); }

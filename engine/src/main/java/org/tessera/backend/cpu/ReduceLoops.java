@@ -102,6 +102,9 @@ abstract class ReduceLoops {
     /** The sum of {@code x[0..len)}, in float32 partial sums. */
     abstract double sum(float[] x, int len);
 
+    /** The sum of the float64 values {@code x[0..len)}, in many independent partial sums. */
+    abstract double sum(double[] x, int len);
+
     /** The largest of {@code x[0..len)} (len &gt;= 1); NaN if any is NaN. */
     abstract float max(float[] x, int len);
 
@@ -139,6 +142,12 @@ abstract class ReduceLoops {
     /** {@link #sum(float[], int)} of the run at address {@code x}. */
     double sum(long x, int len, float[] scratch) {
         Memory.getFloats(x, scratch, 0, len);
+        return sum(scratch, len);
+    }
+
+    /** {@link #sum(double[], int)} of the float64 run at address {@code x}. */
+    double sumDoubles(long x, int len, double[] scratch) {
+        Memory.getDoubles(x, scratch, 0, len);
         return sum(scratch, len);
     }
 

@@ -126,4 +126,26 @@ final class ScalarReduceLoops extends ReduceLoops {
             out[i] = Math.max(x[i], 0f);
         }
     }
+
+    /** Independent accumulators of a float64 sum. */
+    private static final int F64_LANES = 32;
+
+    @Override
+    double sum(double[] x, int len) {
+        double[] lanes = new double[F64_LANES];
+        int full = len - len % F64_LANES;
+        for (int i = 0; i < full; i += F64_LANES) {
+            for (int k = 0; k < F64_LANES; k++) {
+                lanes[k] += x[i + k];
+            }
+        }
+        double s = 0;
+        for (int k = 0; k < F64_LANES; k++) {
+            s += lanes[k];
+        }
+        for (int i = full; i < len; i++) {
+            s += x[i];
+        }
+        return s;
+    }
 }

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -31,8 +32,12 @@ final class SegmentReduceLoops extends ReduceLoops {
     private static final int L = F.length();
     /** Bytes per vector. */
     private static final int B = 4 * L;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int LD = D.length();
     /** {@code (long address) -> FloatVector}, native byte order; null when unavailable. */
-    private static final MethodHandle LOAD = findLoad();
+    private static final MethodHandle LOAD = findLoad(FloatVector.class, F);
+    /** {@code (long address) -> DoubleVector}, native byte order; null when unavailable. */
+    private static final MethodHandle LOAD_DOUBLES = findLoad(DoubleVector.class, D);
 
     private final ReduceLoops arrays;
 
@@ -42,7 +47,7 @@ final class SegmentReduceLoops extends ReduceLoops {
 
     /** The in-place loops over {@code arrays}' array loops, or null where this JVM cannot run them. */
     static ReduceLoops create(ReduceLoops arrays) {
-        if (LOAD == null || I.length() != L) {
+        if (LOAD == null || LOAD_DOUBLES == null || I.length() != L) {
             return null;
         }
         SegmentReduceLoops loops = new SegmentReduceLoops(arrays);
@@ -64,7 +69,7 @@ final class SegmentReduceLoops extends ReduceLoops {
         return loops;
     }
 
-    private static MethodHandle findLoad() {
+    private static MethodHandle findLoad(Class<?> vector, VectorSpecies<?> species) {
         try {
             Class<?> segment = Class.forName("java.lang.foreign.MemorySegment");
             Module own = SegmentReduceLoops.class.getModule();
@@ -76,9 +81,9 @@ final class SegmentReduceLoops extends ReduceLoops {
             Object empty = segment.getField("NULL").get(null);
             Object all = lookup.findVirtual(segment, "reinterpret", MethodType.methodType(segment, long.class))
                     .invoke(empty, Long.MAX_VALUE);
-            MethodHandle h = lookup.findStatic(FloatVector.class, "fromMemorySegment",
-                    MethodType.methodType(FloatVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class));
-            h = MethodHandles.insertArguments(h, 0, F, all);
+            MethodHandle h = lookup.findStatic(vector, "fromMemorySegment",
+                    MethodType.methodType(vector, VectorSpecies.class, segment, long.class, ByteOrder.class));
+            h = MethodHandles.insertArguments(h, 0, species, all);
             return MethodHandles.insertArguments(h, 1, ByteOrder.nativeOrder());
         } catch (Throwable t) {
             return null;
@@ -88,6 +93,16 @@ final class SegmentReduceLoops extends ReduceLoops {
     private static FloatVector load(long address) {
         try {
             return (FloatVector) LOAD.invokeExact(address);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static DoubleVector loadDoubles(long address) {
+        try {
+            return (DoubleVector) LOAD_DOUBLES.invokeExact(address);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -114,6 +129,36 @@ final class SegmentReduceLoops extends ReduceLoops {
     @Override
     double sum(float[] x, int len) {
         return arrays.sum(x, len);
+    }
+
+    @Override
+    double sum(double[] x, int len) {
+        return arrays.sum(x, len);
+    }
+
+    @Override
+    double sumDoubles(long x, int len, double[] scratch) {
+        // VectorReduceLoops.sum(double[], int), element i at x + 8 i
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        int i = 0;
+        for (; i <= len - 4 * LD; i += 4 * LD) {
+            long p = x + 8L * i;
+            a0 = a0.add(loadDoubles(p));
+            a1 = a1.add(loadDoubles(p + 8L * LD));
+            a2 = a2.add(loadDoubles(p + 16L * LD));
+            a3 = a3.add(loadDoubles(p + 24L * LD));
+        }
+        for (; i <= len - LD; i += LD) {
+            a0 = a0.add(loadDoubles(x + 8L * i));
+        }
+        double tail = 0;
+        for (; i < len; i++) {
+            tail += Memory.getDouble(x + 8L * i);
+        }
+        return VectorReduceLoops.laneSum(a0.add(a1), a2.add(a3)) + tail;
     }
 
     @Override
@@ -174,8 +219,7 @@ final class SegmentReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += at(x, i);
         }
-        return (double) a0.add(a1).reduceLanes(VectorOperators.ADD) + (double) a2.add(a3).reduceLanes(VectorOperators.ADD)
-                + tail;
+        return VectorReduceLoops.laneSum(a0.add(a1), a2.add(a3)) + tail;
     }
 
     @Override

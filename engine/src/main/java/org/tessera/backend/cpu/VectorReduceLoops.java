@@ -1,5 +1,6 @@
 package org.tessera.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -16,6 +17,9 @@ final class VectorReduceLoops extends ReduceLoops {
     /** Int lanes in the same bit width, so that each float lane has an index lane. */
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Double lanes per vector. */
+    private static final int LD = D.length();
 
     VectorReduceLoops() {
         if (I.length() != L) {
@@ -49,8 +53,7 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += x[i];
         }
-        return (double) a0.add(a1).reduceLanes(VectorOperators.ADD) + (double) a2.add(a3).reduceLanes(VectorOperators.ADD)
-                + tail;
+        return laneSum(a0.add(a1), a2.add(a3)) + tail;
     }
 
     @Override
@@ -198,5 +201,58 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             out[i] = Math.max(x[i], 0f);
         }
+    }
+
+    @Override
+    double sum(double[] x, int len) {
+        // four independent vector sums, as for float32
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        int i = 0;
+        for (; i <= len - 4 * LD; i += 4 * LD) {
+            a0 = a0.add(DoubleVector.fromArray(D, x, i));
+            a1 = a1.add(DoubleVector.fromArray(D, x, i + LD));
+            a2 = a2.add(DoubleVector.fromArray(D, x, i + 2 * LD));
+            a3 = a3.add(DoubleVector.fromArray(D, x, i + 3 * LD));
+        }
+        for (; i <= len - LD; i += LD) {
+            a0 = a0.add(DoubleVector.fromArray(D, x, i));
+        }
+        double tail = 0;
+        for (; i < len; i++) {
+            tail += x[i];
+        }
+        return laneSum(a0.add(a1), a2.add(a3)) + tail;
+    }
+
+    /**
+     * The lanes of {@code u}, then those of {@code v}, added one by one in lane order in float64.
+     * {@code reduceLanes(ADD)} leaves the order of a floating-point sum to the implementation, and
+     * compiled and interpreted code choose differently, so one input could sum to two values within
+     * one run; this order is fixed.
+     */
+    static double laneSum(FloatVector u, FloatVector v) {
+        float[] lanes = new float[2 * L];
+        u.intoArray(lanes, 0);
+        v.intoArray(lanes, L);
+        double s = 0;
+        for (float f : lanes) {
+            s += f;
+        }
+        return s;
+    }
+
+    /** {@link #laneSum(FloatVector, FloatVector)} of float64 lanes. */
+    static double laneSum(DoubleVector u, DoubleVector v) {
+        double[] lanes = new double[2 * LD];
+        u.intoArray(lanes, 0);
+        v.intoArray(lanes, LD);
+        double s = 0;
+        for (double d : lanes) {
+            s += d;
+        }
+        return s;
     }
 }

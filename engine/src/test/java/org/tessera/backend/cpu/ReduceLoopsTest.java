@@ -79,6 +79,105 @@ class ReduceLoopsTest {
 
     @ParameterizedTest
     @MethodSource("loops")
+    void float64SumsAgreeWithAPlainSumAndReadInPlaceBitForBit(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(5);
+        double[] scratch = new double[4096];
+        try (org.apache.arrow.memory.ArrowBuf buf = org.tessera.memory.Memory.root().buffer(8L * 4096 + 64)) {
+            long at = buf.memoryAddress() + 8;
+            for (int n : LENGTHS) {
+                double[] x = new double[n];
+                double ref = 0;
+                double abs = 0;
+                for (int i = 0; i < n; i++) {
+                    x[i] = r.nextGaussian() * 1e3;
+                    ref += x[i];
+                    abs += Math.abs(x[i]);
+                }
+                double got = loops.sum(x, n);
+                assertEquals(ref, got, abs * 1e-14, loops.describe() + " n=" + n);
+                org.tessera.memory.Memory.putDoubles(at, x, 0, n);
+                assertEquals(Double.doubleToRawLongBits(got), Double.doubleToRawLongBits(loops.sumDoubles(at, n, scratch)),
+                        "in place, " + loops.describe() + " n=" + n);
+            }
+        }
+        double[] nan = {1, 2, Double.NaN, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+            25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+        assertEquals(Double.NaN, loops.sum(nan, nan.length), loops.describe());
+    }
+
+    /** {@code VectorReduceLoops.sum(float[], int)} written out lane by lane in its defined order. */
+    private static double vectorOrderSum(float[] x, int len, int lanes) {
+        float[][] acc = new float[4][lanes];
+        int i = 0;
+        for (; i <= len - 4 * lanes; i += 4 * lanes) {
+            for (int q = 0; q < 4; q++) {
+                for (int j = 0; j < lanes; j++) {
+                    acc[q][j] += x[i + q * lanes + j];
+                }
+            }
+        }
+        for (; i <= len - lanes; i += lanes) {
+            for (int j = 0; j < lanes; j++) {
+                acc[0][j] += x[i + j];
+            }
+        }
+        float tail = 0;
+        for (; i < len; i++) {
+            tail += x[i];
+        }
+        double s = 0;
+        for (int j = 0; j < lanes; j++) {
+            s += acc[0][j] + acc[1][j];
+        }
+        for (int j = 0; j < lanes; j++) {
+            s += acc[2][j] + acc[3][j];
+        }
+        return s + tail;
+    }
+
+    @Test
+    void vectorSumsKeepTheirOrderOnceCompiled() {
+        // values spanning 16 decades, so that any other order of adding the lanes gives another sum
+        ReduceLoops v = ReduceLoops.vector();
+        if (v == null) {
+            return;
+        }
+        ReduceLoops inPlace = ReduceLoops.inPlace(v);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        SplittableRandom r = new SplittableRandom(17);
+        float[] x = new float[2048];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) ((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(-8, 9)));
+        }
+        int[] lengths = {2048, 2047, 1000, 65};
+        try (org.apache.arrow.memory.ArrowBuf buf = org.tessera.memory.Memory.root().buffer(4L * x.length)) {
+            long at = buf.memoryAddress();
+            org.tessera.memory.Memory.putFloats(at, x, 0, x.length);
+            float[] scratch = new float[x.length];
+            // checked cold and again after enough calls for the JIT to have compiled both loops
+            for (int round = 0; round < 2; round++) {
+                for (int len : lengths) {
+                    double expected = vectorOrderSum(x, len, lanes);
+                    assertEquals(expected, v.sum(x, len), 0, "round " + round + ", " + v.describe() + ", n=" + len);
+                    if (inPlace != null) {
+                        assertEquals(expected, inPlace.sum(at, len, scratch), 0,
+                                "round " + round + ", " + inPlace.describe() + ", n=" + len);
+                    }
+                }
+                double sink = 0;
+                for (int k = 0; k < 30_000; k++) {
+                    sink += v.sum(x, x.length);
+                    if (inPlace != null) {
+                        sink += inPlace.sum(at, x.length, scratch);
+                    }
+                }
+                assertTrue(!Double.isNaN(sink));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
     void reluIsMathMaxWithZeroBitForBit(ReduceLoops loops) {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : LENGTHS) {

@@ -112,8 +112,9 @@ final class ElementwiseKernels {
             float[] a = (float[]) in, o = (float[]) out;
             float c = (float) s;
             switch (op) {
-                case ADD -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? c + a[i] : a[i] + c; }
-                case MUL -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? c * a[i] : a[i] * c; }
+                // addition and multiplication commute exactly, so one loop serves either operand order
+                case ADD -> { for (int i = 0; i < n; i++) o[i] = a[i] + c; }
+                case MUL -> { for (int i = 0; i < n; i++) o[i] = a[i] * c; }
                 case SUB -> {
                     if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = c - a[i]; }
                     else { for (int i = 0; i < n; i++) o[i] = a[i] - c; }
@@ -136,8 +137,8 @@ final class ElementwiseKernels {
         }
         double[] a = (double[]) in, o = (double[]) out;
         switch (op) {
-            case ADD -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? s + a[i] : a[i] + s; }
-            case MUL -> { for (int i = 0; i < n; i++) o[i] = scalarFirst ? s * a[i] : a[i] * s; }
+            case ADD -> { for (int i = 0; i < n; i++) o[i] = a[i] + s; }
+            case MUL -> { for (int i = 0; i < n; i++) o[i] = a[i] * s; }
             case SUB -> {
                 if (scalarFirst) { for (int i = 0; i < n; i++) o[i] = s - a[i]; }
                 else { for (int i = 0; i < n; i++) o[i] = a[i] - s; }

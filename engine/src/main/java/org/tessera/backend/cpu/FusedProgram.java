@@ -38,6 +38,15 @@ final class FusedProgram {
     private final java.util.Set<Node> reluSteps = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     /** Steps whose only use was folded into another step. */
     private final java.util.Set<Node> skipped = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Steps computed by {@link ReduceLoops#affine}: two constant-operand ops, and a relu, in one loop. */
+    private final Map<Node, Affine> affine = new IdentityHashMap<>();
+
+    /**
+     * {@code [relu]((x * c1) + c2)} when {@code mulFirst}, else {@code [relu]((x + c1) * c2)}, on
+     * float32: what a step and the steps folded into it compute from {@code input}.
+     */
+    private record Affine(Node input, boolean mulFirst, float c1, float c2, boolean relu) {
+    }
 
     private FusedProgram(FusedChain chain) {
         this.chain = chain;
@@ -54,6 +63,7 @@ final class FusedProgram {
     static FusedProgram plan(Node root) {
         FusedProgram p = new FusedProgram(FusedChain.collect(root, MAX_STEPS, FusedProgram::fusible));
         p.foldRelu();
+        p.foldAffine();
         return p;
     }
 
@@ -91,6 +101,111 @@ final class FusedProgram {
                 skipped.add(c);
             }
         }
+    }
+
+    /**
+     * The constant operand of {@code s} as a float32 addend ({@code x + c}, {@code c + x} and
+     * {@code x - c} as {@code x + (-c)}, which IEEE 754 defines to be the same), or as a factor;
+     * null when {@code s} is not such a float32 step.
+     */
+    private float[] constantOperand(Node s, boolean add) {
+        if (chain.isLeaf(s) || s.dtype() != DType.FLOAT32 || skipped.contains(s) || affine.containsKey(s)
+                || reluSteps.contains(s)) {
+            return null;
+        }
+        Op op = s.op();
+        if (add ? op != Op.ADD && op != Op.SUB : op != Op.MUL) {
+            return null;
+        }
+        int side = scalarOperand(s);
+        if (side < 0 || (op == Op.SUB && side == 0)) {
+            return null;
+        }
+        float c = ((Attrs.Fill) s.input(side).attrs()).value().floatValue();
+        return new float[] {op == Op.SUB ? -c : c};
+    }
+
+    /**
+     * Which input of {@code s} (0 or 1) is a constant fill computed in the chain, when {@code s}
+     * is float arithmetic that has a loop with a constant operand; -1 otherwise.
+     */
+    private int scalarOperand(Node s) {
+        if (s.op().kind() != Op.Kind.BINARY || !ElementwiseKernels.hasScalarLoop(s.op(), Kind.of(s.dtype()))
+                || s.input(0).dtype() != s.dtype() || s.input(1).dtype() != s.dtype()) {
+            return -1;
+        }
+        for (int side = 1; side >= 0; side--) {
+            Node in = s.input(side);
+            if (in.op() == Op.FILL && !chain.isLeaf(in) && s.input(1 - side).shape().equals(s.shape())) {
+                return side;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Folds a float32 multiply and add by constants ({@code x * a + b}, {@code (x - m) * s}) into
+     * one loop, and a relu into the op (or pair) it reads: one pass over the tile instead of two or
+     * three. The folded steps are read by nothing else, so nothing else needs their values; the
+     * arithmetic is the same, op by op, so the results are bit-identical.
+     */
+    private void foldAffine() {
+        Map<Node, Integer> uses = new IdentityHashMap<>();
+        for (Node s : steps) {
+            for (Node in : reads(s)) {
+                uses.merge(in, 1, Integer::sum);
+            }
+        }
+        for (Node s : steps) {
+            if (chain.isLeaf(s) || skipped.contains(s)) {
+                continue;
+            }
+            if (reluSteps.contains(s)) {
+                Node x = s.input(2);
+                if (x == root || uses.getOrDefault(x, 0) != 1 || s.dtype() != DType.FLOAT32) {
+                    continue;
+                }
+                Affine pair = affine.get(x);
+                float[] add = constantOperand(x, true);
+                float[] mul = constantOperand(x, false);
+                Affine f = pair != null && !pair.relu()
+                        ? new Affine(pair.input(), pair.mulFirst(), pair.c1(), pair.c2(), true)
+                        // one op and a relu: the other op an identity that relu cannot tell apart
+                        // ((x * c) + 0 differs from x * c only in the sign of a zero)
+                        : mul != null ? new Affine(other(x), true, mul[0], 0f, true)
+                        : add != null ? new Affine(other(x), false, add[0], 1f, true)
+                        : null;
+                if (f != null) {
+                    affine.remove(x);
+                    affine.put(s, f);
+                    skipped.add(x);
+                }
+                continue;
+            }
+            for (boolean mulFirst : new boolean[] {true, false}) {
+                float[] outer = constantOperand(s, mulFirst);
+                if (outer == null) {
+                    continue;
+                }
+                Node x = other(s);
+                float[] inner = constantOperand(x, !mulFirst);
+                if (inner != null && x != root && uses.getOrDefault(x, 0) == 1) {
+                    affine.put(s, new Affine(other(x), mulFirst, inner[0], outer[0], false));
+                    skipped.add(x);
+                }
+                break;
+            }
+        }
+    }
+
+    /** The input of a constant-operand step that is not the constant. */
+    private Node other(Node s) {
+        return s.input(1 - scalarOperand(s));
+    }
+
+    /** How many steps run as {@link ReduceLoops#affine} (for tests). */
+    int affineSteps() {
+        return affine.size();
     }
 
     /** Whether part of the chain was realized since planning (then plan again). */
@@ -139,6 +254,7 @@ final class FusedProgram {
         private static final int EVAL = 3;
         private static final int SCALAR = 4;
         private static final int GENERATE = 5;
+        private static final int AFFINE = 6;
         private final Strided[] loads;
         /** For GENERATE steps: the source's linear element indices in the iteration order. */
         private final Strided[] indices;
@@ -149,6 +265,8 @@ final class FusedProgram {
         /** For SCALAR steps: the constant operand, and whether it is the left one. */
         private final double[] scalar;
         private final boolean[] scalarFirst;
+        /** For AFFINE steps: what they compute. */
+        private final Affine[] affines;
 
         private Layout(int[] perm) {
             Shape shape = root.shape();
@@ -182,6 +300,7 @@ final class FusedProgram {
             inputs = new int[ns][];
             scalar = new double[ns];
             scalarFirst = new boolean[ns];
+            affines = new Affine[ns];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
                 if (loads[i] != null) {
@@ -190,6 +309,10 @@ final class FusedProgram {
                     action[i] = GENERATE;
                 } else if (s.op() == Op.FILL || skipped.contains(s)) {
                     action[i] = IDLE;
+                } else if (affine.containsKey(s)) {
+                    action[i] = AFFINE;
+                    affines[i] = affine.get(s);
+                    inputs[i] = new int[] {chain.indexOf(affines[i].input())};
                 } else if (reluSteps.contains(s)) {
                     action[i] = RELU;
                     inputs[i] = new int[] {chain.indexOf(s.input(2))};
@@ -211,24 +334,6 @@ final class FusedProgram {
                     }
                 }
             }
-        }
-
-        /**
-         * Which input of {@code s} (0 or 1) is a constant fill computed in the chain, when {@code s}
-         * is float arithmetic that has a loop with a constant operand; -1 otherwise.
-         */
-        private int scalarOperand(Node s) {
-            if (s.op().kind() != Op.Kind.BINARY || !ElementwiseKernels.hasScalarLoop(s.op(), Kind.of(s.dtype()))
-                    || s.input(0).dtype() != s.dtype() || s.input(1).dtype() != s.dtype()) {
-                return -1;
-            }
-            for (int side = 1; side >= 0; side--) {
-                Node in = s.input(side);
-                if (in.op() == Op.FILL && !chain.isLeaf(in) && s.input(1 - side).shape().equals(s.shape())) {
-                    return side;
-                }
-            }
-            return -1;
         }
 
         /** Scratch tiles of up to {@code tile} elements for one thread. */
@@ -279,6 +384,11 @@ final class FusedProgram {
                     case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
                     case Layout.GENERATE -> generate(i, start, len);
                     case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
+                    case Layout.AFFINE -> {
+                        Affine f = layout.affines[i];
+                        ReduceLoops.get().affine((float[]) tiles[layout.inputs[i][0]], (float[]) tiles[i], len,
+                                f.mulFirst(), f.c1(), f.c2(), f.relu());
+                    }
                     case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
                     case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
                             tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
@@ -301,6 +411,10 @@ final class FusedProgram {
     private List<Node> reads(Node s) {
         if (chain.isLeaf(s) || s.op() == Op.FILL || skipped.contains(s)) {
             return List.of();
+        }
+        Affine f = affine.get(s);
+        if (f != null) {
+            return List.of(f.input());
         }
         if (reluSteps.contains(s)) {
             return List.of(s.input(2));

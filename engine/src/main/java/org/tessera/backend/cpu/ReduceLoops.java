@@ -123,6 +123,14 @@ abstract class ReduceLoops {
      */
     abstract void relu(float[] x, float[] out, int len);
 
+    /**
+     * Two float32 ops with constant operands in one loop: {@code out[j] = x[j] * c1 + c2} when
+     * {@code mulFirst}, else {@code (x[j] + c1) * c2}, each op rounded to float32 as when the two run
+     * one after the other (never fused into one rounding), then {@code Math.max(., 0f)} when
+     * {@code relu}.
+     */
+    abstract void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu);
+
     /** {@code acc[j] += x[j]} for {@code j < len}. */
     abstract void addRows(float[] acc, float[] x, int len);
 

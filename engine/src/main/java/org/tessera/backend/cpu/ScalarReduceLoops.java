@@ -127,6 +127,27 @@ final class ScalarReduceLoops extends ReduceLoops {
         }
     }
 
+    @Override
+    void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu) {
+        if (mulFirst && relu) {
+            for (int i = 0; i < len; i++) {
+                out[i] = Math.max(x[i] * c1 + c2, 0f);
+            }
+        } else if (mulFirst) {
+            for (int i = 0; i < len; i++) {
+                out[i] = x[i] * c1 + c2;
+            }
+        } else if (relu) {
+            for (int i = 0; i < len; i++) {
+                out[i] = Math.max((x[i] + c1) * c2, 0f);
+            }
+        } else {
+            for (int i = 0; i < len; i++) {
+                out[i] = (x[i] + c1) * c2;
+            }
+        }
+    }
+
     /** Independent accumulators of a float64 sum. */
     private static final int F64_LANES = 32;
 

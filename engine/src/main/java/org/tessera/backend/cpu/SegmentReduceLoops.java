@@ -182,6 +182,11 @@ final class SegmentReduceLoops extends ReduceLoops {
     }
 
     @Override
+    void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu) {
+        arrays.affine(x, out, len, mulFirst, c1, c2, relu);
+    }
+
+    @Override
     void addRows(float[] acc, float[] x, int len) {
         arrays.addRows(acc, x, len);
     }

@@ -193,13 +193,47 @@ final class VectorReduceLoops extends ReduceLoops {
 
     @Override
     void relu(float[] x, float[] out, int len) {
-        // the lanewise MAX is Math.max's: NaN propagates and max(-0, 0) is 0
         int i = 0;
         for (; i <= len - L; i += L) {
-            FloatVector.fromArray(F, x, i).max(0f).intoArray(out, i);
+            relu(FloatVector.fromArray(F, x, i)).intoArray(out, i);
         }
         for (; i < len; i++) {
             out[i] = Math.max(x[i], 0f);
+        }
+    }
+
+    /**
+     * {@code Math.max(v, 0f)} lane by lane: lanes {@code <= 0} (-0 among them) become +0 and NaN
+     * compares false and stays as it is. A compare and a blend, shorter than the lanewise MAX, which
+     * must also order -0 below +0 and propagate NaN from either side.
+     */
+    private static FloatVector relu(FloatVector v) {
+        return v.blend(0f, v.compare(VectorOperators.LE, 0f));
+    }
+
+    @Override
+    void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu) {
+        int i = 0;
+        if (mulFirst && relu) {
+            for (; i <= len - L; i += L) {
+                relu(FloatVector.fromArray(F, x, i).mul(c1).add(c2)).intoArray(out, i);
+            }
+        } else if (mulFirst) {
+            for (; i <= len - L; i += L) {
+                FloatVector.fromArray(F, x, i).mul(c1).add(c2).intoArray(out, i);
+            }
+        } else if (relu) {
+            for (; i <= len - L; i += L) {
+                relu(FloatVector.fromArray(F, x, i).add(c1).mul(c2)).intoArray(out, i);
+            }
+        } else {
+            for (; i <= len - L; i += L) {
+                FloatVector.fromArray(F, x, i).add(c1).mul(c2).intoArray(out, i);
+            }
+        }
+        for (; i < len; i++) {
+            float y = mulFirst ? x[i] * c1 + c2 : (x[i] + c1) * c2;
+            out[i] = relu ? Math.max(y, 0f) : y;
         }
     }
 

@@ -178,6 +178,35 @@ class ReduceLoopsTest {
 
     @ParameterizedTest
     @MethodSource("loops")
+    void affineLoopsRoundEachOpLikeTwoLoops(ReduceLoops loops) {
+        SplittableRandom r = new SplittableRandom(8);
+        float[][] constants = {{3f, 1f}, {-2.5f, -0.1f}, {1e30f, 3e38f}, {0f, 0f}, {-1f, 0f}, {1f / 3, 1e-7f}};
+        for (int n : LENGTHS) {
+            float[] x = awkward(r, n, r.nextInt(4));
+            for (int k = 0; k < n; k += 5) {
+                x[k] *= 1e20f;
+            }
+            float[] out = new float[n];
+            for (float[] c : constants) {
+                for (boolean mulFirst : new boolean[] {true, false}) {
+                    for (boolean relu : new boolean[] {true, false}) {
+                        loops.affine(x, out, n, mulFirst, c[0], c[1], relu);
+                        for (int i = 0; i < n; i++) {
+                            float first = mulFirst ? x[i] * c[0] : x[i] + c[0];
+                            float y = mulFirst ? first + c[1] : first * c[1];
+                            float expected = relu ? Math.max(y, 0f) : y;
+                            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(out[i]), loops.describe()
+                                    + ": " + (mulFirst ? "mul add" : "add mul") + (relu ? " relu" : "") + " of " + x[i]
+                                    + " by " + c[0] + ", " + c[1] + " at " + i + " of " + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("loops")
     void reluIsMathMaxWithZeroBitForBit(ReduceLoops loops) {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : LENGTHS) {

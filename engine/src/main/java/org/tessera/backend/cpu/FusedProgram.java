@@ -384,11 +384,7 @@ final class FusedProgram {
                     case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
                     case Layout.GENERATE -> generate(i, start, len);
                     case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
-                    case Layout.AFFINE -> {
-                        Affine f = layout.affines[i];
-                        ReduceLoops.get().affine((float[]) tiles[layout.inputs[i][0]], (float[]) tiles[i], len,
-                                f.mulFirst(), f.c1(), f.c2(), f.relu());
-                    }
+                    case Layout.AFFINE -> affine(i, len);
                     case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
                     case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
                             tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
@@ -397,6 +393,13 @@ final class FusedProgram {
                 }
             }
             return tiles[ns - 1];
+        }
+
+        // out of evaluate, which stays small enough for the JIT to inline into its callers
+        private void affine(int step, int len) {
+            Affine f = layout.affines[step];
+            ReduceLoops.get().affine((float[]) tiles[layout.inputs[step][0]], (float[]) tiles[step], len, f.mulFirst(),
+                    f.c1(), f.c2(), f.relu());
         }
 
         private void generate(int step, long start, int len) {

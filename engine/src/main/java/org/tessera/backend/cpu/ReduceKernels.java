@@ -207,34 +207,9 @@ final class ReduceKernels {
         ReduceLoops loops = ReduceLoops.get();
         switch (Kind.of(t)) {
             case F32 -> {
-                double total = op == Op.PROD ? 1 : 0;
-                float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+                // small methods, each compiled with the profile of its own path
                 long at = op == Op.PROD ? -1 : reader.address(first);
-                if (at >= 0) {
-                    // the run read in place, tile by tile as below (the same partial sums)
-                    for (long off = 0; off < n; off += TILE) {
-                        int len = (int) Math.min(TILE, n - off);
-                        long p = at + 4 * off;
-                        switch (op) {
-                            case SUM -> total += loops.sum(p, len, (float[]) scratch);
-                            case MAX -> m = Math.max(m, loops.max(p, len, (float[]) scratch));
-                            default -> m = Math.min(m, loops.min(p, len, (float[]) scratch));
-                        }
-                    }
-                    return op == Op.SUM ? total : (double) m;
-                }
-                for (long off = 0; off < n; off += TILE) {
-                    int len = (int) Math.min(TILE, n - off);
-                    float[] x = (float[]) reader.read(first + off, len);
-                    switch (op) {
-                        case SUM -> total += loops.sum(x, len);
-                        case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
-                        case MAX -> m = Math.max(m, loops.max(x, len));
-                        case MIN -> m = Math.min(m, loops.min(x, len));
-                        default -> throw new IllegalStateException(op.toString());
-                    }
-                }
-                return op == Op.SUM || op == Op.PROD ? total : (double) m;
+                return at >= 0 ? inPlaceF32(op, loops, at, n, (float[]) scratch) : tiledF32(op, loops, reader, first, n);
             }
             case F64 -> {
                 double p0 = op == Op.PROD ? 1 : 0;
@@ -278,6 +253,49 @@ final class ReduceKernels {
                 return (op == Op.SUM || op == Op.PROD) ? (Object) s : (Object) m;
             }
         }
+    }
+
+    /** Sum, max or min of the float32 run at {@code at}, read in place tile by tile as {@link #tiledF32} reads. */
+    private static double inPlaceF32(Op op, ReduceLoops loops, long at, long n, float[] scratch) {
+        if (op == Op.SUM) {
+            double total = 0;
+            for (long off = 0; off < n; off += TILE) {
+                total += loops.sum(at + 4 * off, (int) Math.min(TILE, n - off), scratch);
+            }
+            return total;
+        }
+        boolean max = op == Op.MAX;
+        float m = max ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (long off = 0; off < n; off += TILE) {
+            int len = (int) Math.min(TILE, n - off);
+            m = max ? Math.max(m, loops.max(at + 4 * off, len, scratch)) : Math.min(m, loops.min(at + 4 * off, len, scratch));
+        }
+        return m;
+    }
+
+    /** Sum, product, max or min of a float32 run read through {@code reader} (computed tile by tile when fused). */
+    private static double tiledF32(Op op, ReduceLoops loops, TileSource.Reader reader, long first, long n) {
+        if (op == Op.SUM) {
+            double total = 0;
+            for (long off = 0; off < n; off += TILE) {
+                int len = (int) Math.min(TILE, n - off);
+                total += loops.sum((float[]) reader.read(first + off, len), len);
+            }
+            return total;
+        }
+        double total = 1;
+        float m = op == Op.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (long off = 0; off < n; off += TILE) {
+            int len = (int) Math.min(TILE, n - off);
+            float[] x = (float[]) reader.read(first + off, len);
+            switch (op) {
+                case PROD -> { for (int i = 0; i < len; i++) total *= x[i]; }
+                case MAX -> m = Math.max(m, loops.max(x, len));
+                case MIN -> m = Math.min(m, loops.min(x, len));
+                default -> throw new IllegalStateException(op.toString());
+            }
+        }
+        return op == Op.PROD ? total : (double) m;
     }
 
     private static Object combineAll(Op op, Kind k, Object partial, int n) {

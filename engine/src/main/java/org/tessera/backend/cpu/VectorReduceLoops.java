@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,6 +21,14 @@ final class VectorReduceLoops extends ReduceLoops {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Double lanes per vector. */
     private static final int LD = D.length();
+    /** Lane j takes lane (j + h) mod L: the fixed folds of a lane sum. */
+    static final VectorShuffle<Float> FOLD8 = VectorShuffle.iota(F, 8 % L, 1, true);
+    static final VectorShuffle<Float> FOLD4 = VectorShuffle.iota(F, 4 % L, 1, true);
+    static final VectorShuffle<Float> FOLD2 = VectorShuffle.iota(F, 2 % L, 1, true);
+    static final VectorShuffle<Float> FOLD1 = VectorShuffle.iota(F, 1 % L, 1, true);
+    static final VectorShuffle<Double> DFOLD4 = VectorShuffle.iota(D, 4 % LD, 1, true);
+    static final VectorShuffle<Double> DFOLD2 = VectorShuffle.iota(D, 2 % LD, 1, true);
+    static final VectorShuffle<Double> DFOLD1 = VectorShuffle.iota(D, 1 % LD, 1, true);
 
     VectorReduceLoops() {
         if (I.length() != L) {
@@ -34,7 +43,12 @@ final class VectorReduceLoops extends ReduceLoops {
 
     @Override
     double sum(float[] x, int len) {
-        // four independent vector sums: each lane adds len / (4 L) elements in float32
+        // four independent vector sums: each lane adds len / (4 L) elements in float32. Their lanes
+        // are then added in a fixed order, by constant shuffles: reduceLanes(ADD) leaves the order
+        // of a floating-point sum to the implementation, and compiled and interpreted code choose
+        // differently, so one input could sum to two values within one run. Written out in each
+        // loop, without an array (an allocation per call costs more than the sum of a short run)
+        // or a method taking vectors (which the JIT boxes when it does not inline the call).
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -53,7 +67,21 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += x[i];
         }
-        return laneSum(a0.add(a1), a2.add(a3)) + tail;
+        // the lanes folded in halves (lane j plus lane j + h, for h = L/2 down to 1; see the comment above)
+        FloatVector w = a0.add(a1).add(a2.add(a3));
+        if (L >= 16) {
+            w = w.add(w.rearrange(FOLD8));
+        }
+        if (L >= 8) {
+            w = w.add(w.rearrange(FOLD4));
+        }
+        if (L >= 4) {
+            w = w.add(w.rearrange(FOLD2));
+        }
+        if (L >= 2) {
+            w = w.add(w.rearrange(FOLD1));
+        }
+        return (double) w.lane(0) + tail;
     }
 
     @Override
@@ -193,30 +221,28 @@ final class VectorReduceLoops extends ReduceLoops {
 
     @Override
     void relu(float[] x, float[] out, int len) {
+        // Math.max(v, 0f) as a compare and a blend, shorter than the lanewise MAX (which must also
+        // order -0 below +0 and take NaN from either side): lanes <= 0, -0 among them, become +0,
+        // and NaN compares false and stays as it is. Written out in each loop, not in a method
+        // taking a vector, which the JIT would box if it did not inline the call.
         int i = 0;
         for (; i <= len - L; i += L) {
-            relu(FloatVector.fromArray(F, x, i)).intoArray(out, i);
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
         }
         for (; i < len; i++) {
             out[i] = Math.max(x[i], 0f);
         }
     }
 
-    /**
-     * {@code Math.max(v, 0f)} lane by lane: lanes {@code <= 0} (-0 among them) become +0 and NaN
-     * compares false and stays as it is. A compare and a blend, shorter than the lanewise MAX, which
-     * must also order -0 below +0 and propagate NaN from either side.
-     */
-    private static FloatVector relu(FloatVector v) {
-        return v.blend(0f, v.compare(VectorOperators.LE, 0f));
-    }
-
     @Override
     void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu) {
+        // relu as in relu(float[], float[], int)
         int i = 0;
         if (mulFirst && relu) {
             for (; i <= len - L; i += L) {
-                relu(FloatVector.fromArray(F, x, i).mul(c1).add(c2)).intoArray(out, i);
+                FloatVector v = FloatVector.fromArray(F, x, i).mul(c1).add(c2);
+                v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
             }
         } else if (mulFirst) {
             for (; i <= len - L; i += L) {
@@ -224,7 +250,8 @@ final class VectorReduceLoops extends ReduceLoops {
             }
         } else if (relu) {
             for (; i <= len - L; i += L) {
-                relu(FloatVector.fromArray(F, x, i).add(c1).mul(c2)).intoArray(out, i);
+                FloatVector v = FloatVector.fromArray(F, x, i).add(c1).mul(c2);
+                v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(out, i);
             }
         } else {
             for (; i <= len - L; i += L) {
@@ -258,35 +285,17 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += x[i];
         }
-        return laneSum(a0.add(a1), a2.add(a3)) + tail;
-    }
-
-    /**
-     * The lanes of {@code u}, then those of {@code v}, added one by one in lane order in float64.
-     * {@code reduceLanes(ADD)} leaves the order of a floating-point sum to the implementation, and
-     * compiled and interpreted code choose differently, so one input could sum to two values within
-     * one run; this order is fixed.
-     */
-    static double laneSum(FloatVector u, FloatVector v) {
-        float[] lanes = new float[2 * L];
-        u.intoArray(lanes, 0);
-        v.intoArray(lanes, L);
-        double s = 0;
-        for (float f : lanes) {
-            s += f;
+        // folded as the float32 lanes are
+        DoubleVector w = a0.add(a1).add(a2.add(a3));
+        if (LD >= 8) {
+            w = w.add(w.rearrange(DFOLD4));
         }
-        return s;
-    }
-
-    /** {@link #laneSum(FloatVector, FloatVector)} of float64 lanes. */
-    static double laneSum(DoubleVector u, DoubleVector v) {
-        double[] lanes = new double[2 * LD];
-        u.intoArray(lanes, 0);
-        v.intoArray(lanes, LD);
-        double s = 0;
-        for (double d : lanes) {
-            s += d;
+        if (LD >= 4) {
+            w = w.add(w.rearrange(DFOLD2));
         }
-        return s;
+        if (LD >= 2) {
+            w = w.add(w.rearrange(DFOLD1));
+        }
+        return w.lane(0) + tail;
     }
 }

@@ -125,14 +125,19 @@ class ReduceLoopsTest {
         for (; i < len; i++) {
             tail += x[i];
         }
-        double s = 0;
+        // (a0 + a1) + (a2 + a3), then folded in halves: lane j plus lane j + h mod lanes
+        float[] w = new float[lanes];
         for (int j = 0; j < lanes; j++) {
-            s += acc[0][j] + acc[1][j];
+            w[j] = (acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j]);
         }
-        for (int j = 0; j < lanes; j++) {
-            s += acc[2][j] + acc[3][j];
+        for (int h = lanes / 2; h >= 1; h /= 2) {
+            float[] folded = new float[lanes];
+            for (int j = 0; j < lanes; j++) {
+                folded[j] = w[j] + w[(j + h) % lanes];
+            }
+            w = folded;
         }
-        return s + tail;
+        return (double) w[0] + tail;
     }
 
     @Test

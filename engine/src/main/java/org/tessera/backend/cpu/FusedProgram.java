@@ -267,6 +267,13 @@ final class FusedProgram {
         private final boolean[] scalarFirst;
         /** For AFFINE steps: what they compute. */
         private final Affine[] affines;
+        /**
+         * When the root is an AFFINE step and the only reader of a contiguous realized input: that
+         * input, which a sum then reads in place (its LOAD step is skipped); else null.
+         */
+        private final Strided rootInPlace;
+        /** The steps to compute before summing the root as it is computed. */
+        private final int[] beforeRootSum;
 
         private Layout(int[] perm) {
             Shape shape = root.shape();
@@ -334,6 +341,29 @@ final class FusedProgram {
                     }
                 }
             }
+            int root = ns - 1;
+            Strided inPlace = null;
+            if (action[root] == AFFINE) {
+                int j = inputs[root][0];
+                int readers = 0;
+                for (Node s : steps) {
+                    for (Node in : reads(s)) {
+                        readers += chain.indexOf(in) == j ? 1 : 0;
+                    }
+                }
+                if (action[j] == LOAD && loads[j].isContiguous() && readers == 1) {
+                    inPlace = loads[j];
+                }
+            }
+            rootInPlace = inPlace;
+            int[] before = new int[root];
+            int count = 0;
+            for (int i = 0; i < root; i++) {
+                if (inPlace == null || i != inputs[root][0]) {
+                    before[count++] = i;
+                }
+            }
+            beforeRootSum = java.util.Arrays.copyOf(before, count);
         }
 
         /** Scratch tiles of up to {@code tile} elements for one thread. */
@@ -378,24 +408,57 @@ final class FusedProgram {
          */
         Object evaluate(long start, int len) {
             int ns = tiles.length;
-            int[] action = layout.action;
-            for (int i = 0; i < ns; i++) {
-                switch (action[i]) {
-                    case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
-                    case Layout.GENERATE -> generate(i, start, len);
-                    case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
-                    case Layout.AFFINE -> affine(i, len);
-                    case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
-                    case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
-                            tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
-                    default -> {
-                    }
-                }
-            }
+            steps(ns, start, len);
             return tiles[ns - 1];
         }
 
-        // out of evaluate, which stays small enough for the JIT to inline into its callers
+        /**
+         * The float32 sum of the root's elements {@code [start, start + len)}, as {@code loops.sum}
+         * of {@link #evaluate}'s tile; a folded multiply-add (and relu) at the root is summed as it
+         * is computed, without storing its tile and reading it again.
+         */
+        double sumFloats(long start, int len, ReduceLoops loops) {
+            int root = tiles.length - 1;
+            if (layout.action[root] != Layout.AFFINE) {
+                return loops.sum((float[]) evaluate(start, len), len);
+            }
+            Affine f = layout.affines[root];
+            Strided in = layout.rootInPlace;
+            if (in != null) {
+                // the root's input read where it lies (Java 22+), or copied straight into the root's tile
+                for (int i : layout.beforeRootSum) {
+                    step(i, start, len);
+                }
+                return loops.affineSum(in.addressOf(start), len, f.mulFirst(), f.c1(), f.c2(), f.relu(),
+                        (float[]) tiles[root]);
+            }
+            steps(root, start, len);
+            return loops.affineSum((float[]) tiles[layout.inputs[root][0]], len, f.mulFirst(), f.c1(), f.c2(), f.relu(),
+                    (float[]) tiles[root]);
+        }
+
+        /** Computes steps {@code [0, count)} for the elements {@code [start, start + len)}. */
+        private void steps(int count, long start, int len) {
+            for (int i = 0; i < count; i++) {
+                step(i, start, len);
+            }
+        }
+
+        /** Computes step {@code i} for the elements {@code [start, start + len)}. */
+        private void step(int i, long start, int len) {
+            switch (layout.action[i]) {
+                case Layout.LOAD -> layout.loads[i].load(start, len, tiles[i]);
+                case Layout.GENERATE -> generate(i, start, len);
+                case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
+                case Layout.AFFINE -> affine(i, len);
+                case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
+                case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
+                        tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
+                default -> {
+                }
+            }
+        }
+
         private void affine(int step, int len) {
             Affine f = layout.affines[step];
             ReduceLoops.get().affine((float[]) tiles[layout.inputs[step][0]], (float[]) tiles[step], len, f.mulFirst(),

@@ -279,7 +279,7 @@ final class ReduceKernels {
             double total = 0;
             for (long off = 0; off < n; off += TILE) {
                 int len = (int) Math.min(TILE, n - off);
-                total += loops.sum((float[]) reader.read(first + off, len), len);
+                total += reader.sumFloats(first + off, len, loops);
             }
             return total;
         }

@@ -131,6 +131,25 @@ abstract class ReduceLoops {
      */
     abstract void affine(float[] x, float[] out, int len, boolean mulFirst, float c1, float c2, boolean relu);
 
+    /**
+     * {@code sum} of {@link #affine}'s output, bit for bit the value of the two run one after the
+     * other; {@code scratch} (at least {@code len} long, and it may be {@code x}) holds that output
+     * where the loops cannot add it as they compute it.
+     */
+    double affineSum(float[] x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
+        affine(x, scratch, len, mulFirst, c1, c2, relu);
+        return sum(scratch, len);
+    }
+
+    /**
+     * {@link #affineSum(float[], int, boolean, float, float, boolean, float[])} of the float32 run at
+     * address {@code x}; by default copied into {@code scratch} first.
+     */
+    double affineSum(long x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return affineSum(scratch, len, mulFirst, c1, c2, relu, scratch);
+    }
+
     /** {@code acc[j] += x[j]} for {@code j < len}. */
     abstract void addRows(float[] acc, float[] x, int len);
 

@@ -39,6 +39,11 @@ abstract class TileSource {
         default long address(long start) {
             return -1;
         }
+
+        /** The float32 sum of elements {@code [start, start + len)}: {@code loops.sum} of {@link #read}. */
+        default double sumFloats(long start, int len, ReduceLoops loops) {
+            return loops.sum((float[]) read(start, len), len);
+        }
     }
 
     /** Realized data seen through {@code view}. */
@@ -71,7 +76,17 @@ abstract class TileSource {
             @Override
             Reader reader(int maxLen) {
                 FusedProgram.Evaluator ev = layout.evaluator(maxLen);
-                return ev::evaluate;
+                return new Reader() {
+                    @Override
+                    public Object read(long start, int len) {
+                        return ev.evaluate(start, len);
+                    }
+
+                    @Override
+                    public double sumFloats(long start, int len, ReduceLoops loops) {
+                        return ev.sumFloats(start, len, loops);
+                    }
+                };
             }
         };
     }

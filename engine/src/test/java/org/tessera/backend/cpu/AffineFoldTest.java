@@ -88,5 +88,14 @@ class AffineFoldTest {
         assertArrayEquals(bits(realized.sum(1).toFloatArray()), bits(chain.apply(x).sum(1).toFloatArray()));
         assertArrayEquals(bits(realized.max(1).values().toFloatArray()),
                 bits(chain.apply(x).max(1).values().toFloatArray()));
+        // summed as computed from a strided leaf, from a leaf another step also reads, and from a
+        // computed input
+        Tensor xt = x.transpose(0, 1);
+        assertEquals(chain.apply(xt.realize()).realize().sum().item(), chain.apply(xt).sum().item());
+        Tensor shared = x.mul(3).add(1).relu().add(x);
+        assertEquals(shared.realize().sum().item(), x.mul(3).add(1).relu().add(x).sum().item());
+        Tensor computed = x.exp().mul(3).add(1).relu();
+        assertEquals(x.exp().realize().mul(3).realize().add(1).realize().relu().realize().sum().item(),
+                computed.sum().item());
     }
 }

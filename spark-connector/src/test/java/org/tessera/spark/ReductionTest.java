@@ -162,6 +162,23 @@ class ReductionTest {
     }
 
     @Test
+    void foldedMultiplyAddReluChainsMatchTheLocalEngineOnBlocksCutAlongEveryDim() {
+        // float32 with constant operands: the chains each task runs as one folded loop (and sums as computed)
+        Tensor a = Tessera.randn(new org.tessera.Generator(41), DType.FLOAT32, 9, 7, 5).realize();
+        Tensor d = SharedSpark.splitEveryDim(a);
+        java.util.List<java.util.function.UnaryOperator<Tensor>> chains = java.util.List.of(
+                t -> t.mul(3).add(1).relu(), t -> t.sub(0.5).mul(2), t -> t.add(-0.25).relu(), t -> t.mul(-2).sub(1));
+        for (java.util.function.UnaryOperator<Tensor> chain : chains) {
+            Tensor local = chain.apply(a);
+            SharedSpark.assertSameBits(local.realize(), chain.apply(d).realize());
+            assertClose(local.sum(), chain.apply(d).sum(), 1e-6);
+            for (int dim = 0; dim < 3; dim++) {
+                assertClose(local.sum(dim), chain.apply(d).sum(dim), 1e-6);
+            }
+        }
+    }
+
+    @Test
     void consumersOfARandomSourceGenerateItsBlocksInTheirTasks() {
         for (DType t : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             // an irregular last block in both dims

@@ -108,7 +108,7 @@ final class FusedProgram {
      * {@code x - c} as {@code x + (-c)}, which IEEE 754 defines to be the same), or as a factor;
      * null when {@code s} is not such a float32 step.
      */
-    private float[] constantOperand(Node s, boolean add) {
+    private Float constantOperand(Node s, boolean add) {
         if (chain.isLeaf(s) || s.dtype() != DType.FLOAT32 || skipped.contains(s) || affine.containsKey(s)
                 || reluSteps.contains(s)) {
             return null;
@@ -122,7 +122,7 @@ final class FusedProgram {
             return null;
         }
         float c = ((Attrs.Fill) s.input(side).attrs()).value().floatValue();
-        return new float[] {op == Op.SUB ? -c : c};
+        return op == Op.SUB ? -c : c;
     }
 
     /**
@@ -166,14 +166,14 @@ final class FusedProgram {
                     continue;
                 }
                 Affine pair = affine.get(x);
-                float[] add = constantOperand(x, true);
-                float[] mul = constantOperand(x, false);
+                Float add = constantOperand(x, true);
+                Float mul = constantOperand(x, false);
                 Affine f = pair != null && !pair.relu()
                         ? new Affine(pair.input(), pair.mulFirst(), pair.c1(), pair.c2(), true)
                         // one op and a relu: the other op an identity that relu cannot tell apart
                         // ((x * c) + 0 differs from x * c only in the sign of a zero)
-                        : mul != null ? new Affine(other(x), true, mul[0], 0f, true)
-                        : add != null ? new Affine(other(x), false, add[0], 1f, true)
+                        : mul != null ? new Affine(other(x), true, mul, 0f, true)
+                        : add != null ? new Affine(other(x), false, add, 1f, true)
                         : null;
                 if (f != null) {
                     affine.remove(x);
@@ -183,14 +183,14 @@ final class FusedProgram {
                 continue;
             }
             for (boolean mulFirst : new boolean[] {true, false}) {
-                float[] outer = constantOperand(s, mulFirst);
+                Float outer = constantOperand(s, mulFirst);
                 if (outer == null) {
                     continue;
                 }
                 Node x = other(s);
-                float[] inner = constantOperand(x, !mulFirst);
+                Float inner = constantOperand(x, !mulFirst);
                 if (inner != null && x != root && uses.getOrDefault(x, 0) == 1) {
-                    affine.put(s, new Affine(other(x), mulFirst, inner[0], outer[0], false));
+                    affine.put(s, new Affine(other(x), mulFirst, inner, outer, false));
                     skipped.add(x);
                 }
                 break;
@@ -267,13 +267,6 @@ final class FusedProgram {
         private final boolean[] scalarFirst;
         /** For AFFINE steps: what they compute. */
         private final Affine[] affines;
-        /**
-         * When the root is an AFFINE step and the only reader of a contiguous realized input: that
-         * input, which a sum then reads in place (its LOAD step is skipped); else null.
-         */
-        private final Strided rootInPlace;
-        /** The steps to compute before summing the root as it is computed. */
-        private final int[] beforeRootSum;
 
         private Layout(int[] perm) {
             Shape shape = root.shape();
@@ -341,29 +334,6 @@ final class FusedProgram {
                     }
                 }
             }
-            int root = ns - 1;
-            Strided inPlace = null;
-            if (action[root] == AFFINE) {
-                int j = inputs[root][0];
-                int readers = 0;
-                for (Node s : steps) {
-                    for (Node in : reads(s)) {
-                        readers += chain.indexOf(in) == j ? 1 : 0;
-                    }
-                }
-                if (action[j] == LOAD && loads[j].isContiguous() && readers == 1) {
-                    inPlace = loads[j];
-                }
-            }
-            rootInPlace = inPlace;
-            int[] before = new int[root];
-            int count = 0;
-            for (int i = 0; i < root; i++) {
-                if (inPlace == null || i != inputs[root][0]) {
-                    before[count++] = i;
-                }
-            }
-            beforeRootSum = java.util.Arrays.copyOf(before, count);
         }
 
         /** Scratch tiles of up to {@code tile} elements for one thread. */
@@ -422,17 +392,8 @@ final class FusedProgram {
             if (layout.action[root] != Layout.AFFINE) {
                 return loops.sum((float[]) evaluate(start, len), len);
             }
-            Affine f = layout.affines[root];
-            Strided in = layout.rootInPlace;
-            if (in != null) {
-                // the root's input read where it lies (Java 22+), or copied straight into the root's tile
-                for (int i : layout.beforeRootSum) {
-                    step(i, start, len);
-                }
-                return loops.affineSum(in.addressOf(start), len, f.mulFirst(), f.c1(), f.c2(), f.relu(),
-                        (float[]) tiles[root]);
-            }
             steps(root, start, len);
+            Affine f = layout.affines[root];
             return loops.affineSum((float[]) tiles[layout.inputs[root][0]], len, f.mulFirst(), f.c1(), f.c2(), f.relu(),
                     (float[]) tiles[root]);
         }

@@ -141,15 +141,6 @@ abstract class ReduceLoops {
         return sum(scratch, len);
     }
 
-    /**
-     * {@link #affineSum(float[], int, boolean, float, float, boolean, float[])} of the float32 run at
-     * address {@code x}; by default copied into {@code scratch} first.
-     */
-    double affineSum(long x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
-        Memory.getFloats(x, scratch, 0, len);
-        return affineSum(scratch, len, mulFirst, c1, c2, relu, scratch);
-    }
-
     /** {@code acc[j] += x[j]} for {@code j < len}. */
     abstract void addRows(float[] acc, float[] x, int len);
 

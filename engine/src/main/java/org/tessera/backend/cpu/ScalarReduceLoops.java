@@ -148,25 +148,23 @@ final class ScalarReduceLoops extends ReduceLoops {
         }
     }
 
-    /** Independent accumulators of a float64 sum. */
-    private static final int F64_LANES = 32;
-
     @Override
     double sum(double[] x, int len) {
-        double[] lanes = new double[F64_LANES];
-        int full = len - len % F64_LANES;
-        for (int i = 0; i < full; i += F64_LANES) {
-            for (int k = 0; k < F64_LANES; k++) {
-                lanes[k] += x[i + k];
-            }
+        // four independent accumulators in locals: no array to allocate per call
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i <= len - 4; i += 4) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
         }
-        double s = 0;
-        for (int k = 0; k < F64_LANES; k++) {
-            s += lanes[k];
+        for (; i < len; i++) {
+            s0 += x[i];
         }
-        for (int i = full; i < len; i++) {
-            s += x[i];
-        }
-        return s;
+        return (s0 + s1) + (s2 + s3);
     }
 }

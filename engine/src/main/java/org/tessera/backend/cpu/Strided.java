@@ -106,11 +106,6 @@ final class Strided {
         return rank == 1 && stridesBytes[0] == dtype.byteSize();
     }
 
-    /** The address of element {@code start} of the iteration; only for a contiguous view. */
-    long addressOf(long start) {
-        return base + start * stridesBytes[0];
-    }
-
     /** Loads elements {@code [start, start + n)} of the iteration into {@code tile[0..n)}. */
     void load(long start, int n, Object tile) {
         if (rank == 1) {

@@ -221,10 +221,15 @@ public final class Memory {
                         : "it would exceed the allocator limit";
                 throw new TesseraMemoryException("allocate: cannot allocate " + bytes + " bytes for " + what
                         + ": " + why + "; the allocator limit is " + root().getLimit() + " bytes and "
-                        + allocatedBytes() + " are in use (after reclaiming unreachable tensors);"
-                        + " release tensors (close a scope) or raise tessera.memory.limit", second);
+                        + allocatedBytes() + " are in use (after reclaiming unreachable tensors"
+                        + relievedState() + "); release tensors (close a scope) or raise tessera.memory.limit", second);
             }
         }
+    }
+
+    private static String relievedState() {
+        String state = MemoryPressure.state();
+        return state.isEmpty() ? "" : " and dropping what could be dropped; " + state;
     }
 
     /**

@@ -12,7 +12,10 @@ import org.apache.arrow.memory.OutOfMemoryException;
  * <p>When an allocation would pass the limit and a garbage collection does not give back enough,
  * the allocator asks each registered {@link Relief} to drop cached tensors worth the missing bytes,
  * collects the buffers that became unreachable, and tries again, for as long as something is
- * dropped; only then does it fall back to its usual reclaim-or-fail path. A relief that itself
+ * dropped. When nothing can be dropped at the moment (the cached tensors left are being read by
+ * other tasks, or the buffers of dropped ones have not come back yet), it keeps collecting and
+ * asking for up to {@link #PATIENCE_MS} without progress, since other tasks give their tensors back
+ * when they end; only then does it fall back to its usual reclaim-or-fail path. A relief that itself
  * allocates (for example to write a dropped tensor to disk) is not asked again from inside that
  * allocation. Without a registered relief nothing changes.
  */
@@ -25,6 +28,11 @@ public final class MemoryPressure {
          * returns how many bytes it dropped; 0 when it has nothing it can drop now.
          */
         long release(long bytes);
+
+        /** What this relief holds now, for the message of an allocation that failed; empty when nothing to say. */
+        default String state() {
+            return "";
+        }
     }
 
     private static final CopyOnWriteArrayList<Relief> RELIEFS = new CopyOnWriteArrayList<>();
@@ -38,6 +46,15 @@ public final class MemoryPressure {
     private static final long FIRST_WAIT_MS = 50;
     /** How long to wait for the buffers of dropped tensors before dropping more. */
     private static final long DROPPED_WAIT_MS = 500;
+    /**
+     * How long an allocation keeps waiting while nothing can be dropped and no memory comes back,
+     * before it gives up; every drop or returned buffer starts the wait again.
+     */
+    static final long PATIENCE_MS = 5_000;
+    /** How long each round of that wait lasts (a collection, then polling for returned buffers). */
+    private static final long IDLE_WAIT_MS = 100;
+    /** The longest an allocation waits in all, progress or not. */
+    private static final long MAX_WAIT_MS = 60_000;
 
     private MemoryPressure() {
     }
@@ -68,19 +85,29 @@ public final class MemoryPressure {
             // buffers of tensors that are unreachable already come back without dropping anything
             collect(root.getLimit() - size, FIRST_WAIT_MS);
             ArrowBuf buf = tryAllocate(allocator, size);
+            long start = System.nanoTime();
+            long progress = start;
             while (buf == null) {
                 long before = root.getAllocatedMemory();
                 long need = before + size - root.getLimit();
                 long dropped = need > 0 ? drop(Math.max(need, root.getLimit() / DROP_FRACTION)) : 0;
-                if (need > 0 && dropped == 0) {
-                    return null;
+                long now = System.nanoTime();
+                if (dropped > 0) {
+                    progress = now;
+                    // a dropped tensor's buffers come back through the cleaner once no task uses it
+                    collect(before - Math.min(dropped, need), DROPPED_WAIT_MS);
+                } else if (need > 0) {
+                    // nothing to drop now: what is cached is being read by other tasks, or dropped
+                    // tensors are still on their way back; both end when those tasks do
+                    if (now - progress > PATIENCE_MS * 1_000_000L || now - start > MAX_WAIT_MS * 1_000_000L) {
+                        return null;
+                    }
+                    collect(root.getLimit() - size, IDLE_WAIT_MS);
+                    if (root.getAllocatedMemory() < before) {
+                        progress = System.nanoTime();
+                    }
                 }
-                // a dropped tensor's buffers come back through the cleaner once no task uses it
-                collect(before - Math.min(dropped, Math.max(need, 0)), DROPPED_WAIT_MS);
                 buf = tryAllocate(allocator, size);
-                if (buf == null && dropped == 0) {
-                    return null;
-                }
             }
             return buf;
         } finally {
@@ -115,6 +142,18 @@ public final class MemoryPressure {
                 return;
             }
         }
+    }
+
+    /** What the registered reliefs hold now ("" when none says anything), for the message of a failed allocation. */
+    static String state() {
+        StringBuilder b = new StringBuilder();
+        for (Relief r : RELIEFS) {
+            String st = r.state();
+            if (st != null && !st.isEmpty()) {
+                b.append(b.length() == 0 ? "" : "; ").append(st);
+            }
+        }
+        return b.toString();
     }
 
     private static long drop(long need) {

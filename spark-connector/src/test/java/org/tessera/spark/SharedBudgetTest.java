@@ -93,18 +93,19 @@ class SharedBudgetTest {
         assertEquals(StorageLevel.MEMORY_ONLY_SER(), ExecutorMemory.blockLevel("MEMORY_ONLY_SER", offHeap));
     }
 
-    /** The figures every successful run must show. */
+    /** The figures every successful run must show (each message carries all of them). */
     private static void assertSharedBudgetHeld(Map<String, String> r) {
-        assertEquals(Long.toString(BUDGET), r.get("budgetBytes"), "the budget derived for the executor");
-        assertEquals(4 * BUDGET, Long.parseLong(r.get("persistedBytes")), "the tensor is four budgets large");
-        assertEquals(r.get("sumWithoutPersist"), r.get("sum1"), "the first sum (persisting) equals the streamed one");
-        assertEquals(r.get("sum1"), r.get("sum2"), "the second sum (from memory and disk) is identical");
-        assertFalse(Double.isNaN(Double.parseDouble(r.get("sum1"))));
-        assertEquals("0", r.get("failedTasks"), "no task failed");
+        String all = " " + r;
+        assertEquals(Long.toString(BUDGET), r.get("budgetBytes"), "the budget derived for the executor" + all);
+        assertEquals(4 * BUDGET, Long.parseLong(r.get("persistedBytes")), "the tensor is four budgets large" + all);
+        assertEquals(r.get("sumWithoutPersist"), r.get("sum1"), "the first sum (persisting) equals the streamed one" + all);
+        assertEquals(r.get("sum1"), r.get("sum2"), "the second sum (from memory and disk) is identical" + all);
+        assertFalse(Double.isNaN(Double.parseDouble(r.get("sum1"))), all);
+        assertEquals("0", r.get("failedTasks"), "no task failed" + all);
         long peak = Long.parseLong(r.get("peakOffHeapBytes"));
-        assertTrue(peak > 0 && peak <= BUDGET, "peak off-heap bytes " + peak + " within the budget " + BUDGET);
-        assertTrue(Long.parseLong(r.get("droppedBytes")) > 0, "cached blocks were dropped to make room: " + r);
-        assertTrue(!r.get("blocksOnDisk").startsWith("0/"), "blocks were spilled to disk: " + r);
+        assertTrue(peak > 0 && peak <= BUDGET, "peak off-heap bytes " + peak + " within the budget " + BUDGET + all);
+        assertTrue(Long.parseLong(r.get("droppedBytes")) > 0, "cached blocks were dropped to make room:" + all);
+        assertTrue(!r.get("blocksOnDisk").startsWith("0/"), "blocks were spilled to disk:" + all);
     }
 
     /** Runs {@link PersistUnderBudget} in a JVM of its own; its key=value lines, plus exit. */

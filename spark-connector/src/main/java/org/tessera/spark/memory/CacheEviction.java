@@ -58,6 +58,19 @@ final class CacheEviction implements MemoryPressure.Relief {
     }
 
     @Override
+    public String state() {
+        SparkEnv env = SparkEnv.get();
+        if (env == null || env.memoryManager() == null) {
+            return "";
+        }
+        long off = env.memoryManager().offHeapStorageMemoryUsed();
+        long on = env.memoryManager().onHeapStorageMemoryUsed();
+        return "Spark's memory store still holds " + (off + on) + " bytes of cached blocks (" + off + " off-heap, "
+                + on + " on-heap) that running tasks are reading; " + DROPPED.get() + " bytes of blocks were dropped"
+                + " in this JVM so far (a dropped block's memory comes back when no task reads it)";
+    }
+
+    @Override
     public String toString() {
         return "CacheEviction[" + mode + " first]";
     }

@@ -83,6 +83,20 @@ public final class PersistUnderBudget {
                 System.out.println("failed=" + root.getClass().getSimpleName() + ": "
                         + (trace < 0 ? message : message.substring(0, trace)).replace('\n', ' '));
                 status = 1;
+                // what the allocator still holds once the garbage collector has had its chance: a
+                // figure near the limit would mean buffers kept alive, not merely late to come back
+                for (int i = 0; i < 20; i++) {
+                    System.gc();
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                Memory.trimPool();
+                System.out.println("heldAfterFailure=" + Memory.allocatedBytes());
+                System.out.println("storageBytesAfterFailure=" + SparkEnv.get().memoryManager().storageMemoryUsed());
             }
             ts.sparkContext().sc().listenerBus().waitUntilEmpty();
             System.out.println("failedTasks=" + failedTasks.get());

@@ -160,16 +160,47 @@ public final class Memory {
         POOL.drain();
     }
 
+    /**
+     * Held while memory is charged to an allocator: while a buffer moves between allocators, Arrow
+     * counts it twice (it charges the target before the source lets go), so an allocation must not
+     * pass the limit's check in the meantime, nor a move start while another is under way; with it
+     * the root never holds more than its limit, even for a moment (checked by the root's peak).
+     */
+    private static final Object CHARGE = new Object();
+
     /** Frees a buffer: keeps it for reuse when it is large and the pool has room, else closes it. */
     static void recycle(ArrowBuf buf, long size) {
-        if (size >= BufferPool.MIN_POOLED && hasRoomToMove(buf, root(), size)) {
-            ArrowBuf owned = BufferPool.transfer(buf, root());
-            if (!POOL.offer(owned, size)) {
-                owned.close();
-            }
-            return;
+        ArrowBuf owned = size >= BufferPool.MIN_POOLED ? moveIfRoom(buf, root(), size) : null;
+        if (owned == null) {
+            buf.close();
+        } else if (!POOL.offer(owned, size)) {
+            owned.close();
         }
-        buf.close();
+    }
+
+    /** {@code allocator.buffer(size)}, charged under {@link #CHARGE}. */
+    static ArrowBuf charge(BufferAllocator allocator, long size) {
+        synchronized (CHARGE) {
+            return allocator.buffer(size);
+        }
+    }
+
+    /**
+     * Moves {@code buf} to {@code to} (a scope's allocator or the root) whatever the room: a tensor
+     * that outlives its scope must go. Under {@link #CHARGE}, so no allocation sees the moment when
+     * it is counted twice.
+     */
+    static ArrowBuf move(ArrowBuf buf, BufferAllocator to) {
+        synchronized (CHARGE) {
+            return BufferPool.transfer(buf, to);
+        }
+    }
+
+    /** {@code buf} moved to {@code to} when the root has room for counting it twice meanwhile, else null (buf untouched). */
+    private static ArrowBuf moveIfRoom(ArrowBuf buf, BufferAllocator to, long size) {
+        synchronized (CHARGE) {
+            return hasRoomToMove(buf, to, size) ? BufferPool.transfer(buf, to) : null;
+        }
     }
 
     /**
@@ -201,7 +232,7 @@ public final class Memory {
             }
         }
         try {
-            return allocator.buffer(size);
+            return charge(allocator, size);
         } catch (OutOfMemoryException | OutOfMemoryError first) {
             if (first instanceof OutOfMemoryException) {
                 // over the limit: whoever caches tensors (Spark's block store) may give memory back
@@ -214,7 +245,7 @@ public final class Memory {
             reclaim();
             POOL.drain();
             try {
-                return allocator.buffer(size);
+                return charge(allocator, size);
             } catch (OutOfMemoryException | OutOfMemoryError second) {
                 String why = second instanceof OutOfMemoryError
                         ? "the operating system refused the memory (" + second.getMessage() + ")"
@@ -243,11 +274,11 @@ public final class Memory {
         if (pooled == null) {
             return null;
         }
-        if (!hasRoomToMove(pooled, allocator, size)) {
+        ArrowBuf moved = moveIfRoom(pooled, allocator, size);
+        if (moved == null) {
             pooled.close();
-            return null;
         }
-        return BufferPool.transfer(pooled, allocator);
+        return moved;
     }
 
     /** Whether moving {@code size} bytes of {@code buf} to {@code to} keeps the root under its limit meanwhile. */

@@ -117,7 +117,7 @@ public final class MemoryPressure {
 
     private static ArrowBuf tryAllocate(BufferAllocator allocator, long size) {
         try {
-            return allocator.buffer(size);
+            return Memory.charge(allocator, size);
         } catch (OutOfMemoryException e) {
             return null;
         }

@@ -236,9 +236,7 @@ public final class Storage {
         if (!wrapped) {
             // a wrapped buffer stays with the allocator that made it; only its release moves
             BufferAllocator to = target != null ? target.allocator() : Memory.root();
-            ArrowBuf old = buf;
-            buf = old.getReferenceManager().transferOwnership(old, to).getTransferredBuffer();
-            old.close();
+            buf = Memory.move(buf, to);
         }
         scope = target;
         if (target != null) {

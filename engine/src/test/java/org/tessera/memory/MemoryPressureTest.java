@@ -15,7 +15,8 @@ import org.tessera.TesseraMemoryException;
  * An allocation over the limit, with a relief registered (as a cluster runtime registers its block
  * store): it drops what the relief can drop, and while nothing can be dropped it waits for memory
  * that other threads give back, failing only after {@link MemoryPressure#PATIENCE_MS} without
- * progress, with the relief's state in the message.
+ * progress, with the relief's state in the message; and moves between allocators never take the root
+ * past its limit.
  */
 @ExtendWith(LeakCheck.class)
 class MemoryPressureTest {
@@ -127,6 +128,27 @@ class MemoryPressureTest {
                     && m.contains("the test cache holds 1 buffers") && m.contains("tessera.memory.limit"), m);
             assertEquals(1, cache.held.size());
         });
+    }
+
+    @Test
+    void buffersMovingToAndFromThePoolNeverTakeTheRootPastItsLimit() throws Exception {
+        // a move between allocators is counted twice for a moment; another thread's allocation
+        // must not pass the limit's check meanwhile (it did: the peak reached four buffers)
+        ForkedJvm.Result r = ForkedJvm.run(PeakProbe.class, "20000");
+        assertEquals(0, r.exitCode(), r.output());
+        long limit = figure(r.output(), "limit");
+        long peak = figure(r.output(), "peak");
+        assertTrue(peak <= limit, "peak " + peak + " above the limit " + limit + "\n" + r.output());
+        assertEquals(0, figure(r.output(), "failed"), r.output());
+    }
+
+    private static long figure(String output, String key) {
+        for (String line : output.split("\n")) {
+            if (line.startsWith(key + "=")) {
+                return Long.parseLong(line.substring(key.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no " + key + " in:\n" + output);
     }
 
     private static void sleep(long ms) {

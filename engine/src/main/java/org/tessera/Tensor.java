@@ -12,6 +12,7 @@ import org.tessera.graph.Graph;
 import org.tessera.graph.Node;
 import org.tessera.graph.Op;
 import org.tessera.memory.Memory;
+import org.tessera.memory.Storage;
 import org.tessera.ops.Elementwise;
 import org.tessera.ops.Indexing;
 import org.tessera.ops.Linalg;
@@ -249,12 +250,18 @@ public final class Tensor {
     }
 
     private static void readContiguous(Node h, Object out) {
-        long a = h.address();
-        switch (h.dtype()) {
-            case FLOAT32 -> Memory.getFloats(a, (float[]) out, 0, ((float[]) out).length);
-            case FLOAT64 -> Memory.getDoubles(a, (double[]) out, 0, ((double[]) out).length);
-            case INT64 -> Memory.getLongs(a, (long[]) out, 0, ((long[]) out).length);
-            default -> throw new IllegalStateException("unexpected dtype " + h.dtype());
+        // pinned while read: a scope closed meanwhile by another thread frees the memory afterwards
+        Storage s = h.storage().pin();
+        try {
+            long a = h.address();
+            switch (h.dtype()) {
+                case FLOAT32 -> Memory.getFloats(a, (float[]) out, 0, ((float[]) out).length);
+                case FLOAT64 -> Memory.getDoubles(a, (double[]) out, 0, ((double[]) out).length);
+                case INT64 -> Memory.getLongs(a, (long[]) out, 0, ((long[]) out).length);
+                default -> throw new IllegalStateException("unexpected dtype " + h.dtype());
+            }
+        } finally {
+            s.unpin();
         }
     }
 
@@ -262,15 +269,23 @@ public final class Tensor {
     public double item() {
         checkOneElement("item");
         Node h = host();
-        long a = h.address();
-        // the one element read where it lies: no cast program, no copy
-        return switch (h.dtype()) {
-            case FLOAT32 -> Memory.getFloat(a);
-            case FLOAT64 -> Memory.getDouble(a);
-            case INT64 -> (double) Memory.getLong(a);
-            case INT32 -> Memory.getInt(a);
-            default -> toDoubleArray()[0];
-        };
+        if (h.dtype() == DType.BOOL) {
+            return toDoubleArray()[0];
+        }
+        Storage s = h.storage().pin();
+        try {
+            long a = h.address();
+            // the one element read where it lies: no cast program, no copy
+            return switch (h.dtype()) {
+                case FLOAT32 -> Memory.getFloat(a);
+                case FLOAT64 -> Memory.getDouble(a);
+                case INT64 -> (double) Memory.getLong(a);
+                case INT32 -> Memory.getInt(a);
+                default -> throw new IllegalStateException("unexpected dtype " + h.dtype());
+            };
+        } finally {
+            s.unpin();
+        }
     }
 
     /** The value of a one-element tensor as a long (exact for int64). */
@@ -319,14 +334,20 @@ public final class Tensor {
             }
             off += p * node.strides()[i];
         }
-        node.storage().checkWritable("set");
-        long a = node.storage().address() + off * dtype().byteSize();
-        switch (dtype()) {
-            case FLOAT32 -> Memory.putFloat(a, value.floatValue());
-            case FLOAT64 -> Memory.putDouble(a, value.doubleValue());
-            case INT32 -> Memory.putInt(a, value.intValue());
-            case INT64 -> Memory.putLong(a, value.longValue());
-            case BOOL -> Memory.putByte(a, (byte) (value.doubleValue() != 0 ? 1 : 0));
+        Storage st = node.storage();
+        st.checkWritable("set");
+        st.pin();
+        try {
+            long a = st.address() + off * dtype().byteSize();
+            switch (dtype()) {
+                case FLOAT32 -> Memory.putFloat(a, value.floatValue());
+                case FLOAT64 -> Memory.putDouble(a, value.doubleValue());
+                case INT32 -> Memory.putInt(a, value.intValue());
+                case INT64 -> Memory.putLong(a, value.longValue());
+                case BOOL -> Memory.putByte(a, (byte) (value.doubleValue() != 0 ? 1 : 0));
+            }
+        } finally {
+            st.unpin();
         }
         return this;
     }

@@ -46,8 +46,14 @@ public final class TensorFormatter {
             }
         } else {
             boolean summarize = hostNode.shape().numel() > THRESHOLD;
-            f.setup(summarize);
-            body = f.text(new long[0], prefix.length(), summarize);
+            // pinned while read: a scope closed meanwhile by another thread frees the memory afterwards
+            org.tessera.memory.Storage s = hostNode.storage().pin();
+            try {
+                f.setup(summarize);
+                body = f.text(new long[0], prefix.length(), summarize);
+            } finally {
+                s.unpin();
+            }
         }
         if (!device.equals(Device.CPU)) {
             suffixes.add("device='" + device + "'");

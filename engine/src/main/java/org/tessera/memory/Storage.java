@@ -11,6 +11,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * node becomes unreachable (through a {@link java.lang.ref.Cleaner}), or all at once when the
  * {@link MemoryScope} that allocated it closes. Any access after the last release raises
  * {@link IllegalStateException}.
+ *
+ * <p>A kernel that reads or writes the memory {@linkplain #pin() pins} it for as long as it does:
+ * a release that comes meanwhile (a scope closed by another thread) takes effect at once for
+ * everyone else (further access throws), but the memory itself goes back, to the pool or the
+ * system, only when the last pin is dropped. So a computation racing with a scope's close never
+ * reads or writes memory that another tensor has been given, nor memory returned to the system.
  */
 public final class Storage {
     private final AtomicInteger refs = new AtomicInteger(1);
@@ -24,6 +30,10 @@ public final class Storage {
     private volatile boolean exported;
     /** Memory that must never be written (a read-only file mapping): a write would crash the JVM. */
     private final boolean readOnly;
+    /** Kernels using the memory now (guarded by this). */
+    private int pins;
+    /** Released while pinned: the memory goes back when the last pin is dropped (guarded by this). */
+    private boolean freeWhenUnpinned;
 
     private Storage(ArrowBuf buf, long bytes, String what, MemoryScope scope) {
         this(buf, bytes, what, scope, false);
@@ -207,7 +217,32 @@ public final class Storage {
         }
     }
 
-    /** Frees the memory now, whatever the count (used when a scope closes). */
+    /**
+     * Keeps the memory valid until {@link #unpin()}, even if the storage is released meanwhile;
+     * throws, as {@link #address()} does, if it is released already.
+     */
+    public Storage pin() {
+        synchronized (this) {
+            address();
+            pins++;
+        }
+        return this;
+    }
+
+    /** Drops a pin taken by {@link #pin()}; the last one frees the memory of a storage released meanwhile. */
+    public void unpin() {
+        synchronized (this) {
+            if (pins <= 0) {
+                throw new IllegalStateException("unpin: " + what + " is not pinned");
+            }
+            if (--pins == 0 && freeWhenUnpinned) {
+                freeWhenUnpinned = false;
+                giveBack();
+            }
+        }
+    }
+
+    /** Frees the memory now, whatever the count (used when a scope closes); while pinned, when the last pin goes. */
     void free() {
         synchronized (this) {
             if (released) {
@@ -215,15 +250,28 @@ public final class Storage {
             }
             released = true;
             refs.set(0);
-            ArrowBuf b = buf;
-            buf = null;
-            if (b != null) {
-                if (wrapped || exported) {
-                    // an export may still see this memory: drop our reference, never pool it
-                    b.close();
-                } else {
-                    Memory.recycle(b, b.capacity());
+            if (pins > 0) {
+                freeWhenUnpinned = true;
+                if (!wrapped && buf.getReferenceManager().getAllocator() != Memory.root()) {
+                    // its scope's allocator closes now: the pinned memory waits outside it (same address)
+                    buf = Memory.move(buf, Memory.root());
                 }
+                return;
+            }
+            giveBack();
+        }
+    }
+
+    /** Returns the buffer to the pool or the system (under this storage's lock, once released and unpinned). */
+    private void giveBack() {
+        ArrowBuf b = buf;
+        buf = null;
+        if (b != null) {
+            if (wrapped || exported) {
+                // an export may still see this memory: drop our reference, never pool it
+                b.close();
+            } else {
+                Memory.recycle(b, b.capacity());
             }
         }
     }

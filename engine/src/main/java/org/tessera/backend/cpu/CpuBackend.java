@@ -1,5 +1,6 @@
 package org.tessera.backend.cpu;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,9 +59,53 @@ public final class CpuBackend implements Backend {
 
             @Override
             public void execute(Node n) {
-                CpuBackend.this.execute(n, programs.remove(n));
+                FusedProgram program = programs.remove(n);
+                List<Storage> pins = STEP_PINS.get();
+                int mark = pins.size();
+                try {
+                    pinInputs(n, program, pins);
+                    CpuBackend.this.execute(n, program);
+                } finally {
+                    unpinFrom(pins, mark);
+                }
             }
         });
+    }
+
+    /**
+     * Storages that the step running on this thread reads or writes, pinned until it ends: a
+     * scope closed meanwhile by another thread cannot give their memory to another tensor (or
+     * back to the system) while a kernel still uses it.
+     */
+    private static final ThreadLocal<List<Storage>> STEP_PINS = ThreadLocal.withInitial(ArrayList::new);
+
+    /** Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the program's leaves. */
+    private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
+        for (Node in : n.inputs()) {
+            pin(in, pins);
+        }
+        if (program != null) {
+            pinLeaves(program, pins);
+        }
+    }
+
+    private static void pinLeaves(FusedProgram program, List<Storage> pins) {
+        for (Node leaf : program.leaves()) {
+            pin(leaf, pins);
+        }
+    }
+
+    private static void pin(Node n, List<Storage> pins) {
+        Storage s = n.storage();
+        if (s != null) {
+            pins.add(s.pin());
+        }
+    }
+
+    private static void unpinFrom(List<Storage> pins, int mark) {
+        for (int i = pins.size() - 1; i >= mark; i--) {
+            pins.remove(i).unpin();
+        }
     }
 
     private static List<Node> dependencies(Node n, Map<Node, FusedProgram> programs) {
@@ -76,8 +121,11 @@ public final class CpuBackend implements Backend {
 
     /** A buffer for {@code n}'s value, owned by the scope that was open when {@code n} was created. */
     private static Storage allocate(Node n) {
-        return Storage.allocateIn(n.scope(), n.shape().numel() * n.dtype().byteSize(), n.op() + " output "
+        Storage s = Storage.allocateIn(n.scope(), n.shape().numel() * n.dtype().byteSize(), n.op() + " output "
                 + n.shape() + " " + n.dtype());
+        // written by this step: pinned like its inputs, in case its scope closes meanwhile
+        STEP_PINS.get().add(s.pin());
+        return s;
     }
 
     private static Storage allocateZeroed(Node n) {
@@ -131,7 +179,12 @@ public final class CpuBackend implements Backend {
 
     /** The program planned for {@code n}, planned again if part of its chain was realized meanwhile. */
     private static FusedProgram current(FusedProgram program, Node n) {
-        return program == null || program.isStale() ? FusedProgram.plan(n) : program;
+        if (program != null && !program.isStale()) {
+            return program; // its leaves were pinned when the step began
+        }
+        FusedProgram fresh = FusedProgram.plan(n);
+        pinLeaves(fresh, STEP_PINS.get());
+        return fresh;
     }
 
     // ---- copies ----
@@ -160,6 +213,7 @@ public final class CpuBackend implements Backend {
     static Storage contiguousCopy(Node src, MemoryScope owner) {
         Storage s = Storage.allocateIn(owner, src.shape().numel() * src.dtype().byteSize(), "contiguous copy of "
                 + src.op() + " " + src.shape());
+        STEP_PINS.get().add(s.pin()); // used by the step that made it, until it ends
         copy(src, Strided.contiguous(s.address(), src.dtype(), src.shape()), src.shape());
         return s;
     }

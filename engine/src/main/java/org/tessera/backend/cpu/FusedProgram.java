@@ -218,6 +218,11 @@ final class FusedProgram {
         return chain.dependencies();
     }
 
+    /** Every leaf the program reads as data (realized or not yet). */
+    List<Node> leaves() {
+        return chain.leaves();
+    }
+
     /** Runs the program, writing the root's elements to the contiguous buffer at {@code out}. */
     void run(long out) {
         Shape shape = root.shape();

@@ -259,7 +259,13 @@ public final class CudaBackend implements Backend {
         long bytes = src.shape().numel() * src.dtype().byteSize();
         DeviceBuffer b = ctx.allocate(bytes, "copy of " + src.shape() + " " + src.dtype() + " from the host");
         if (bytes > 0) {
-            ctx.copyHostToDevice(b.address(), src.address(), bytes);
+            // pinned while copied: a scope closed meanwhile by another thread frees the memory afterwards
+            Storage pinned = src.storage().pin();
+            try {
+                ctx.copyHostToDevice(b.address(), src.address(), bytes);
+            } finally {
+                pinned.unpin();
+            }
         }
         return contiguous(b, src.shape());
     }

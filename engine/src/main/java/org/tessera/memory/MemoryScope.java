@@ -44,6 +44,11 @@ public final class MemoryScope implements AutoCloseable {
         return allocator;
     }
 
+    /** Whether the calling thread opened this scope (only it may close it). */
+    boolean isOwnedByCurrentThread() {
+        return thread == Thread.currentThread();
+    }
+
     /** The scope this one is nested in, or null. */
     MemoryScope parent() {
         return parent;

@@ -229,6 +229,23 @@ public final class Storage {
         return this;
     }
 
+    /**
+     * Pins the storage (as {@link #pin()}) when another thread can free it meanwhile, that is when
+     * it belongs to a scope that another thread opened (only that thread can close it); returns
+     * whether it did. An unscoped storage is freed only once nothing reaches it, and a scope of the
+     * calling thread cannot close while this thread is busy, so those need no pin. Throws if the
+     * storage is released already.
+     */
+    public boolean pinIfSharedWithOtherThreads() {
+        MemoryScope s = scope;
+        if (s == null || s.isOwnedByCurrentThread()) {
+            address(); // the usual error when it is released already
+            return false;
+        }
+        pin();
+        return true;
+    }
+
     /** Drops a pin taken by {@link #pin()}; the last one frees the memory of a storage released meanwhile. */
     public void unpin() {
         synchronized (this) {

@@ -75,7 +75,8 @@ public final class CpuBackend implements Backend {
     /**
      * Storages that the step running on this thread reads or writes, pinned until it ends: a
      * scope closed meanwhile by another thread cannot give their memory to another tensor (or
-     * back to the system) while a kernel still uses it.
+     * back to the system) while a kernel still uses it. Only storages of other threads' scopes
+     * need it (see {@link Storage#pinIfSharedWithOtherThreads()}).
      */
     private static final ThreadLocal<List<Storage>> STEP_PINS = ThreadLocal.withInitial(ArrayList::new);
 
@@ -97,8 +98,8 @@ public final class CpuBackend implements Backend {
 
     private static void pin(Node n, List<Storage> pins) {
         Storage s = n.storage();
-        if (s != null) {
-            pins.add(s.pin());
+        if (s != null && s.pinIfSharedWithOtherThreads()) {
+            pins.add(s);
         }
     }
 
@@ -124,7 +125,9 @@ public final class CpuBackend implements Backend {
         Storage s = Storage.allocateIn(n.scope(), n.shape().numel() * n.dtype().byteSize(), n.op() + " output "
                 + n.shape() + " " + n.dtype());
         // written by this step: pinned like its inputs, in case its scope closes meanwhile
-        STEP_PINS.get().add(s.pin());
+        if (s.pinIfSharedWithOtherThreads()) {
+            STEP_PINS.get().add(s);
+        }
         return s;
     }
 
@@ -213,7 +216,9 @@ public final class CpuBackend implements Backend {
     static Storage contiguousCopy(Node src, MemoryScope owner) {
         Storage s = Storage.allocateIn(owner, src.shape().numel() * src.dtype().byteSize(), "contiguous copy of "
                 + src.op() + " " + src.shape());
-        STEP_PINS.get().add(s.pin()); // used by the step that made it, until it ends
+        if (s.pinIfSharedWithOtherThreads()) {
+            STEP_PINS.get().add(s); // used by the step that made it, until it ends
+        }
         copy(src, Strided.contiguous(s.address(), src.dtype(), src.shape()), src.shape());
         return s;
     }

@@ -260,6 +260,8 @@ public final class Tensor {
                 case INT64 -> Memory.getLongs(a, (long[]) out, 0, ((long[]) out).length);
                 default -> throw new IllegalStateException("unexpected dtype " + h.dtype());
             }
+        } catch (InternalError fault) {
+            throw s.readFault("read", fault);
         } finally {
             s.unpin();
         }
@@ -283,6 +285,8 @@ public final class Tensor {
                 case INT32 -> Memory.getInt(a);
                 default -> throw new IllegalStateException("unexpected dtype " + h.dtype());
             };
+        } catch (InternalError fault) {
+            throw s.readFault("item", fault);
         } finally {
             s.unpin();
         }

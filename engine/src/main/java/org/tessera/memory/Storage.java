@@ -30,6 +30,8 @@ public final class Storage {
     private volatile boolean exported;
     /** Memory that must never be written (a read-only file mapping): a write would crash the JVM. */
     private final boolean readOnly;
+    /** Whether an owner holds it ({@link #releaseWhenUnreachable}): a node's data, say. */
+    private volatile boolean attached;
     /** Kernels using the memory now (guarded by this). */
     private int pins;
     /** Released while pinned: the memory goes back when the last pin is dropped (guarded by this). */
@@ -197,6 +199,11 @@ public final class Storage {
         return bytes;
     }
 
+    /** Whether an owner was registered with {@link #releaseWhenUnreachable} (the storage is some node's data). */
+    public boolean isAttached() {
+        return attached;
+    }
+
     /** Whether the memory has been freed. */
     public boolean isReleased() {
         return released;
@@ -244,6 +251,20 @@ public final class Storage {
         }
         pin();
         return true;
+    }
+
+    /**
+     * The error for a memory fault while {@code op} read this storage: for memory mapped from a
+     * file (which faults when the file is truncated after the load), an {@link IllegalStateException}
+     * naming the op and the file; for any other memory, {@code fault} itself.
+     */
+    public RuntimeException readFault(String op, InternalError fault) {
+        if (!readOnly) {
+            throw fault;
+        }
+        return new IllegalStateException(op + ": the memory of " + what + " (" + bytes + " bytes, mapped read-only)"
+                + " can no longer be read: the file was truncated or replaced after it was loaded; load it again,"
+                + " or load it with LoadMode.COPY to keep a private copy (" + fault.getMessage() + ")", fault);
     }
 
     /** Drops a pin taken by {@link #pin()}; the last one frees the memory of a storage released meanwhile. */
@@ -315,6 +336,7 @@ public final class Storage {
 
     /** Registers {@code owner} so that this storage loses one reference when owner is unreachable. */
     public void releaseWhenUnreachable(Object owner) {
+        attached = true;
         Memory.CLEANER.register(owner, this::release);
     }
 

@@ -98,6 +98,44 @@ class PinTest {
                 + " failed cleanly): " + wrong);
     }
 
+    @Test
+    void aReductionThatFailsLeavesItsTensorUncomputedAndGivesBackWhatItAllocated() {
+        // max(dim) computes values and indices in one pass; here the indices' buffer cannot be had
+        float[] data = new float[512 * 256];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (i * 7919) % 1000;
+        }
+        Tensor m = Tessera.tensor(data).reshape(512, 256).realize();
+        org.tessera.ValuesIndices mx = m.max(1);
+        long limit = Memory.limit();
+        long before = Memory.allocatedBytes();
+        try {
+            Memory.trimPool();
+            Memory.setLimit(Memory.allocatedBytes() + 3 * 1024); // the 2 KiB of values fit, not the 4 KiB of indices
+            org.tessera.TesseraMemoryException e = assertThrows(org.tessera.TesseraMemoryException.class,
+                    () -> mx.values().realize());
+            assertTrue(e.getMessage().contains("MAX"), e.getMessage());
+        } finally {
+            Memory.setLimit(limit);
+        }
+        assertEquals(before, Memory.allocatedBytes(), "the values' buffer of the failed step was given back");
+        // asked again with room, the same tensors are computed, not read from the failed step's buffer
+        float[] values = mx.values().toFloatArray();
+        long[] indices = mx.indices().toLongArray();
+        for (int r = 0; r < 512; r++) {
+            float best = Float.NEGATIVE_INFINITY;
+            int at = -1;
+            for (int c = 0; c < 256; c++) {
+                if (data[r * 256 + c] > best) {
+                    best = data[r * 256 + c];
+                    at = c;
+                }
+            }
+            assertEquals(best, values[r], "row " + r);
+            assertEquals(at, indices[r], "row " + r);
+        }
+    }
+
     private static void busyWait(long nanos) {
         long end = System.nanoTime() + nanos;
         while (System.nanoTime() < end) {

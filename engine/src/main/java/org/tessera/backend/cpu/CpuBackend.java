@@ -60,12 +60,21 @@ public final class CpuBackend implements Backend {
             @Override
             public void execute(Node n) {
                 FusedProgram program = programs.remove(n);
+                Node[] inputs = n.inputs(); // a realized node drops them
                 List<Storage> pins = STEP_PINS.get();
+                List<Storage> outputs = STEP_OUTPUTS.get();
                 int mark = pins.size();
+                int outMark = outputs.size();
+                boolean done = false;
                 try {
                     pinInputs(n, program, pins);
                     CpuBackend.this.execute(n, program);
+                    done = true;
+                } catch (InternalError fault) {
+                    throw readFault(n, inputs, program, fault);
                 } finally {
+                    // a step that failed leaves its node unrealized and gives back what it allocated
+                    releaseUnattached(outputs, outMark, !done);
                     unpinFrom(pins, mark);
                 }
             }
@@ -79,6 +88,18 @@ public final class CpuBackend implements Backend {
      * need it (see {@link Storage#pinIfSharedWithOtherThreads()}).
      */
     private static final ThreadLocal<List<Storage>> STEP_PINS = ThreadLocal.withInitial(ArrayList::new);
+
+    /** Outputs allocated by the step running on this thread, given back if it fails before attaching them. */
+    private static final ThreadLocal<List<Storage>> STEP_OUTPUTS = ThreadLocal.withInitial(ArrayList::new);
+
+    private static void releaseUnattached(List<Storage> outputs, int mark, boolean failed) {
+        for (int i = outputs.size() - 1; i >= mark; i--) {
+            Storage s = outputs.remove(i);
+            if (failed && !s.isAttached()) {
+                s.release();
+            }
+        }
+    }
 
     /** Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the program's leaves. */
     private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
@@ -101,6 +122,25 @@ public final class CpuBackend implements Backend {
         if (s != null && s.pinIfSharedWithOtherThreads()) {
             pins.add(s);
         }
+    }
+
+    /**
+     * A memory fault in step {@code n} (the JVM reports one as an {@link InternalError}): when the
+     * step reads memory mapped from a file, which faults once the file is truncated, an error that
+     * names the op and the file; otherwise the fault as it came.
+     */
+    private static RuntimeException readFault(Node n, Node[] inputs, FusedProgram program, InternalError fault) {
+        List<Node> read = new ArrayList<>(List.of(inputs));
+        if (program != null) {
+            read.addAll(program.leaves());
+        }
+        for (Node in : read) {
+            Storage s = in.storage();
+            if (s != null && s.isReadOnly()) {
+                return s.readFault(n.op().name().toLowerCase(java.util.Locale.ROOT), fault);
+            }
+        }
+        throw fault;
     }
 
     private static void unpinFrom(List<Storage> pins, int mark) {
@@ -128,6 +168,7 @@ public final class CpuBackend implements Backend {
         if (s.pinIfSharedWithOtherThreads()) {
             STEP_PINS.get().add(s);
         }
+        STEP_OUTPUTS.get().add(s);
         return s;
     }
 
@@ -323,44 +364,48 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
-        try {
-            if (a * c == 0) {
-                return;
-            }
-            if (r == 0) {
-                Object tile = Kind.of(n.dtype()).newTile(1);
-                FusedProgram.fillTile(tile, n.dtype(), n.op() == Op.PROD ? 1 : 0);
-                for (long i = 0; i < a * c; i++) {
-                    Runs.write(n.dtype(), out.address() + i * n.dtype().byteSize(), 0, 1, tile, 0);
-                }
-                return;
-            }
-            TileSource source;
-            if (fused) {
-                FusedProgram p = current(program, in);
-                source = TileSource.of(p, p.layout(perm));
-            } else {
-                source = TileSource.of(Strided.permuted(in.address(), in.dtype(), in.shape(), in.strides(),
-                        in.shape(), perm));
-            }
-            Node sibling = n.pendingSibling();
-            if (sibling != null && sibling.input(0) == in && isExtremeWithIndex(n) && isExtremeWithIndex(sibling)) {
-                // max(dim)/min(dim): values and indices from one pass over the input
-                boolean arg = n.op() == Op.ARGMAX || n.op() == Op.ARGMIN;
-                Storage other = allocate(sibling);
-                ReduceKernels.argReduce(n.op() == Op.ARGMAX || n.op() == Op.MAX, source, a, r, c,
-                        arg ? out.address() : other.address(), arg ? other.address() : out.address());
-                if (!sibling.trySetData(other, 0, sibling.shape().contiguousStrides())) {
-                    other.release();
-                }
-                return;
-            }
-            ReduceKernels.reduce(n.op(), source, a, r, c, n.dtype(), out.address());
-        } finally {
-            if (!n.trySetData(out, 0, n.shape().contiguousStrides())) {
-                out.release(); // realized meanwhile with its sibling, by another thread
-            }
+        reduceInto(n, program, in, fused, out, a, r, c, perm);
+        // attached only once computed: a reduction that failed leaves its node unrealized
+        if (!n.trySetData(out, 0, n.shape().contiguousStrides())) {
+            out.release(); // realized meanwhile with its sibling, by another thread
         }
+    }
+
+    /** The body of {@link #reduce}: computes {@code n}'s values (and a pending sibling's) into {@code out}. */
+    private static void reduceInto(Node n, FusedProgram program, Node in, boolean fused, Storage out, long a, long r,
+            long c, int[] perm) {
+        if (a * c == 0) {
+            return;
+        }
+        if (r == 0) {
+            Object tile = Kind.of(n.dtype()).newTile(1);
+            FusedProgram.fillTile(tile, n.dtype(), n.op() == Op.PROD ? 1 : 0);
+            for (long i = 0; i < a * c; i++) {
+                Runs.write(n.dtype(), out.address() + i * n.dtype().byteSize(), 0, 1, tile, 0);
+            }
+            return;
+        }
+        TileSource source;
+        if (fused) {
+            FusedProgram p = current(program, in);
+            source = TileSource.of(p, p.layout(perm));
+        } else {
+            source = TileSource.of(Strided.permuted(in.address(), in.dtype(), in.shape(), in.strides(),
+                    in.shape(), perm));
+        }
+        Node sibling = n.pendingSibling();
+        if (sibling != null && sibling.input(0) == in && isExtremeWithIndex(n) && isExtremeWithIndex(sibling)) {
+            // max(dim)/min(dim): values and indices from one pass over the input
+            boolean arg = n.op() == Op.ARGMAX || n.op() == Op.ARGMIN;
+            Storage other = allocate(sibling);
+            ReduceKernels.argReduce(n.op() == Op.ARGMAX || n.op() == Op.MAX, source, a, r, c,
+                    arg ? out.address() : other.address(), arg ? other.address() : out.address());
+            if (!sibling.trySetData(other, 0, sibling.shape().contiguousStrides())) {
+                other.release();
+            }
+            return;
+        }
+        ReduceKernels.reduce(n.op(), source, a, r, c, n.dtype(), out.address());
     }
 
     /** The values (MAX/MIN of {@code max(dim)}) or the indices (ARGMAX/ARGMIN) of an extreme along a dim. */

@@ -106,6 +106,9 @@ public final class MemoryPressure {
                     if (root.getAllocatedMemory() < before) {
                         progress = System.nanoTime();
                     }
+                } else {
+                    // the root has room: the limit in the way is another allocator's, which dropping cannot help
+                    return tryAllocate(allocator, size);
                 }
                 buf = tryAllocate(allocator, size);
             }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.tessera.TesseraMemoryException;
 
@@ -128,6 +129,31 @@ class MemoryPressureTest {
                     && m.contains("the test cache holds 1 buffers") && m.contains("tessera.memory.limit"), m);
             assertEquals(1, cache.held.size());
         });
+    }
+
+    @Test
+    @LeakCheck.Unscoped
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a retrying loop would never end
+    void aLimitOtherThanTheRootsFailsAtOnceInsteadOfWaitingForDrops() {
+        // a scope's allocator keeps the limit the root had when the scope opened
+        Cache cache = new Cache();
+        long limit = Memory.limit();
+        MemoryPressure.register(cache);
+        try {
+            Memory.trimPool();
+            Memory.setLimit(Memory.allocatedBytes() + 2 * MB);
+            try (MemoryScope scope = MemoryScope.open("opened under a small limit")) {
+                Memory.setLimit(limit);
+                long start = System.nanoTime();
+                assertThrows(TesseraMemoryException.class, () -> Storage.allocate(4 * MB, "larger than the scope's limit"));
+                long tookMs = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(tookMs < MemoryPressure.PATIENCE_MS, "took " + tookMs + " ms");
+                assertEquals(0, cache.asked.get(), "nothing to drop for a limit that is not the root's");
+            }
+        } finally {
+            MemoryPressure.unregister(cache);
+            Memory.setLimit(limit);
+        }
     }
 
     @Test

@@ -254,6 +254,30 @@ class MappedLoadTest {
     }
 
     @Test
+    void matmulOfAFileTruncatedAfterMappingFailsInsteadOfStoppingTheJvm() throws IOException {
+        // OpenBLAS reads the operands natively: a page past the end of the file raised SIGBUS there,
+        // which stopped the JVM; the file is checked before the call
+        Path p = dir.resolve("shrunk-matrix.arrow");
+        TensorFiles.save(Tessera.ones(DType.FLOAT32, 512, 512), p);
+        Tensor t = TensorFiles.load(p, LoadMode.MAP);
+        assertTrue(TensorFiles.isMapped(t));
+        assertEquals(512.0 * 512 * 512, t.matmul(t).sum().item());
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            c.truncate(4096);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.matmul(t).realize());
+        assertTrue(e.getMessage().startsWith("matmul: the memory of tensor file " + p)
+                && e.getMessage().contains("truncated") && e.getMessage().contains("it holds 4096 bytes"),
+                e.getMessage());
+        // a file replaced by a rename leaves the mapped one as it was: nothing to refuse
+        Path q = dir.resolve("replaced-matrix.arrow");
+        TensorFiles.save(Tessera.ones(DType.FLOAT32, 512, 512), q);
+        Tensor u = TensorFiles.load(q, LoadMode.MAP);
+        TensorFiles.save(Tessera.zeros(DType.FLOAT32, 2), q); // save writes a temporary file and renames it
+        assertEquals(512.0 * 512 * 512, u.matmul(u).sum().item());
+    }
+
+    @Test
     void aFileTruncatedAfterMappingFailsEachReadNamingTheOpAndTheFileAndNeverGivesAValue() throws IOException {
         // Java 17 reports a fault in compiled code at some later point of the thread (not at the read),
         // which could surface in another test; Java 25 raises it at the access itself

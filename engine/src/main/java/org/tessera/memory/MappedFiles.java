@@ -3,6 +3,9 @@ package org.tessera.memory;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.ForeignAllocation;
 import org.apache.arrow.memory.OutOfMemoryException;
@@ -23,7 +26,10 @@ import org.tessera.TesseraMemoryException;
  * <p>The file must not shrink while it is mapped: reading a page past the end of a truncated file
  * raises {@code SIGBUS}, which the JVM reports as an {@link InternalError} at best. The size is
  * checked just before mapping; deleting or renaming the file afterwards is harmless (the mapping
- * keeps the data), truncating or rewriting it in place by another process is not.
+ * keeps the data), truncating or rewriting it in place by another process is not. Native code
+ * (BLAS, a copy to a GPU) would stop the JVM on such a page, so before handing a mapped storage to
+ * it the engine calls {@link Storage#checkMapped}, which fails when the file it was mapped from
+ * (the same file, by its file key) is now shorter than the mapping.
  */
 public final class MappedFiles {
     /** The most bytes one mapping holds (what one {@code MappedByteBuffer} can address). */
@@ -65,6 +71,16 @@ public final class MappedFiles {
      */
     public static Storage map(FileChannel channel, long position, long bytes, long mappedBytes, String what)
             throws IOException {
+        return map(channel, null, position, bytes, mappedBytes, what);
+    }
+
+    /**
+     * As {@link #map(FileChannel, long, long, long, String)}, for the file at {@code file} (the one
+     * {@code channel} reads): the storage then remembers it, so that {@link Storage#checkMapped}
+     * can tell whether it was truncated since.
+     */
+    public static Storage map(FileChannel channel, Path file, long position, long bytes, long mappedBytes,
+            String what) throws IOException {
         if (bytes <= 0 || mappedBytes < bytes || mappedBytes > MAX_BYTES) {
             throw new IllegalArgumentException("map " + what + ": " + bytes + " bytes (" + mappedBytes
                     + " mapped); expected 1 to " + MAX_BYTES + " bytes with at least as many mapped");
@@ -93,9 +109,45 @@ public final class MappedFiles {
             throw e;
         }
         try {
-            return Storage.wrapReadOnly(arrow, bytes, what);
+            Storage s = Storage.wrapReadOnly(arrow, bytes, what);
+            if (file != null) {
+                s.mappedFrom(new Source(file, fileKey(file), position + mappedBytes));
+            }
+            return s;
         } finally {
             arrow.close(); // the storage holds its own reference
+        }
+    }
+
+    /** Where a mapping's bytes come from: the file (its path and key at mapping time) and where they end in it. */
+    record Source(Path file, Object key, long end) {
+        /**
+         * Throws when the file is now shorter than the mapping. A file that is gone, or whose path
+         * now names another file (replaced by a rename), leaves the mapped one as it was: nothing to check.
+         */
+        void check(String op, String what) {
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(file, BasicFileAttributes.class);
+            } catch (IOException e) {
+                return;
+            }
+            if (key != null && !key.equals(a.fileKey())) {
+                return;
+            }
+            if (a.size() < end) {
+                throw new IllegalStateException(op + ": the memory of " + what + " can no longer be read: the file"
+                        + " was truncated after it was loaded (it holds " + a.size() + " bytes, the mapped data ends"
+                        + " at byte " + end + "); load it again, or load it with LoadMode.COPY to keep a private copy");
+            }
+        }
+    }
+
+    private static Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 }

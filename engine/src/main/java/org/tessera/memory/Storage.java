@@ -30,6 +30,8 @@ public final class Storage {
     private volatile boolean exported;
     /** Memory that must never be written (a read-only file mapping): a write would crash the JVM. */
     private final boolean readOnly;
+    /** For memory mapped from a file: the file and where the mapping ends in it; else null. */
+    private volatile MappedFiles.Source mappedFrom;
     /** Whether an owner holds it ({@link #releaseWhenUnreachable}): a node's data, say. */
     private volatile boolean attached;
     /** Kernels using the memory now (guarded by this). */
@@ -202,6 +204,23 @@ public final class Storage {
     /** Whether an owner was registered with {@link #releaseWhenUnreachable} (the storage is some node's data). */
     public boolean isAttached() {
         return attached;
+    }
+
+    void mappedFrom(MappedFiles.Source source) {
+        mappedFrom = source;
+    }
+
+    /**
+     * Before native code (BLAS, a copy to a GPU) reads this storage for {@code op}: for memory
+     * mapped from a file, fails with {@link IllegalStateException} naming the op and the file when
+     * the file is now shorter than the mapping (a page past its end would stop the JVM there); for
+     * any other memory, does nothing.
+     */
+    public void checkMapped(String op) {
+        MappedFiles.Source s = mappedFrom;
+        if (s != null) {
+            s.check(op, what);
+        }
     }
 
     /** Whether the memory has been freed. */

@@ -359,7 +359,7 @@ public final class TensorFileReader {
                 Math.min(MappedFiles.MAX_BYTES, ch.size() - pos));
         Storage s;
         try {
-            s = MappedFiles.map(ch, pos, bytes, Math.max(bytes, padded), "tensor file " + src);
+            s = MappedFiles.map(ch, path, pos, bytes, Math.max(bytes, padded), "tensor file " + src);
         } catch (IOException | UnsupportedOperationException e) {
             // the system refused the mapping (address space, too many mappings) or the file system cannot map: copy
             return null;

@@ -17,6 +17,9 @@ final class MatmulKernel {
     static void matmul(Node n, Storage out) {
         Node a = n.input(0);
         Node b = n.input(1);
+        // OpenBLAS reads the operands natively: a mapped file truncated since would stop the JVM there
+        a.storage().checkMapped("matmul");
+        b.storage().checkMapped("matmul");
         long batch = n.shape().get(0);
         long m = n.shape().get(1);
         long nn = n.shape().get(2);

@@ -262,6 +262,7 @@ public final class CudaBackend implements Backend {
             // pinned while copied: a scope closed meanwhile by another thread frees the memory afterwards
             Storage pinned = src.storage().pin();
             try {
+                pinned.checkMapped("to(cuda)"); // the copy reads natively: a truncated mapped file would stop the JVM
                 ctx.copyHostToDevice(b.address(), src.address(), bytes);
             } finally {
                 pinned.unpin();

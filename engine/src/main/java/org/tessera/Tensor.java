@@ -253,6 +253,7 @@ public final class Tensor {
         // pinned while read: a scope closed meanwhile by another thread frees the memory afterwards
         Storage s = h.storage().pin();
         try {
+            s.checkMapped("read");
             long a = h.address();
             switch (h.dtype()) {
                 case FLOAT32 -> Memory.getFloats(a, (float[]) out, 0, ((float[]) out).length);
@@ -276,6 +277,7 @@ public final class Tensor {
         }
         Storage s = h.storage().pin();
         try {
+            s.checkMapped("item");
             long a = h.address();
             // the one element read where it lies: no cast program, no copy
             return switch (h.dtype()) {

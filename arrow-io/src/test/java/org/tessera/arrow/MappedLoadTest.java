@@ -279,11 +279,6 @@ class MappedLoadTest {
 
     @Test
     void aFileTruncatedAfterMappingFailsEachReadNamingTheOpAndTheFileAndNeverGivesAValue() throws IOException {
-        // Java 17 reports a fault in compiled code at some later point of the thread (not at the read),
-        // which could surface in another test; Java 25 raises it at the access itself
-        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 25,
-                "needs Java 25 or later, where a fault on mapped memory is raised where it happens (this is Java "
-                        + Runtime.version().feature() + ")");
         Path p = dir.resolve("shrunk.arrow");
         int n = 1 << 20;
         TensorFiles.save(Tessera.ones(DType.FLOAT32, n), p);

@@ -49,6 +49,7 @@ public final class TensorFormatter {
             // pinned while read: a scope closed meanwhile by another thread frees the memory afterwards
             org.tessera.memory.Storage s = hostNode.storage().pin();
             try {
+                s.checkMapped("toString");
                 f.setup(summarize);
                 body = f.text(new long[0], prefix.length(), summarize);
             } finally {

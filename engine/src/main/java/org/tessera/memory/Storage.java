@@ -211,10 +211,10 @@ public final class Storage {
     }
 
     /**
-     * Before native code (BLAS, a copy to a GPU) reads this storage for {@code op}: for memory
-     * mapped from a file, fails with {@link IllegalStateException} naming the op and the file when
-     * the file is now shorter than the mapping (a page past its end would stop the JVM there); for
-     * any other memory, does nothing.
+     * Before {@code op} reads this storage: for memory mapped from a file, fails with
+     * {@link IllegalStateException} naming the op and the file when the file is now shorter than
+     * the mapping (a page past its end faults: native code such as BLAS stops the JVM, Java code gets
+     * an {@code InternalError}, on Java 17 possibly only later); for any other memory, does nothing.
      */
     public void checkMapped(String op) {
         MappedFiles.Source s = mappedFrom;

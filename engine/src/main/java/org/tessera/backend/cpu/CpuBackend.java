@@ -101,14 +101,31 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the program's leaves. */
+    /**
+     * Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the
+     * program's leaves; and checks that those mapped from files still have their pages.
+     */
     private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
+        String op = n.op().name().toLowerCase(java.util.Locale.ROOT);
+        // a view reads nothing (a reshape that must copy checks then)
+        boolean reads = n.op().kind() != Op.Kind.MOVEMENT;
         for (Node in : n.inputs()) {
-            pin(in, pins);
+            pin(in, pins, op, reads);
         }
         if (program != null) {
-            pinLeaves(program, pins);
+            for (Node leaf : program.leaves()) {
+                pin(leaf, pins, op, true);
+            }
         }
+    }
+
+    private static void pin(Node n, List<Storage> pins, String op, boolean reads) {
+        Storage s = n.storage();
+        if (s != null && reads) {
+            // a mapped file truncated since is reported here, before any read of a lost page
+            s.checkMapped(op);
+        }
+        pin(n, pins);
     }
 
     private static void pinLeaves(FusedProgram program, List<Storage> pins) {
@@ -275,6 +292,7 @@ public final class CpuBackend implements Backend {
                 if (in.isContiguous()) {
                     n.setData(in.storage().retain(), off, n.shape().contiguousStrides());
                 } else {
+                    in.storage().checkMapped("reshape");
                     setContiguous(n, contiguousCopy(in, n.scope()));
                 }
             }

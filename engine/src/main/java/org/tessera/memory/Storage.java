@@ -210,6 +210,11 @@ public final class Storage {
         mappedFrom = source;
     }
 
+    /** Whether the memory is mapped from a file that {@link #checkMapped} can check. */
+    public boolean isMapped() {
+        return mappedFrom != null;
+    }
+
     /**
      * Before {@code op} reads this storage: for memory mapped from a file, fails with
      * {@link IllegalStateException} naming the op and the file when the file is now shorter than

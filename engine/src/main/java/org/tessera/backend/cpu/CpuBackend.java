@@ -106,24 +106,23 @@ public final class CpuBackend implements Backend {
      * program's leaves; and checks that those mapped from files still have their pages.
      */
     private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
-        String op = n.op().name().toLowerCase(java.util.Locale.ROOT);
         // a view reads nothing (a reshape that must copy checks then)
         boolean reads = n.op().kind() != Op.Kind.MOVEMENT;
         for (Node in : n.inputs()) {
-            pin(in, pins, op, reads);
+            pin(in, pins, n, reads);
         }
         if (program != null) {
             for (Node leaf : program.leaves()) {
-                pin(leaf, pins, op, true);
+                pin(leaf, pins, n, true);
             }
         }
     }
 
-    private static void pin(Node n, List<Storage> pins, String op, boolean reads) {
+    private static void pin(Node n, List<Storage> pins, Node step, boolean reads) {
         Storage s = n.storage();
-        if (s != null && reads) {
+        if (s != null && reads && s.isMapped()) {
             // a mapped file truncated since is reported here, before any read of a lost page
-            s.checkMapped(op);
+            s.checkMapped(step.op().name().toLowerCase(java.util.Locale.ROOT));
         }
         pin(n, pins);
     }

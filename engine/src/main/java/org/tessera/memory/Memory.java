@@ -198,6 +198,9 @@ public final class Memory {
 
     /** {@code buf} moved to {@code to} when the root has room for counting it twice meanwhile, else null (buf untouched). */
     private static ArrowBuf moveIfRoom(ArrowBuf buf, BufferAllocator to, long size) {
+        if (buf.getReferenceManager().getAllocator() == to) {
+            return buf; // nothing moves, nothing is counted twice
+        }
         synchronized (CHARGE) {
             return hasRoomToMove(buf, to, size) ? BufferPool.transfer(buf, to) : null;
         }

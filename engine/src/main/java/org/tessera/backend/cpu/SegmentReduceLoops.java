@@ -158,18 +158,7 @@ final class SegmentReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += Memory.getDouble(x + 8L * i);
         }
-        // folded as the float32 lanes are
-        DoubleVector w = a0.add(a1).add(a2.add(a3));
-        if (LD >= 8) {
-            w = w.add(w.rearrange(VectorReduceLoops.DFOLD4));
-        }
-        if (LD >= 4) {
-            w = w.add(w.rearrange(VectorReduceLoops.DFOLD2));
-        }
-        if (LD >= 2) {
-            w = w.add(w.rearrange(VectorReduceLoops.DFOLD1));
-        }
-        return w.lane(0) + tail;
+        return VectorReduceLoops.foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }
 
     @Override
@@ -240,21 +229,7 @@ final class SegmentReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += at(x, i);
         }
-        // the lanes folded in halves (lane j plus lane j + h, for h = L/2 down to 1, as VectorReduceLoops.sum does)
-        FloatVector w = a0.add(a1).add(a2.add(a3));
-        if (L >= 16) {
-            w = w.add(w.rearrange(VectorReduceLoops.FOLD8));
-        }
-        if (L >= 8) {
-            w = w.add(w.rearrange(VectorReduceLoops.FOLD4));
-        }
-        if (L >= 4) {
-            w = w.add(w.rearrange(VectorReduceLoops.FOLD2));
-        }
-        if (L >= 2) {
-            w = w.add(w.rearrange(VectorReduceLoops.FOLD1));
-        }
-        return (double) w.lane(0) + tail;
+        return (double) VectorReduceLoops.foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }
 
     @Override

@@ -22,13 +22,13 @@ final class VectorReduceLoops extends ReduceLoops {
     /** Double lanes per vector. */
     private static final int LD = D.length();
     /** Lane j takes lane (j + h) mod L: the fixed folds of a lane sum. */
-    static final VectorShuffle<Float> FOLD8 = VectorShuffle.iota(F, 8 % L, 1, true);
-    static final VectorShuffle<Float> FOLD4 = VectorShuffle.iota(F, 4 % L, 1, true);
-    static final VectorShuffle<Float> FOLD2 = VectorShuffle.iota(F, 2 % L, 1, true);
-    static final VectorShuffle<Float> FOLD1 = VectorShuffle.iota(F, 1 % L, 1, true);
-    static final VectorShuffle<Double> DFOLD4 = VectorShuffle.iota(D, 4 % LD, 1, true);
-    static final VectorShuffle<Double> DFOLD2 = VectorShuffle.iota(D, 2 % LD, 1, true);
-    static final VectorShuffle<Double> DFOLD1 = VectorShuffle.iota(D, 1 % LD, 1, true);
+    private static final VectorShuffle<Float> FOLD8 = VectorShuffle.iota(F, 8 % L, 1, true);
+    private static final VectorShuffle<Float> FOLD4 = VectorShuffle.iota(F, 4 % L, 1, true);
+    private static final VectorShuffle<Float> FOLD2 = VectorShuffle.iota(F, 2 % L, 1, true);
+    private static final VectorShuffle<Float> FOLD1 = VectorShuffle.iota(F, 1 % L, 1, true);
+    private static final VectorShuffle<Double> DFOLD4 = VectorShuffle.iota(D, 4 % LD, 1, true);
+    private static final VectorShuffle<Double> DFOLD2 = VectorShuffle.iota(D, 2 % LD, 1, true);
+    private static final VectorShuffle<Double> DFOLD1 = VectorShuffle.iota(D, 1 % LD, 1, true);
 
     VectorReduceLoops() {
         if (I.length() != L) {
@@ -41,14 +41,47 @@ final class VectorReduceLoops extends ReduceLoops {
         return "vector (" + L + " float lanes)";
     }
 
+    /**
+     * The sum of {@code w}'s lanes in a fixed order: folded in halves (lane j plus lane j + h, for
+     * h = L/2 down to 1) by constant shuffles. {@code reduceLanes(ADD)} leaves the order of a
+     * floating-point sum to the implementation, and compiled and interpreted code choose
+     * differently, so one input could sum to two values within one run. No array: an allocation
+     * per call costs more than the sum of a short run.
+     */
+    static float foldLanes(FloatVector w) {
+        if (L >= 16) {
+            w = w.add(w.rearrange(FOLD8));
+        }
+        if (L >= 8) {
+            w = w.add(w.rearrange(FOLD4));
+        }
+        if (L >= 4) {
+            w = w.add(w.rearrange(FOLD2));
+        }
+        if (L >= 2) {
+            w = w.add(w.rearrange(FOLD1));
+        }
+        return w.lane(0);
+    }
+
+    /** {@link #foldLanes(FloatVector)} for float64 lanes. */
+    static double foldLanes(DoubleVector w) {
+        if (LD >= 8) {
+            w = w.add(w.rearrange(DFOLD4));
+        }
+        if (LD >= 4) {
+            w = w.add(w.rearrange(DFOLD2));
+        }
+        if (LD >= 2) {
+            w = w.add(w.rearrange(DFOLD1));
+        }
+        return w.lane(0);
+    }
+
     @Override
     double sum(float[] x, int len) {
-        // four independent vector sums: each lane adds len / (4 L) elements in float32. Their lanes
-        // are then added in a fixed order, by constant shuffles: reduceLanes(ADD) leaves the order
-        // of a floating-point sum to the implementation, and compiled and interpreted code choose
-        // differently, so one input could sum to two values within one run. Written out in each
-        // loop, without an array (an allocation per call costs more than the sum of a short run)
-        // or a method taking vectors (which the JIT boxes when it does not inline the call).
+        // four independent vector sums: each lane adds len / (4 L) elements in float32; their lanes
+        // are then added in a fixed order (foldLanes)
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -67,21 +100,7 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += x[i];
         }
-        // the lanes folded in halves (lane j plus lane j + h, for h = L/2 down to 1; see the comment above)
-        FloatVector w = a0.add(a1).add(a2.add(a3));
-        if (L >= 16) {
-            w = w.add(w.rearrange(FOLD8));
-        }
-        if (L >= 8) {
-            w = w.add(w.rearrange(FOLD4));
-        }
-        if (L >= 4) {
-            w = w.add(w.rearrange(FOLD2));
-        }
-        if (L >= 2) {
-            w = w.add(w.rearrange(FOLD1));
-        }
-        return (double) w.lane(0) + tail;
+        return (double) foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }
 
     @Override
@@ -313,20 +332,7 @@ final class VectorReduceLoops extends ReduceLoops {
             float y = mulFirst ? x[i] * c1 + c2 : (x[i] + c1) * c2;
             tail += relu ? Math.max(y, 0f) : y;
         }
-        FloatVector w = a0.add(a1).add(a2.add(a3));
-        if (L >= 16) {
-            w = w.add(w.rearrange(FOLD8));
-        }
-        if (L >= 8) {
-            w = w.add(w.rearrange(FOLD4));
-        }
-        if (L >= 4) {
-            w = w.add(w.rearrange(FOLD2));
-        }
-        if (L >= 2) {
-            w = w.add(w.rearrange(FOLD1));
-        }
-        return (double) w.lane(0) + tail;
+        return (double) foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }
 
     @Override
@@ -350,17 +356,6 @@ final class VectorReduceLoops extends ReduceLoops {
         for (; i < len; i++) {
             tail += x[i];
         }
-        // folded as the float32 lanes are
-        DoubleVector w = a0.add(a1).add(a2.add(a3));
-        if (LD >= 8) {
-            w = w.add(w.rearrange(DFOLD4));
-        }
-        if (LD >= 4) {
-            w = w.add(w.rearrange(DFOLD2));
-        }
-        if (LD >= 2) {
-            w = w.add(w.rearrange(DFOLD1));
-        }
-        return w.lane(0) + tail;
+        return foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }
 }

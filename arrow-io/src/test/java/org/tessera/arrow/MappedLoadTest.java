@@ -301,6 +301,10 @@ class MappedLoadTest {
             }
             IllegalStateException read = assertThrows(IllegalStateException.class, t::toFloatArray);
             assertTrue(read.getMessage().startsWith("read: the memory of tensor file " + p), read.getMessage());
+            IllegalStateException item = assertThrows(IllegalStateException.class, () -> t.get(5).item());
+            assertTrue(item.getMessage().startsWith("item: the memory of tensor file " + p), item.getMessage());
+            IllegalStateException print = assertThrows(IllegalStateException.class, t::toString);
+            assertTrue(print.getMessage().startsWith("toString: the memory of tensor file " + p), print.getMessage());
         }
     }
 

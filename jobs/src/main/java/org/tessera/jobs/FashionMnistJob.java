@@ -77,6 +77,12 @@ public final class FashionMnistJob implements Callable<Integer> {
                     + " in train.parquet/ (default: ${DEFAULT-VALUE})")
     int repeat;
 
+    @Option(names = "--row-group-rows", paramLabel = "N", defaultValue = "10000",
+            description = "rows per Parquet row group (default: ${DEFAULT-VALUE}): Spark reads a file's row groups"
+                    + " in parallel, but one row group in one task, so the 60,000 training rows in one row group"
+                    + " would be read, and then trained on, by one task")
+    int rowGroupRows;
+
     @Override
     public Integer call() throws IOException {
         String fmt = format.toLowerCase(Locale.ROOT);
@@ -91,6 +97,9 @@ public final class FashionMnistJob implements Callable<Integer> {
         }
         if (!labels.equals("index") && !labels.equals("name")) {
             throw new JobException("--labels " + labels + ": expected index or name");
+        }
+        if (rowGroupRows < 1) {
+            throw new JobException("--row-group-rows " + rowGroupRows + ": must be at least 1");
         }
         if (repeat < 1) {
             throw new JobException("--repeat " + repeat + ": must be at least 1");
@@ -202,6 +211,7 @@ public final class FashionMnistJob implements Callable<Integer> {
         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new LocalOutputFile(target))
                 .withType(schema)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withRowGroupRowCountLimit(rowGroupRows)
                 .withWriteMode(ParquetFileWriter.Mode.CREATE)
                 .build()) {
             for (int i = 0; i < rows; i++) {

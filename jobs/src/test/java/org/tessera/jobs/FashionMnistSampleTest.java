@@ -149,8 +149,17 @@ class FashionMnistSampleTest {
 
         Path pq = dir.resolve("pq");
         r = JobsTest.run("fashion-mnist", "--source", src.toString(), "--out", pq.toString(),
-                "--train-rows", "300", "--test-rows", "40", "--labels", "name", "--repeat", "3");
+                "--train-rows", "300", "--test-rows", "40", "--labels", "name", "--repeat", "3",
+                "--row-group-rows", "128");
         assertEquals(0, r.code(), r.err());
+        // row groups of 128 rows, so that Spark can read a file's rows in more than one task
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(
+                        pq.resolve("train.parquet/part-00002.parquet").toString()),
+                        new org.apache.hadoop.conf.Configuration()))) {
+            assertEquals(List.of(128L, 128L, 44L), reader.getFooter().getBlocks().stream()
+                    .map(org.apache.parquet.hadoop.metadata.BlockMetaData::getRowCount).toList());
+        }
         Path arr = dir.resolve("arr");
         r = JobsTest.run("fashion-mnist", "--source", src.toString(), "--out", arr.toString(),
                 "--train-rows", "300", "--layout", "array");

@@ -30,9 +30,10 @@ import picocli.CommandLine.Option;
  * Spark MLlib's {@code MultilayerPerceptronClassifier} and multinomial {@code LogisticRegression}
  * on the same cached, standardised DataFrame, PyTorch's time per epoch for the same MLP
  * ({@code torch_classify.py} beside this class, when a {@code python3} with {@code torch} is
- * found), and Tessera's {@code classify} job on the same files (see {@link ClassifyRuns}). Prints
- * wall times, test accuracies and ratios. Tessera's time against MLlib's is its whole run (load and
- * all epochs), an upper bound on its time to reach its final accuracy.
+ * found), Tessera's {@code classify} job on the same files and Tessera's {@code Classifier} on the
+ * same cached DataFrame as MLlib (see {@link ClassifyRuns}). Prints wall times, test accuracies and
+ * ratios. Tessera's time against MLlib's is its whole fit from the cached rows (load and all
+ * epochs), an upper bound on its time to reach its final accuracy.
  */
 @Command(name = "bench-classify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmark: Tessera's classifier against Spark MLlib (MLP and multinomial logistic",
@@ -112,6 +113,8 @@ public final class ClassifyBenchmark implements Callable<Integer> {
             if (!skip.contains("tessera")) {
                 ClassifyRuns.run(spark.master(), train.getAbsolutePath(), test.getAbsolutePath(), epochs, seed, modes, r,
                         summary, console);
+                ClassifyRuns.onCachedRows(ts, trainDf, testDf, Arrays.asList(pixels), epochs, seed, r, summary,
+                        console);
             }
             if (!skip.contains("mllib-mlp")) {
                 MultilayerPerceptronClassifier mlp = new MultilayerPerceptronClassifier()

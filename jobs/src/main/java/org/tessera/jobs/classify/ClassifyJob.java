@@ -315,77 +315,31 @@ public final class ClassifyJob implements Callable<Integer> {
             skipped = p.skipped();
             console.printf(Locale.ROOT, "data: %s%s%n", input, skipped == null ? "" : " (" + skipped + ")");
         }
-        ClassLabels classLabels = ClassLabels.of(df, label);
-        df = classLabels.index(df, "input");
-        Tensor x;
-        Tensor y;
-        if (!cols.isEmpty()) {
-            // features and class index in one pass over the input, kept as the tensor's blocks: no
-            // cache of the (wide) rows in Spark, whose columnar cache costs more than the read itself
-            List<String> both = new ArrayList<>(cols);
-            both.add(ClassLabels.CLASS);
-            Tensor xy = features(ts, df, both, dt);
-            x = xy.narrow(1, 0, cols.size());
-            y = xy.narrow(1, cols.size(), 1);
-        } else {
-            // an array or Vector column: two conversions of the same cached rows
-            df = df.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-            x = features(ts, df, cols, dt);
-            y = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dt), ClassLabels.CLASS);
+        Classifier classifier = new Classifier().model(model).optimizer(optimizer).momentum(momentum)
+                .batchSize(batchSize).epochs(epochs).iterations(iterations).l2(l2).seed(seed).dtype(dt).mode(mode)
+                .hidden(hidden.stream().mapToInt(Integer::intValue).toArray()).log(console::println);
+        if (lr != null) {
+            classifier.lr(lr);
         }
-        long n = x.size(0);
-        int d = (int) x.size(1);
-        int k = classLabels.labels().size();
-
-        // distributed moments, in float64
-        Tensor x64 = x.to(DType.FLOAT64);
-        double[] mean = x64.mean(0).toDoubleArray();
-        Tensor mu = Tessera.fromArray(mean, 1, d);
-        double[] std = x64.sub(mu).square().mean(0).sqrt().toDoubleArray();
-        List<String> constant = new ArrayList<>();
-        for (int j = 0; j < d; j++) {
-            if (!(std[j] > 0)) {
-                std[j] = 1;
-                constant.add(cols.isEmpty() ? featuresColumn + "[" + j + "]" : cols.get(j));
-            }
-        }
-        double loadSecs = (System.nanoTime() - t0) / 1e9;
-        console.printf(Locale.ROOT, "tensors: X %s, %d classes (%s), on %s (%.1fs)%n", x.shape(), k,
-                abbreviate(classLabels.labels()), x.device(), loadSecs);
-        if (!constant.isEmpty()) {
-            console.printf("note: %d feature%s constant in the training data (%s), standardized with std 1%n",
-                    constant.size(), constant.size() == 1 ? " is" : "s are", abbreviate(constant));
-        }
-
-        int[] layers = new int[hidden.isEmpty() && model.equals("mlp") ? 3 : hidden.size() + 2];
-        layers[0] = d;
-        List<Integer> h = hidden.isEmpty() && model.equals("mlp") ? List.of(256) : hidden;
-        for (int i = 0; i < h.size(); i++) {
-            layers[i + 1] = h.get(i);
-        }
-        layers[layers.length - 1] = k;
-        Network net = new Network(layers, dt);
-        double rate = lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3;
-        Training.Settings settings = new Training.Settings(optimizer, rate, momentum, batchSize, epochs, iterations,
-                l2, seed);
-        Tensor xs = ClassifierModel.standardize(x, mean, std, dt);
-        String chosenMode = resolveMode(ts, settings);
-        int slots = ts.sparkContext().defaultParallelism();
-        console.printf(Locale.ROOT, "training %s %s: %d parameters, %s, mode %s%s%n", model,
-                java.util.Arrays.toString(layers), net.size(), describe(settings), chosenMode,
-                chosenMode.equals("barrier") ? " (" + Math.min(slots, ts.blocks(x).getNumPartitions()) + " tasks)" : "");
-        long t1 = System.nanoTime();
-        Consumer<Training.Epoch> progress = e -> console.println("  " + (settings.miniBatch() ? e
+        String chosenMode = classifier.resolvedMode(ts);
+        boolean miniBatch = !optimizer.equals("lbfgs");
+        Consumer<Training.Epoch> progress = e -> console.println("  " + (miniBatch ? e
                 : e.toString().replace("epoch", "iteration")));
-        Training.Result result = train(ts, chosenMode, net, settings, xs, y, k, slots, progress);
-        double trainSecs = (System.nanoTime() - t1) / 1e9;
-        if (chosenMode.equals("barrier")) {
-            result.epochs().forEach(progress);
+        classifier.progress(progress); // a barrier run reports its epochs when it ends
+        double prepareSecs = (System.nanoTime() - t0) / 1e9;
+        Classifier.Fit fit;
+        try {
+            fit = featuresColumn != null ? classifier.fitArrayColumn(ts, df, label, featuresColumn)
+                    : classifier.fit(ts, df, label, cols);
+        } catch (IllegalArgumentException e) {
+            throw new JobException(e.getMessage());
         }
-
-        ClassifierModel cm = ClassifierModel.ofArrays(layers, dt, cols.isEmpty() ? null : cols, featuresColumn,
-                classLabels.labels(), classLabels.numeric() ? "numeric" : "string", mean, std,
-                weights(net, result.params()), biases(net, result.params()));
+        ClassifierModel cm = fit.model();
+        double loadSecs = prepareSecs + fit.loadSeconds();
+        double trainSecs = fit.trainSeconds();
+        long n = fit.rows();
+        int[] layers = cm.layers();
+        double rate = lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3;
         Files.createDirectories(out);
         cm.save(out.resolve("model"));
 
@@ -393,53 +347,53 @@ public final class ClassifyJob implements Callable<Integer> {
         metrics.put("model", model);
         metrics.put("layers", java.util.Arrays.stream(layers).boxed().toList());
         metrics.put("optimizer", optimizer);
-        metrics.put("lr", settings.miniBatch() ? rate : null);
+        metrics.put("lr", miniBatch ? rate : null);
         if (optimizer.equals("sgd")) {
             metrics.put("momentum", momentum);
         }
-        metrics.put("batchSize", settings.miniBatch() ? batchSize : null);
+        metrics.put("batchSize", miniBatch ? batchSize : null);
         metrics.put("l2", l2);
         metrics.put("seed", seed);
         metrics.put("dtype", dt.toString());
-        metrics.put("mode", chosenMode);
+        metrics.put("mode", fit.mode());
         metrics.put("modeRequested", mode);
         metrics.put("master", ts.spark().sparkContext().master());
         metrics.put("rows", n);
-        metrics.put("features", d);
-        metrics.put("classes", classLabels.labels());
+        metrics.put("rowBlocks", fit.rowBlocks());
+        metrics.put("features", cm.numFeatures());
+        metrics.put("classes", cm.labels());
         if (skipped != null) {
             metrics.put("skipped", skipped);
         }
-        if (!constant.isEmpty()) {
-            metrics.put("constantFeatures", constant);
+        if (!fit.constantFeatures().isEmpty()) {
+            metrics.put("constantFeatures", fit.constantFeatures());
         }
         List<Object> perEpoch = new ArrayList<>();
-        for (Training.Epoch e : result.epochs()) {
+        for (Training.Epoch e : fit.epochs()) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put(settings.miniBatch() ? "epoch" : "iteration", e.epoch());
+            m.put(miniBatch ? "epoch" : "iteration", e.epoch());
             m.put("loss", e.loss());
             m.put("trainingAccuracy", e.accuracy());
             m.put("seconds", e.seconds());
             perEpoch.add(m);
         }
-        metrics.put(settings.miniBatch() ? "epochs" : "iterations", perEpoch);
-        double[] secs = result.epochs().stream().mapToDouble(Training.Epoch::seconds).toArray();
-        metrics.put("medianEpochSeconds", median(secs));
+        metrics.put(miniBatch ? "epochs" : "iterations", perEpoch);
+        metrics.put("medianEpochSeconds", fit.medianEpochSeconds());
         metrics.put("loadSeconds", loadSecs);
         metrics.put("trainSeconds", trainSecs);
-        Training.Epoch last = result.epochs().get(result.epochs().size() - 1);
+        Training.Epoch last = fit.epochs().get(fit.epochs().size() - 1);
         metrics.put("trainingAccuracy", last.accuracy());
         if (test != null) {
-            Map<String, Object> t = evaluate(ts, cm, classLabels);
+            Map<String, Object> t = evaluate(ts, cm);
             metrics.putAll(t);
         }
         Files.writeString(out.resolve("metrics.json"), Json.write(metrics), StandardCharsets.UTF_8);
-        double[] losses = result.epochs().stream().mapToDouble(Training.Epoch::loss).toArray();
-        String unit = settings.miniBatch() ? "epoch" : "iteration";
+        double[] losses = fit.epochs().stream().mapToDouble(Training.Epoch::loss).toArray();
+        String unit = miniBatch ? "epoch" : "iteration";
         LossPlot.write(losses, null, 1, unit, model + " (" + optimizer + ", " + chosenMode + " mode): cross-entropy"
                 + " per " + unit, out.resolve("loss.png"), 800, 500);
         console.printf(Locale.ROOT, "trained in %.2fs (%s mode), median %.3fs per %s; training accuracy %.4f%n",
-                trainSecs, chosenMode, median(secs), unit, last.accuracy());
+                trainSecs, chosenMode, fit.medianEpochSeconds(), unit, last.accuracy());
         if (test != null) {
             console.printf(Locale.ROOT, "test accuracy %.4f on %,d rows%n", (double) metrics.get("testAccuracy"),
                     (long) metrics.get("testRows"));
@@ -449,60 +403,7 @@ public final class ClassifyJob implements Callable<Integer> {
         return 0;
     }
 
-    private Tensor features(TesseraSession ts, Dataset<Row> df, List<String> cols, DType dt) {
-        DataFrameOptions o = DataFrameOptions.defaults().dtype(dt);
-        try {
-            return cols.isEmpty() ? ts.fromDataFrame(df, o, featuresColumn)
-                    : ts.fromDataFrame(df, o, cols.toArray(new String[0]));
-        } catch (IllegalArgumentException e) {
-            throw new JobException(e.getMessage());
-        }
-    }
-
-    private String resolveMode(TesseraSession ts, Training.Settings s) {
-        if (!mode.equals("auto")) {
-            return mode;
-        }
-        if (!s.miniBatch()) {
-            return "driver";
-        }
-        boolean dynamic = ts.spark().conf().get("spark.dynamicAllocation.enabled", "false").equals("true");
-        return dynamic ? "driver" : "barrier";
-    }
-
-    private Training.Result train(TesseraSession ts, String m, Network net, Training.Settings s, Tensor xs, Tensor y,
-            int k, int slots, Consumer<Training.Epoch> progress) {
-        switch (m) {
-            case "driver" -> {
-                Tensor px = ts.persist(xs);
-                Tensor classes = Tessera.arange(0, k, 1, net.dtype()).reshape(1, k);
-                Tensor onehot = ts.persist(y.eq(classes).to(net.dtype()));
-                try {
-                    return s.miniBatch() ? DriverTraining.miniBatch(ts, net, px, onehot, s, progress)
-                            : DriverTraining.lbfgs(net, px, onehot, s, progress);
-                } finally {
-                    ts.unpersist(px);
-                    ts.unpersist(onehot);
-                }
-            }
-            case "barrier" -> {
-                Tensor data = ts.persist(Tessera.cat(List.of(xs, y), 1));
-                try {
-                    return BarrierTraining.miniBatch(ts, net, data, s, slots);
-                } finally {
-                    ts.unpersist(data);
-                }
-            }
-            default -> {
-                Tensor data = Tessera.cat(List.of(xs, y), 1);
-                Rows rows = Rows.fromBlocks(ts.blocks(data).collect().iterator(), ts.grid(data), net.dtype());
-                return s.miniBatch() ? LocalTraining.miniBatch(net, rows, s, progress)
-                        : LocalTraining.lbfgs(net, rows, s, progress);
-            }
-        }
-    }
-
-    private Map<String, Object> evaluate(TesseraSession ts, ClassifierModel cm, ClassLabels classLabels) {
+    private Map<String, Object> evaluate(TesseraSession ts, ClassifierModel cm) {
         Prepared p = prepare(ts, test, "--test");
         if (featuresColumn == null && !p.features().equals(cm.featureColumns())) {
             List<String> missing = new ArrayList<>(cm.featureColumns());
@@ -512,61 +413,22 @@ public final class ClassifyJob implements Callable<Integer> {
                         + String.join("', '", missing) + "' not found");
             }
         }
-        Dataset<Row> df = classLabels.index(p.df(), "--test " + test);
-        Tensor x = features(ts, df.select(featureSelection(cm)), cm.featureColumns() == null ? List.of()
-                : cm.featureColumns(), cm.dtype());
-        Tensor y = ts.fromDataFrame(df, DataFrameOptions.defaults(), ClassLabels.CLASS);
-        long[] pred = cm.predict(ts.collect(x)).toLongArray();
-        double[] truth = ts.collect(y).toDoubleArray();
-        int k = cm.numClasses();
-        long[][] confusion = new long[k][k];
-        long right = 0;
-        for (int i = 0; i < pred.length; i++) {
-            int t = (int) truth[i];
-            confusion[t][(int) pred[i]]++;
-            right += t == pred[i] ? 1 : 0;
+        Classifier.Evaluation e;
+        try {
+            e = Classifier.evaluate(ts, cm, p.df(), label, "--test " + test);
+        } catch (IllegalArgumentException ex) {
+            throw new JobException(ex.getMessage());
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("testRows", (long) pred.length);
-        m.put("testAccuracy", pred.length == 0 ? Double.NaN : (double) right / pred.length);
+        m.put("testRows", e.rows());
+        m.put("testAccuracy", e.accuracy());
         List<Object> rowsOut = new ArrayList<>();
-        for (long[] r : confusion) {
+        for (long[] r : e.confusion()) {
             rowsOut.add(java.util.Arrays.stream(r).boxed().toList());
         }
         m.put("confusionMatrix", rowsOut);
         m.put("confusionMatrixNote", "rows: true class, columns: predicted class, in the order of \"classes\"");
         return m;
-    }
-
-    private Column[] featureSelection(ClassifierModel cm) {
-        List<String> names = cm.featureColumns() != null ? cm.featureColumns() : List.of(cm.featureArrayColumn());
-        return names.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
-    }
-
-    private static double[][] weights(Network net, double[] flat) {
-        double[][] w = new double[net.layers().length - 1][];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = net.weights(flat, i);
-        }
-        return w;
-    }
-
-    private static double[][] biases(Network net, double[] flat) {
-        double[][] b = new double[net.layers().length - 1][];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = net.biases(flat, i);
-        }
-        return b;
-    }
-
-    private String describe(Training.Settings s) {
-        return switch (s.optimizer()) {
-            case "lbfgs" -> "L-BFGS, " + s.iterations() + " iterations";
-            case "sgd" -> String.format(Locale.ROOT, "SGD lr %.3g momentum %.2f, batch %d, %d epochs", s.lr(),
-                    s.momentum(), s.batchSize(), s.epochs());
-            default -> String.format(Locale.ROOT, "Adam lr %.3g, batch %d, %d epochs", s.lr(), s.batchSize(),
-                    s.epochs());
-        } + (s.l2() > 0 ? String.format(Locale.ROOT, ", L2 %.3g", s.l2()) : "");
     }
 
     static double median(double[] v) {
@@ -576,9 +438,5 @@ public final class ClassifyJob implements Callable<Integer> {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String abbreviate(List<String> names) {
-        return names.size() <= 10 ? String.join(", ", names) : String.join(", ", names.subList(0, 10)) + ", ...";
     }
 }

@@ -352,4 +352,75 @@ class ClassifyTest {
         assertError(run("classify", "--input", text.toString(), "--label", "kind", "--out", out),
                 "feature column 'a' is not numeric");
     }
+
+    // ---------------------------------------------------------------- the API
+
+    private static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> frame(int n, long seed, int partitions) {
+        String[] names = {"eel", "cat", "dog"};
+        int[] y = new int[n];
+        double[][] x = blobs(n, 4, seed, y);
+        List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            rows.add(org.apache.spark.sql.RowFactory.create(x[i][0], x[i][1], x[i][2], x[i][3], names[y[i]]));
+        }
+        var schema = new org.apache.spark.sql.types.StructType().add("a", "double").add("b", "double")
+                .add("c", "double").add("d", "double").add("kind", "string");
+        return ts.spark().createDataFrame(ts.sparkContext().parallelize(rows, partitions), schema);
+    }
+
+    @Test
+    void classifierApiTrainsOnADataFrameAndEvenOutOneBlockOfRows() {
+        var cachedBefore = new java.util.HashSet<>(scala.jdk.javaapi.CollectionConverters.asJava(
+                ts.sparkContext().sc().getPersistentRDDs()).keySet());
+        Classifier c = new Classifier().model("mlp").hidden(8).lr(0.05).batchSize(50).epochs(4).seed(3)
+                .dtype(DType.FLOAT64).mode("barrier");
+        // one partition, as a file of one Parquet row group is read: cut into one even block per slot
+        Classifier.Fit one = c.fit(ts, frame(600, 1, 2).coalesce(1), "kind", List.of());
+        assertEquals(2, one.rowBlocks());
+        assertEquals("barrier", one.mode());
+        assertEquals(600, one.rows());
+        assertEquals(4, one.epochs().size());
+        // the same rows already in two even partitions: the same blocks, so the same weights, bit for bit
+        Classifier.Fit two = c.fit(ts, frame(600, 1, 2), "kind", List.of("a", "b", "c", "d"));
+        assertEquals(2, two.rowBlocks());
+        assertArrayEquals(two.model().weights(0), one.model().weights(0));
+        assertArrayEquals(two.model().biases(1), one.model().biases(1));
+        assertEquals(List.of("cat", "dog", "eel"), one.model().labels());
+        assertEquals(List.of("a", "b", "c", "d"), one.model().featureColumns());
+
+        Classifier.Evaluation e = Classifier.evaluate(ts, one.model(), frame(300, 2, 3), "kind");
+        assertEquals(300, e.rows());
+        assertTrue(e.accuracy() >= 0.9, "test accuracy " + e.accuracy());
+        long total = 0;
+        long diagonal = 0;
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                total += e.confusion()[i][j];
+                diagonal += i == j ? e.confusion()[i][j] : 0;
+            }
+        }
+        assertEquals(300, total);
+        assertEquals(e.accuracy(), diagonal / 300.0, 0);
+        // nothing stays cached: the blocks read and the even blocks are dropped when the fit ends
+        var cachedAfter = new java.util.HashSet<>(scala.jdk.javaapi.CollectionConverters.asJava(
+                ts.sparkContext().sc().getPersistentRDDs()).keySet());
+        cachedAfter.removeAll(cachedBefore);
+        assertTrue(cachedAfter.isEmpty(), "RDDs still cached after the fits: " + cachedAfter);
+    }
+
+    @Test
+    void classifierApiRefusesBadSettingsNamingTheValue() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new Classifier().lr(-1));
+        assertEquals("classify: lr: expected a finite number above 0, got -1.0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Classifier().hidden(8, 0));
+        assertEquals("classify: hidden: layer sizes must be at least 1, got [8, 0]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Classifier().model("svm"));
+        assertEquals("classify: model: expected softmax or mlp, got 'svm'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new Classifier().optimizer("lbfgs").mode("barrier").fit(ts, frame(30, 1, 1), "kind", List.of()));
+        assertTrue(e.getMessage().contains("L-BFGS runs in driver or local mode"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new Classifier().fit(ts, frame(30, 1, 1), "kind", List.of("a", "kind")));
+        assertEquals("classify: the label column 'kind' is also a feature column", e.getMessage());
+    }
 }

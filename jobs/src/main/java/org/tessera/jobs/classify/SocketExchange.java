@@ -12,7 +12,7 @@ import org.apache.spark.BarrierTaskContext;
 /**
  * The gradient exchange of a barrier stage over plain TCP: task 0 listens, the tasks find it
  * through one {@link BarrierTaskContext#allGather} at the start, and every step each task sends its
- * message to task 0, which returns all messages, in partition order, to every task.
+ * message to task 0, which sends every task the other tasks' messages, in partition order.
  *
  * <p>Spark's own {@code allGather} would do the same, but it waits for the answer by sleeping a
  * second at a time, so each call costs about one second: fine once per stage, too slow for every
@@ -88,10 +88,13 @@ final class SocketExchange implements AutoCloseable {
                     all[i] = new byte[in[i].readInt()];
                     in[i].readFully(all[i]);
                 }
+                // each task gets the others' messages: its own it has
                 for (int i = 1; i < tasks; i++) {
-                    for (byte[] m : all) {
-                        out[i].writeInt(m.length);
-                        out[i].write(m);
+                    for (int j = 0; j < tasks; j++) {
+                        if (j != i) {
+                            out[i].writeInt(all[j].length);
+                            out[i].write(all[j]);
+                        }
                     }
                     out[i].flush();
                 }
@@ -100,8 +103,12 @@ final class SocketExchange implements AutoCloseable {
                 out[0].write(message);
                 out[0].flush();
                 for (int i = 0; i < tasks; i++) {
-                    all[i] = new byte[in[0].readInt()];
-                    in[0].readFully(all[i]);
+                    if (i == me) {
+                        all[i] = message;
+                    } else {
+                        all[i] = new byte[in[0].readInt()];
+                        in[0].readFully(all[i]);
+                    }
                 }
             }
             return all;

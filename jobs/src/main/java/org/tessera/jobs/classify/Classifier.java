@@ -12,6 +12,7 @@ import org.tessera.Tensor;
 import org.tessera.Tessera;
 import org.tessera.spark.BlockGrid;
 import org.tessera.spark.DataFrameOptions;
+import org.tessera.spark.TesseraConf;
 import org.tessera.spark.TesseraSession;
 
 /**
@@ -321,20 +322,26 @@ public final class Classifier {
     }
 
     /**
-     * {@code t}'s rows in even blocks, one per task slot, when its blocks are uneven enough to leave a
-     * slot idle or to give one task much more than its share (the largest block above 1.25 times an
-     * even share): one shuffle of the blocks, kept. Otherwise {@code t} itself.
+     * {@code t}'s rows in even blocks, one per task slot (more when a slot's share would pass
+     * {@code spark.tessera.block.maxBytes}), when its blocks are uneven enough to leave a slot idle or
+     * to give one task much more than its share (the largest block above 1.25 times an even share):
+     * one shuffle of the blocks, kept. Otherwise {@code t} itself.
      */
     static Tensor evenRows(TesseraSession ts, Tensor t, int slots) {
         BlockGrid g = ts.grid(t);
         long n = t.size(0);
-        int parts = (int) Math.max(1, Math.min(slots, n));
+        if (n == 0) {
+            return t;
+        }
+        long rowBytes = Math.max(1, t.size(1) * t.dtype().byteSize());
+        long maxRows = Math.max(1, TesseraConf.BLOCK_MAX_BYTES.get(ts.spark()) / rowBytes);
+        long parts = Math.max(Math.min(slots, n), (n + maxRows - 1) / maxRows);
         long share = (n + parts - 1) / parts;
         long largest = 0;
         for (int c = 0; c < g.numChunks(0); c++) {
             largest = Math.max(largest, g.chunk(0, c));
         }
-        if (n == 0 || largest <= share + share / 4) {
+        if (largest <= share + share / 4) {
             return t;
         }
         return ts.persist(ts.rechunk(t, share, t.size(1)));

@@ -423,4 +423,26 @@ class ClassifyTest {
                 () -> new Classifier().fit(ts, frame(30, 1, 1), "kind", List.of("a", "kind")));
         assertEquals("classify: the label column 'kind' is also a feature column", e.getMessage());
     }
+
+    @Test
+    void evenRowsCutsUnevenBlocksPerSlotWithinTheBlockLimitAndLeavesEvenOnesAlone() {
+        Tensor local = Tessera.arange(0, 400, 1, DType.FLOAT64).reshape(100, 4);
+        Tensor even = ts.distribute(local, 50, 4);
+        assertTrue(even == Classifier.evenRows(ts, even, 2), "even blocks are kept as they are");
+        Tensor uneven = ts.distribute(local, BlockGrid.of(new long[] {90, 10}, new long[] {4}));
+        Tensor cut = Classifier.evenRows(ts, uneven, 2);
+        assertArrayEquals(new long[] {50, 50}, ts.grid(cut).chunks(0));
+        assertArrayEquals(local.toDoubleArray(), ts.collect(cut).toDoubleArray());
+        String key = "spark.tessera.block.maxBytes";
+        ts.spark().conf().set(key, "1000");   // 31 rows of 32 bytes: four blocks of 25 rows, not two of 50
+        try {
+            Tensor bounded = Classifier.evenRows(ts, uneven, 2);
+            assertArrayEquals(new long[] {25, 25, 25, 25}, ts.grid(bounded).chunks(0));
+            assertArrayEquals(local.toDoubleArray(), ts.collect(bounded).toDoubleArray());
+            ts.unpersist(bounded);
+        } finally {
+            ts.spark().conf().unset(key);
+        }
+        ts.unpersist(cut);
+    }
 }

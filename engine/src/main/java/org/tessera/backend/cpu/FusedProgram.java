@@ -272,6 +272,12 @@ final class FusedProgram {
         private final boolean[] scalarFirst;
         /** For AFFINE steps: what they compute. */
         private final Affine[] affines;
+        /**
+         * The step whose float32 leaf, one contiguous run, the root's multiply-add reads, so that a sum
+         * of the root reads the leaf where it lies (no tile copy where the loops read in place); -1
+         * when the root is not such a step.
+         */
+        private final int affineLeaf;
 
         private Layout(int[] perm) {
             Shape shape = root.shape();
@@ -339,6 +345,16 @@ final class FusedProgram {
                     }
                 }
             }
+            affineLeaf = findAffineLeaf();
+        }
+
+        private int findAffineLeaf() {
+            int root = steps.size() - 1;
+            if (action[root] != AFFINE || steps.get(root).dtype() != DType.FLOAT32) {
+                return -1;
+            }
+            int in = inputs[root][0];
+            return action[in] == LOAD && loads[in].isContiguous() && loads[in].dtype == DType.FLOAT32 ? in : -1;
         }
 
         /** Scratch tiles of up to {@code tile} elements for one thread. */
@@ -397,8 +413,13 @@ final class FusedProgram {
             if (layout.action[root] != Layout.AFFINE) {
                 return loops.sum((float[]) evaluate(start, len), len);
             }
-            steps(root, start, len);
             Affine f = layout.affines[root];
+            if (layout.affineLeaf >= 0) {
+                // the root reads nothing but the leaf: no other step's tile is needed
+                long at = layout.loads[layout.affineLeaf].base + 4L * start;
+                return loops.affineSum(at, len, f.mulFirst(), f.c1(), f.c2(), f.relu(), (float[]) tiles[root]);
+            }
+            steps(root, start, len);
             return loops.affineSum((float[]) tiles[layout.inputs[root][0]], len, f.mulFirst(), f.c1(), f.c2(), f.relu(),
                     (float[]) tiles[root]);
         }

@@ -157,6 +157,12 @@ abstract class ReduceLoops {
     // ---- the same loops over float32 runs in memory: x is the address of the first element; ----
     // ---- scratch (at least len long) holds the copy when the loops cannot read in place      ----
 
+    /** {@link #affineSum(float[], int, boolean, float, float, boolean, float[])} of the run at address {@code x}. */
+    double affineSum(long x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
+        Memory.getFloats(x, scratch, 0, len);
+        return affineSum(scratch, len, mulFirst, c1, c2, relu, scratch);
+    }
+
     /** {@link #sum(float[], int)} of the run at address {@code x}. */
     double sum(long x, int len, float[] scratch) {
         Memory.getFloats(x, scratch, 0, len);

@@ -233,6 +233,59 @@ final class SegmentReduceLoops extends ReduceLoops {
     }
 
     @Override
+    double affineSum(long x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
+        // VectorReduceLoops.affineSum(float[], ...), element i at x + 4 i; relu as a compare and a blend
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (; i <= len - 4 * L; i += 4 * L) {
+            long p = x + 4L * i;
+            FloatVector y0 = load(p);
+            FloatVector y1 = load(p + B);
+            FloatVector y2 = load(p + 2 * B);
+            FloatVector y3 = load(p + 3 * B);
+            if (mulFirst) {
+                y0 = y0.mul(c1).add(c2);
+                y1 = y1.mul(c1).add(c2);
+                y2 = y2.mul(c1).add(c2);
+                y3 = y3.mul(c1).add(c2);
+            } else {
+                y0 = y0.add(c1).mul(c2);
+                y1 = y1.add(c1).mul(c2);
+                y2 = y2.add(c1).mul(c2);
+                y3 = y3.add(c1).mul(c2);
+            }
+            if (relu) {
+                y0 = y0.blend(0f, y0.compare(VectorOperators.LE, 0f));
+                y1 = y1.blend(0f, y1.compare(VectorOperators.LE, 0f));
+                y2 = y2.blend(0f, y2.compare(VectorOperators.LE, 0f));
+                y3 = y3.blend(0f, y3.compare(VectorOperators.LE, 0f));
+            }
+            a0 = a0.add(y0);
+            a1 = a1.add(y1);
+            a2 = a2.add(y2);
+            a3 = a3.add(y3);
+        }
+        for (; i <= len - L; i += L) {
+            FloatVector y = load(x + 4L * i);
+            y = mulFirst ? y.mul(c1).add(c2) : y.add(c1).mul(c2);
+            if (relu) {
+                y = y.blend(0f, y.compare(VectorOperators.LE, 0f));
+            }
+            a0 = a0.add(y);
+        }
+        float tail = 0;
+        for (; i < len; i++) {
+            float v = at(x, i);
+            float y = mulFirst ? v * c1 + c2 : (v + c1) * c2;
+            tail += relu ? Math.max(y, 0f) : y;
+        }
+        return (double) VectorReduceLoops.foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
+    }
+
+    @Override
     float max(long x, int len, float[] scratch) {
         return extreme(true, x, len, scratch);
     }

@@ -282,6 +282,17 @@ class ReduceLoopsTest {
                         assertEquals(refFirstExtreme(max, x, n), loops.firstExtreme(max, at, n, scratch),
                                 "firstExtreme against the reference, " + max + " " + what);
                     }
+                    for (float[] c : new float[][] {{3f, 1f}, {-2.5f, -0.1f}, {1e30f, 3e38f}}) {
+                        for (boolean mulFirst : new boolean[] {true, false}) {
+                            for (boolean relu : new boolean[] {true, false}) {
+                                assertEquals(Double.doubleToLongBits(loops.affineSum(x, n, mulFirst, c[0], c[1], relu,
+                                                new float[n])),
+                                        Double.doubleToLongBits(loops.affineSum(at, n, mulFirst, c[0], c[1], relu,
+                                                scratch)), "affineSum " + c[0] + ", " + c[1] + (mulFirst ? " mul add"
+                                                : " add mul") + (relu ? " relu " : " ") + what);
+                            }
+                        }
+                    }
                     float[] acc1 = random(r, n);
                     float[] acc2 = acc1.clone();
                     loops.addRows(acc1, x, n);

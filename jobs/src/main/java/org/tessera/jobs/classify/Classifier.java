@@ -26,8 +26,9 @@ import org.tessera.spark.TesseraSession;
  * Classifier.Evaluation e = Classifier.evaluate(ts, model, testDf, "label");   // e.accuracy()
  * }</pre>
  *
- * <p>The rows become one distributed tensor (features and class index read in one pass, one block
- * per DataFrame partition); when those blocks are uneven — a file of one Parquet row group is read
+ * <p>The rows become one distributed tensor (the features and the class index, one block per
+ * DataFrame partition; a Parquet file or a cached DataFrame is read in Spark's column batches); when
+ * those blocks are uneven — a file of one Parquet row group is read
  * by one task — they are cut into even row blocks, one per task slot, so that every task shares
  * the work of the moments and of training. Features are standardized with the rows' mean and
  * population deviation. A null, NaN or infinite feature is an error (the job's
@@ -248,12 +249,16 @@ public final class Classifier {
         Tensor y;
         Tensor read = null;
         Tensor kept = null;
+        List<Tensor> parts = List.of();
         if (featuresColumn == null) {
-            // features and class index in one pass over the input, kept as the tensor's blocks: no
-            // cache of the (wide) rows in Spark, whose columnar cache costs more than the read itself
-            List<String> both = new ArrayList<>(cols);
-            both.add(ClassLabels.CLASS);
-            read = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dtype), both.toArray(new String[0]));
+            // the features from the input itself (a file or cached DataFrame is read in column batches),
+            // the class index (one computed column) beside them: the same rows, in the same blocks
+            DataFrameOptions o = DataFrameOptions.defaults().dtype(dtype);
+            parts = List.of(ts.fromDataFrame(input, o, cols.toArray(new String[0])),
+                    ts.fromDataFrame(df, o, ClassLabels.CLASS));
+            // kept as blocks of their own, so that every later step reads realized blocks whichever way
+            // the rows arrived (the same steps over the same blocks: the same bits)
+            read = ts.persist(Tessera.cat(parts, 1));
             kept = evenRows(ts, read, slots);
             Tensor xy = kept;
             x = xy.narrow(1, 0, cols.size());
@@ -273,8 +278,9 @@ public final class Classifier {
         double[] mean = x64.mean(0).toDoubleArray();
         Tensor mu = Tessera.fromArray(mean, 1, d);
         double[] std = x64.sub(mu).square().mean(0).sqrt().toDoubleArray();
+        parts.forEach(ts::unpersist); // computed into the kept blocks: not needed again
         if (kept != read) {
-            ts.unpersist(read); // the even blocks are kept; the blocks as read are not needed again
+            ts.unpersist(read);
         }
         List<String> constant = new ArrayList<>();
         for (int j = 0; j < d; j++) {

@@ -50,11 +50,25 @@ public final class DataFrames {
         boolean numeric = reader.numeric();
         long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());
         DType dtype = options.dtype();
-        JavaRDD<InternalRow> rows = selected.queryExecution().toRdd().toJavaRDD();
-        JavaRDD<Block> blocks = rows.mapPartitionsWithIndex((p, it) -> {
-            TaskSupport.begin(false);
-            return Collections.singletonList(readPartition(p, it, reader, dtype, blockMax)).iterator();
-        }, true).persist(ExecutorMemory.blockLevel("MEMORY_AND_DISK", ts.sparkContext().getConf()));
+        JavaRDD<org.apache.spark.sql.vectorized.ColumnarBatch> batches = numeric ? ColumnarRows.batches(selected, cols)
+                : null;
+        JavaRDD<Block> read;
+        if (batches != null) {
+            // a columnar scan: its batches copied column by column, not turned into rows first
+            read = batches.mapPartitionsWithIndex((p, it) -> {
+                TaskSupport.begin(false);
+                ColumnarRows.Values v = new ColumnarRows.Values();
+                long n = ColumnarRows.read(p, it, reader, v, blockMax, dtype.byteSize());
+                return Collections.singletonList(block(p, v, n, reader.fixedWidth(), dtype)).iterator();
+            }, true);
+        } else {
+            JavaRDD<InternalRow> rows = selected.queryExecution().toRdd().toJavaRDD();
+            read = rows.mapPartitionsWithIndex((p, it) -> {
+                TaskSupport.begin(false);
+                return Collections.singletonList(readPartition(p, it, reader, dtype, blockMax)).iterator();
+            }, true);
+        }
+        JavaRDD<Block> blocks = read.persist(ExecutorMemory.blockLevel("MEMORY_AND_DISK", ts.sparkContext().getConf()));
         // one job: converts every partition (kept) and reports rows and width per partition
         List<long[]> shapes = blocks.map(b -> b.data().shape().dims()).collect();
         long width = -1;
@@ -84,22 +98,9 @@ public final class DataFrames {
         return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(fixed, layout, dtype)));
     }
 
-    /** Growable row-major values of one partition. */
-    private static final class Buffer {
-        double[] data = new double[1 << 12];
-        int size;
-
-        void add(double v) {
-            if (size == data.length) {
-                data = Arrays.copyOf(data, data.length * 2);
-            }
-            data[size++] = v;
-        }
-    }
-
     private static Block readPartition(int p, java.util.Iterator<InternalRow> it, RowValues reader, DType dtype,
                                        long blockMax) {
-        Buffer buf = new Buffer();
+        ColumnarRows.Values buf = new ColumnarRows.Values();
         long rows = 0;
         int width = reader.fixedWidth();
         double[] scratch = new double[Math.max(width, 0)];
@@ -126,7 +127,11 @@ public final class DataFrames {
                         + " more partitions or raise " + TesseraConf.BLOCK_MAX_BYTES.name());
             }
         }
-        int w = Math.max(width, 0);
+        return block(p, buf, rows, Math.max(width, 0), dtype);
+    }
+
+    /** The block of partition {@code p}: {@code rows} rows of {@code w} values from {@code buf}, row-major. */
+    private static Block block(int p, ColumnarRows.Values buf, long rows, int w, DType dtype) {
         Shape s = Shape.of(rows, w);
         Storage st = Storage.allocate(s.numel() * dtype.byteSize(), "DataFrame partition " + p + " " + s);
         if (dtype == DType.FLOAT64) {

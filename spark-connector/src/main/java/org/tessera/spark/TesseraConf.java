@@ -118,6 +118,11 @@ public final class TesseraConf {
                 }
                 return v;
             });
+    /** Whether DataFrames are read from Spark's column batches where their plan gives them. */
+    public static final Key<Boolean> DATAFRAME_COLUMNAR = new Key<>("spark.tessera.dataframe.columnar", "true",
+            "fromDataFrame copies numeric columns from Spark's column batches when the DataFrame's plan is a columnar"
+                    + " scan (Parquet, Spark's cache), raising spark.sql.codegen.maxFields in its session while it"
+                    + " plans a scan wider than that; false always reads Spark's rows.", TesseraConf::bool);
     /** Fault injection for tests. */
     public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
             "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"
@@ -126,7 +131,7 @@ public final class TesseraConf {
     private static final List<Key<?>> ALL = List.of(BLOCK_TARGET_BYTES, BLOCK_MAX_BYTES, COLLECT_MAX_BYTES,
             BROADCAST_THRESHOLD_BYTES, BROADCAST_MAX_BYTES, MATMUL_STRATEGY, REDUCE_FAN_IN, REDUCE_DRIVER_MERGE_BYTES,
             STORAGE_LEVEL, CHECKPOINT_DIR, DEVICE, MEMORY_LIMIT, MEMORY_EVICT,
-            BATCH_ROWS, FAIL_FIRST_ATTEMPT);
+            BATCH_ROWS, DATAFRAME_COLUMNAR, FAIL_FIRST_ATTEMPT);
 
     private TesseraConf() {
     }

@@ -50,8 +50,8 @@ public final class DataFrames {
         boolean numeric = reader.numeric();
         long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());
         DType dtype = options.dtype();
-        JavaRDD<org.apache.spark.sql.vectorized.ColumnarBatch> batches = numeric ? ColumnarRows.batches(selected, cols)
-                : null;
+        JavaRDD<org.apache.spark.sql.vectorized.ColumnarBatch> batches = numeric
+                && TesseraConf.DATAFRAME_COLUMNAR.get(ts.spark()) ? ColumnarRows.batches(selected, cols) : null;
         JavaRDD<Block> read;
         if (batches != null) {
             // a columnar scan: its batches copied column by column, not turned into rows first

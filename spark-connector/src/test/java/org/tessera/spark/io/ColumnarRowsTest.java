@@ -120,6 +120,13 @@ class ColumnarRowsTest {
             Tensor t = ts.fromDataFrame(df, cs);
             assertArrayEquals(new long[] {5000, cols}, t.shape().dims());
             assertArrayEquals(expected(5000, cols, -1), ts.collect(t).toDoubleArray(), cols + " columns");
+            String key = org.tessera.spark.TesseraConf.DATAFRAME_COLUMNAR.name();
+            ts.spark().conf().set(key, "false");   // Spark's rows: the same values
+            try {
+                assertArrayEquals(expected(5000, cols, -1), ts.collect(ts.fromDataFrame(df, cs)).toDoubleArray());
+            } finally {
+                ts.spark().conf().unset(key);
+            }
             Tensor f = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(DType.FLOAT32), cs);
             assertEquals(DType.FLOAT32, f.dtype());
             double[] e = expected(5000, cols, -1);

@@ -206,7 +206,9 @@ public final class Classifier {
                       List<String> constantFeatures, double loadSeconds, double trainSeconds) {
         /** The median seconds of an epoch (or iteration). */
         public double medianEpochSeconds() {
-            return ClassifyJob.median(epochs.stream().mapToDouble(Training.Epoch::seconds).toArray());
+            double[] s = epochs.stream().mapToDouble(Training.Epoch::seconds).sorted().toArray();
+            int h = s.length / 2;
+            return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[h] : (s[h - 1] + s[h]) / 2;
         }
     }
 
@@ -256,13 +258,10 @@ public final class Classifier {
             DataFrameOptions o = DataFrameOptions.defaults().dtype(dtype);
             parts = List.of(ts.fromDataFrame(input, o, cols.toArray(new String[0])),
                     ts.fromDataFrame(df, o, ClassLabels.CLASS));
-            // kept as blocks of their own, so that every later step reads realized blocks whichever way
-            // the rows arrived (the same steps over the same blocks: the same bits)
-            read = ts.persist(Tessera.cat(parts, 1));
+            read = Tessera.cat(parts, 1);
             kept = evenRows(ts, read, slots);
-            Tensor xy = kept;
-            x = xy.narrow(1, 0, cols.size());
-            y = xy.narrow(1, cols.size(), 1);
+            x = kept.narrow(1, 0, cols.size());
+            y = kept.narrow(1, cols.size(), 1);
         } else {
             // an array or Vector column: two conversions of the same cached rows
             df = df.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
@@ -278,9 +277,8 @@ public final class Classifier {
         double[] mean = x64.mean(0).toDoubleArray();
         Tensor mu = Tessera.fromArray(mean, 1, d);
         double[] std = x64.sub(mu).square().mean(0).sqrt().toDoubleArray();
-        parts.forEach(ts::unpersist); // computed into the kept blocks: not needed again
         if (kept != read) {
-            ts.unpersist(read);
+            parts.forEach(ts::unpersist); // the even blocks, computed by the moments, are kept instead
         }
         List<String> constant = new ArrayList<>();
         for (int j = 0; j < d; j++) {
@@ -316,6 +314,7 @@ public final class Classifier {
         }
         if (kept != null) {
             ts.unpersist(kept);
+            parts.forEach(ts::unpersist);
         } else {
             ts.unpersist(x);
             ts.unpersist(y);

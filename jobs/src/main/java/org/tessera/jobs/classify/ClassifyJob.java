@@ -426,13 +426,4 @@ public final class ClassifyJob implements Callable<Integer> {
         m.put("confusionMatrixNote", "rows: true class, columns: predicted class, in the order of \"classes\"");
         return m;
     }
-
-    static double median(double[] v) {
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        double[] s = v.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 }

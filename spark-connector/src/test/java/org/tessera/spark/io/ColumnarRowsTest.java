@@ -198,7 +198,7 @@ class ColumnarRowsTest {
     }
 
     @Test
-    void anArrayColumnOrAComputedColumnIsNotAColumnarScan() {
+    void aComputedColumnIsReadAsRows() {
         Dataset<Row> df = parquet("computed", 100, 12, -1, -1);
         Dataset<Row> plus = df.withColumn("d", df.col("c0").plus(1));
         assertNull(ColumnarRows.batches(plus.select("c1", "d"), new String[] {"c1", "d"}));

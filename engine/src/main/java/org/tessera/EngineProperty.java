@@ -18,6 +18,12 @@ public enum EngineProperty {
     MEMORY_POOL("tessera.memory.pool", "512m",
             "Bytes of freed buffers of 1 MiB or more kept for reuse (fresh pages cost a page fault each on"
                     + " first write); 0 disables the pool."),
+    /** Whether backward's intermediate buffers go back as soon as what reads them is computed. */
+    MEMORY_RELEASE_EARLY("tessera.memory.releaseEarly", "true",
+            "Buffers of the gradient graph's intermediate values (which no handle reaches) go back, to the reuse"
+                    + " pool or the system, as soon as every op that reads them has been computed (or are overwritten"
+                    + " by the elementwise op that reads them last), instead of when their scope closes or the garbage"
+                    + " collector finds them; false keeps them until then."),
     /** CPU threads for kernels. */
     THREADS("tessera.threads", "available processors",
             "Threads for CPU kernels (elementwise, reductions, OpenBLAS); on Spark executors each task uses"

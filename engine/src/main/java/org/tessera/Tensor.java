@@ -149,6 +149,8 @@ public final class Tensor {
 
     /** Computes this tensor's data now (it is otherwise computed on first read); returns this. */
     public Tensor realize() {
+        // whoever asks for a tensor's values holds it: its buffer is never given back early
+        node.expose();
         if (!node.isRealized()) {
             Backends.forDevice(device()).realize(node);
         }

@@ -15,7 +15,9 @@ import org.tessera.graph.Node;
  *
  * <p>Backward builds gradient nodes (it does not compute eagerly), so the gradient of a
  * distributed forward pass is planned and run by the same backend as the forward pass.
- * Leaf gradients accumulate across calls until zeroed.
+ * Leaf gradients accumulate across calls until zeroed. The nodes backward makes are
+ * {@linkplain Node#internalNodes() internal}, so a backend gives their buffers back as soon as the
+ * nodes reading them are computed; the leaves' gradients are handed out and kept.
  */
 public final class Autograd {
     private Autograd() {
@@ -47,7 +49,9 @@ public final class Autograd {
             }
             seed = gradient.detach().to(root.dtype());
         }
-        try (GradMode.NoGrad ignored = GradMode.disable()) {
+        // the gradient graph's nodes are internal (only the leaves' gradients are handed out): their
+        // buffers can go back as soon as what reads them is computed
+        try (GradMode.NoGrad ignored = GradMode.disable(); Node.InternalNodes internal = Node.internalNodes()) {
             List<Node> order = topologicalOrder(r);
             Map<Node, Tensor> grads = new IdentityHashMap<>();
             grads.put(r, seed);
@@ -69,6 +73,7 @@ public final class Autograd {
                 }
                 Tensor[] ins = GradientRules.apply(n, g);
                 Node[] inputs = n.inputs();
+                abandonUnused(ins, inputs, grads);
                 for (int k = 0; k < inputs.length; k++) {
                     if (ins[k] == null || !inputs[k].requiresGrad()) {
                         continue;
@@ -78,6 +83,32 @@ public final class Autograd {
                     grads.put(inputs[k], prev == null ? gi : prev.add(gi));
                 }
             }
+        }
+    }
+
+    /**
+     * The rules make a gradient for every input; those for inputs that need none are never computed.
+     * They are abandoned ({@link Node#abandon}), so that what they read is not kept waiting for them
+     * (everything still to be read, the kept gradients and the pending ones, stays).
+     */
+    private static void abandonUnused(Tensor[] ins, Node[] inputs, Map<Node, Tensor> grads) {
+        Set<Node> live = null;
+        for (int k = 0; k < inputs.length; k++) {
+            if (ins[k] == null || inputs[k].requiresGrad()) {
+                continue;
+            }
+            if (live == null) {
+                live = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+                for (int j = 0; j < inputs.length; j++) {
+                    if (ins[j] != null && inputs[j].requiresGrad()) {
+                        live.add(ins[j].node());
+                    }
+                }
+                for (Tensor t : grads.values()) {
+                    live.add(t.node());
+                }
+            }
+            Node.abandon(ins[k].node(), live);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.tessera.graph;
 
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import org.tessera.DType;
 import org.tessera.Device;
@@ -13,10 +15,24 @@ import org.tessera.memory.Storage;
  * <p>A node is realized when its data exists: locally as a strided view of a {@link Storage}
  * (offset and strides in elements), or held by another backend in {@link #remote()}. Once
  * realized, a node that no gradient needs forgets its inputs, so long chains do not pin memory.
+ *
+ * <p>A node made while {@link #internalNodes()} is open on its thread (the gradient graph that
+ * backward builds) is <em>internal</em>: no tensor handle is given out for it, so once every node
+ * that reads it has been computed nothing can read it again, and a backend may give its buffer back
+ * at once ({@link #consume}, {@link #releaseData}) instead of when the garbage collector or its scope
+ * gets to it. A node handed out (a leaf's gradient) or realized on request (rather than as the
+ * input of a node being computed: whoever asks holds it, and may make further readers of it) is
+ * {@linkplain #expose() exposed} and keeps its data as any other.
  */
 public final class Node {
     private static final AtomicLong IDS = new AtomicLong();
     private static final Node[] NONE = new Node[0];
+    /** Depth of open {@link #internalNodes()} blocks on each thread. */
+    private static final ThreadLocal<int[]> INTERNAL = ThreadLocal.withInitial(() -> new int[1]);
+    private static final AtomicIntegerFieldUpdater<Node> CONSUMERS =
+            AtomicIntegerFieldUpdater.newUpdater(Node.class, "consumers");
+    private static final AtomicIntegerFieldUpdater<Node> CONSUMED =
+            AtomicIntegerFieldUpdater.newUpdater(Node.class, "consumed");
 
     private final long id = IDS.incrementAndGet();
     private final Op op;
@@ -27,6 +43,16 @@ public final class Node {
     /** The scope open on the creating thread when this node was built: its buffer belongs there. */
     private final MemoryScope scope = MemoryScope.current();
     private volatile Node[] inputs;
+    /** Made inside {@link #internalNodes()} and not exposed since: no handle to it was given out. */
+    private volatile boolean internal = INTERNAL.get()[0] > 0;
+    /** Nodes made with this one among their inputs (each counted once). */
+    private volatile int consumers;
+    /** Of those, the ones computed (and so done reading it), as reported to {@link #consume}. */
+    private volatile int consumed;
+    /** Abandoned by {@link #abandon}: its inputs were told it is done reading them (guarded by dataLock). */
+    private boolean abandoned;
+    /** Drops this node's reference on its storage, once: on {@link #releaseData} or when the node is unreachable. */
+    private volatile Cleaner.Cleanable dataHold;
 
     private volatile Storage storage;
     private long offset;
@@ -58,6 +84,148 @@ public final class Node {
         this.device = device;
         this.attrs = attrs;
         this.inputs = inputs.length == 0 ? NONE : inputs;
+        for (int i = 0; i < inputs.length; i++) {
+            if (!appearsBefore(inputs, i)) {
+                CONSUMERS.incrementAndGet(inputs[i]);
+            }
+        }
+    }
+
+    /** Whether {@code nodes[i]} also appears at a lower index (a node read twice is one consumer). */
+    public static boolean appearsBefore(Node[] nodes, int i) {
+        for (int j = 0; j < i; j++) {
+            if (nodes[j] == nodes[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- internal nodes and early release ----
+
+    /** Marks nodes made on this thread as internal until closed; blocks nest. */
+    public static InternalNodes internalNodes() {
+        INTERNAL.get()[0]++;
+        return new InternalNodes();
+    }
+
+    /** An open {@link #internalNodes()} block. */
+    public static final class InternalNodes implements AutoCloseable {
+        private boolean closed;
+
+        private InternalNodes() {
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                INTERNAL.get()[0]--;
+            }
+        }
+    }
+
+    /**
+     * Whether internal nodes give their buffers back early: {@code tessera.memory.releaseEarly} is not
+     * {@code false} (read each time, so that it may be switched while the JVM runs).
+     */
+    public static boolean releaseEarly() {
+        String v = org.tessera.EngineProperty.MEMORY_RELEASE_EARLY.value();
+        return v == null || !v.trim().equalsIgnoreCase("false");
+    }
+
+    /** Whether the node is internal: made in {@link #internalNodes()} and never handed out. */
+    public boolean isInternal() {
+        return internal;
+    }
+
+    /** Records that a handle to this node is given out: its data is kept as any tensor's. */
+    public void expose() {
+        internal = false;
+    }
+
+    /** How many nodes were made with this one as an input. */
+    public int consumerCount() {
+        return consumers;
+    }
+
+    /** How many of the nodes reading this one are done reading it ({@link #consume}). */
+    public int consumedCount() {
+        return consumed;
+    }
+
+    /**
+     * Records that {@code uses} more of the nodes reading this one are done with it (computed, or
+     * abandoned: made but never to be computed); returns true, once, when that makes them all done
+     * for an internal node that no gradient needs. Nothing can read such a node again: its buffer may
+     * be {@linkplain #releaseData released}, and if it was never realized, it will never read its own
+     * inputs either.
+     */
+    public boolean consume(int uses) {
+        int done = CONSUMED.addAndGet(this, uses);
+        return done == consumers && internal && !requiresGrad;
+    }
+
+    /**
+     * Abandons {@code root}, an internal node made but never to be computed (a gradient that backward
+     * made for an input that needs none), unless it is in {@code live}: each node it reads is told
+     * that one reader is done, and nodes that thereby lose their last reader and are not in
+     * {@code live} are abandoned in turn (or, if realized, give their buffer back).
+     */
+    public static void abandon(Node root, java.util.Set<Node> live) {
+        if (!root.internal || root.requiresGrad || root.isRealized() || root.consumers != 0 || live.contains(root)
+                || !root.markAbandoned()) {
+            return;
+        }
+        java.util.ArrayDeque<Node> stack = new java.util.ArrayDeque<>();
+        stack.push(root);
+        while (!stack.isEmpty()) {
+            Node n = stack.pop();
+            Node[] in = n.inputs;
+            for (int i = 0; i < in.length; i++) {
+                Node d = in[i];
+                if (appearsBefore(in, i) || !d.consume(1) || live.contains(d)) {
+                    continue;
+                }
+                if (d.isRealized()) {
+                    if (d.storage != null && releaseEarly()) {
+                        d.releaseData(); // its last reader will never run
+                    }
+                } else if (d.markAbandoned()) {
+                    stack.push(d);
+                }
+            }
+        }
+    }
+
+    private boolean markAbandoned() {
+        synchronized (dataLock) {
+            if (abandoned) {
+                return false;
+            }
+            abandoned = true;
+            return true;
+        }
+    }
+
+    /**
+     * Gives up this node's reference on its data now rather than when it becomes unreachable (the
+     * memory goes back once no view shares it, or stays with the node that overwrote it in place).
+     * The node stays realized, on a released stand-in for its storage: reading it afterwards fails
+     * with "released buffer". Only for a node nothing will read again (see {@link #consume}).
+     */
+    public void releaseData() {
+        Cleaner.Cleanable h;
+        synchronized (dataLock) {
+            h = dataHold;
+            dataHold = null;
+            if (h != null && storage != null) {
+                storage = Storage.released(storage);
+            }
+        }
+        if (h != null) {
+            h.clean();
+        }
     }
 
     public long id() {
@@ -177,7 +345,10 @@ public final class Node {
             this.strides = strides;
             this.storage = s;
         }
-        s.releaseWhenUnreachable(this);
+        Cleaner.Cleanable hold = s.releaseWhenUnreachable(this);
+        synchronized (dataLock) {
+            dataHold = hold;
+        }
         afterRealize();
         return true;
     }
@@ -252,6 +423,9 @@ public final class Node {
     }
 
     public void setGrad(Node g) {
+        if (g != null) {
+            g.expose(); // handed out through grad()
+        }
         this.grad = g;
     }
 

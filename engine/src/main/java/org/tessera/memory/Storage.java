@@ -79,6 +79,18 @@ public final class Storage {
         return new Storage(Memory.allocate(Memory.root(), bytes, what), bytes, what, null);
     }
 
+    /**
+     * A stand-in for {@code s} after its holder gave up its reference early (its memory may now
+     * hold another value): the same size and description, released, so that any use fails with the
+     * usual "released buffer" error instead of reading what the memory holds now.
+     */
+    public static Storage released(Storage s) {
+        Storage gone = new Storage(null, s.bytes, s.what, null);
+        gone.released = true;
+        gone.refs.set(0);
+        return gone;
+    }
+
     /** Allocates and zeroes a buffer. */
     public static Storage allocateZeroed(long bytes, String what) {
         Storage s = allocate(bytes, what);
@@ -241,6 +253,22 @@ public final class Storage {
         return this;
     }
 
+    /**
+     * Adds a reference for a new owner that will overwrite the memory in place, when that is safe:
+     * this storage has one reference (no view or other node shares it), holds {@code bytes} bytes,
+     * belongs to {@code owner} (an open scope, or null for unscoped memory), was never handed out
+     * of the engine, and is neither wrapped nor read-only nor mapped from a file. Returns whether it
+     * did; the caller's owner of the old contents must not read them afterwards.
+     */
+    public synchronized boolean retainToOverwrite(MemoryScope owner, long bytes) {
+        if (released || refs.get() != 1 || exported || wrapped || readOnly || mappedFrom != null
+                || this.bytes != bytes || scope != owner || (owner != null && owner.isClosed())) {
+            return false;
+        }
+        refs.incrementAndGet();
+        return true;
+    }
+
     /** Drops a reference; the memory is freed when the last one goes. */
     public void release() {
         if (refs.decrementAndGet() == 0) {
@@ -358,10 +386,13 @@ public final class Storage {
         return scope;
     }
 
-    /** Registers {@code owner} so that this storage loses one reference when owner is unreachable. */
-    public void releaseWhenUnreachable(Object owner) {
+    /**
+     * Registers {@code owner} so that this storage loses one reference when owner is unreachable;
+     * the owner may drop that reference sooner with {@code clean()} on the result (once either way).
+     */
+    public java.lang.ref.Cleaner.Cleanable releaseWhenUnreachable(Object owner) {
         attached = true;
-        Memory.CLEANER.register(owner, this::release);
+        return Memory.CLEANER.register(owner, this::release);
     }
 
     @Override

@@ -46,6 +46,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void realize(Node target) {
+        // a node asked for by name (not as another's input) has a holder: never released early
+        target.expose();
         if (target.isRealized()) {
             return;
         }
@@ -65,6 +67,9 @@ public final class CpuBackend implements Backend {
                 List<Storage> outputs = STEP_OUTPUTS.get();
                 int mark = pins.size();
                 int outMark = outputs.size();
+                FusedProgram[] ran = STEP_PROGRAM.get();
+                FusedProgram outer = ran[0]; // a step that another step's kernel started, on this thread
+                ran[0] = null;
                 boolean done = false;
                 try {
                     pinInputs(n, program, pins);
@@ -76,6 +81,11 @@ public final class CpuBackend implements Backend {
                     // a step that failed leaves its node unrealized and gives back what it allocated
                     releaseUnattached(outputs, outMark, !done);
                     unpinFrom(pins, mark);
+                    FusedProgram used = ran[0];
+                    ran[0] = outer;
+                    if (done) {
+                        EarlyRelease.afterStep(n, inputs, used);
+                    }
                 }
             }
         });
@@ -88,6 +98,9 @@ public final class CpuBackend implements Backend {
      * need it (see {@link Storage#pinIfSharedWithOtherThreads()}).
      */
     private static final ThreadLocal<List<Storage>> STEP_PINS = ThreadLocal.withInitial(ArrayList::new);
+
+    /** The fused program that the step running on this thread evaluated, if any (for {@link EarlyRelease}). */
+    private static final ThreadLocal<FusedProgram[]> STEP_PROGRAM = ThreadLocal.withInitial(() -> new FusedProgram[1]);
 
     /** Outputs allocated by the step running on this thread, given back if it fails before attaching them. */
     private static final ThreadLocal<List<Storage>> STEP_OUTPUTS = ThreadLocal.withInitial(ArrayList::new);
@@ -188,6 +201,19 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
+    /**
+     * Registers {@code s}, a leaf's buffer that the step overwrites ({@link EarlyRelease#donor}), as
+     * the step's output: pinned like any output when another thread's scope owns it, and its added
+     * reference dropped if the step fails (the leaf is then released too: its values are lost).
+     */
+    private static Storage donated(Storage s) {
+        if (s.pinIfSharedWithOtherThreads()) {
+            STEP_PINS.get().add(s);
+        }
+        STEP_OUTPUTS.get().add(s);
+        return s;
+    }
+
     private static Storage allocateZeroed(Node n) {
         Storage s = allocate(n);
         Memory.zero(s.address(), s.byteSize());
@@ -214,8 +240,17 @@ public final class CpuBackend implements Backend {
                 setContiguous(n, s);
             }
             case UNARY, BINARY, TERNARY -> {
-                Storage s = allocate(n);
-                current(program, n).run(s.address());
+                FusedProgram p = current(program, n);
+                Node donor = EarlyRelease.donor(n, p);
+                Storage s = donor == null ? allocate(n) : donated(donor.storage());
+                try {
+                    p.run(s.address());
+                } catch (RuntimeException | Error e) {
+                    if (donor != null) {
+                        donor.releaseData(); // its values are partly overwritten
+                    }
+                    throw e;
+                }
                 setContiguous(n, s);
             }
             case REDUCE -> reduce(n, program);
@@ -240,10 +275,12 @@ public final class CpuBackend implements Backend {
     /** The program planned for {@code n}, planned again if part of its chain was realized meanwhile. */
     private static FusedProgram current(FusedProgram program, Node n) {
         if (program != null && !program.isStale()) {
+            STEP_PROGRAM.get()[0] = program;
             return program; // its leaves were pinned when the step began
         }
         FusedProgram fresh = FusedProgram.plan(n);
         pinLeaves(fresh, STEP_PINS.get());
+        STEP_PROGRAM.get()[0] = fresh;
         return fresh;
     }
 

@@ -218,6 +218,11 @@ final class FusedProgram {
         return chain.dependencies();
     }
 
+    /** The chain the program evaluates. */
+    FusedChain chain() {
+        return chain;
+    }
+
     /** Every leaf the program reads as data (realized or not yet). */
     List<Node> leaves() {
         return chain.leaves();

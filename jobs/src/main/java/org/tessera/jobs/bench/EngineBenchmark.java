@@ -56,7 +56,78 @@ public final class EngineBenchmark {
         System.out.println();
         versusTorch(flat, side, torch);
         System.out.println();
+        backward(quick ? 1024 : 4096);
+        System.out.println();
         streaming(stream, torch.get("stream_blockwise"));
+    }
+
+    /**
+     * One training step of an MLP ({@code batch} × 784 → 1024 → 10, float32, relu, squared loss):
+     * forward, backward and both weight gradients read, with the gradient graph's intermediate
+     * buffers given back as soon as they are read ({@code tessera.memory.releaseEarly=true}, the
+     * default) against kept until the step ends, alternated in one run; inside a scope per step and
+     * without one (where memory the step gives back is only reused once something frees it).
+     */
+    private static void backward(int batch) throws Exception {
+        int d = 784;
+        int h = 1024;
+        Generator g = new Generator(21);
+        Tensor x = Tessera.randn(g, DType.FLOAT32, batch, d).realize();
+        Tensor y = Tessera.randn(g, DType.FLOAT32, batch, 10).realize();
+        Tensor w1 = Tessera.randn(g, DType.FLOAT32, d, h).mul(0.03).realize().requiresGrad(true);
+        Tensor w2 = Tessera.randn(g, DType.FLOAT32, h, 10).mul(0.03).realize().requiresGrad(true);
+        Timing.Work step = () -> {
+            Tensor loss = x.matmul(w1).relu().matmul(w2).sub(y).square().sum();
+            loss.backward();
+            double g1 = w1.grad().sum().item();
+            double g2 = w2.grad().sum().item();
+            w1.zeroGrad();
+            w2.zeroGrad();
+            return g1 + g2;
+        };
+        String key = org.tessera.EngineProperty.MEMORY_RELEASE_EARLY.key();
+        String was = System.getProperty(key);
+        double[][] peak = new double[2][5];
+        double[][] scopedT = new double[2][5];
+        double[][] freeT = new double[2][5];
+        try {
+            for (int r = 0; r < 5; r++) {
+                for (int m = 0; m < 2; m++) {
+                    System.setProperty(key, m == 0 ? "true" : "false");
+                    long[] pk = new long[1];
+                    scopedT[m][r] = Timing.median(2, 5, () -> {
+                        try (Scope s = Tessera.scope()) {
+                            Object v = step.run();
+                            pk[0] = s.peakBytes();
+                            return v;
+                        }
+                    });
+                    peak[m][r] = pk[0];
+                    freeT[m][r] = Timing.median(2, 5, step);
+                }
+            }
+        } finally {
+            if (was == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, was);
+            }
+        }
+        System.out.printf(Locale.ROOT, "MLP training step (%d x 784 -> 1024 -> 10, float32), backward's intermediates given"
+                + " back once read (releaseEarly) vs kept to the step's end, alternated, medians%n", batch);
+        System.out.printf(Locale.ROOT, "%-36s %10s %10s %7s%n", "case", "early", "kept", "ratio");
+        double pe = Timing.median(peak[0]) / (1 << 20);
+        double pkk = Timing.median(peak[1]) / (1 << 20);
+        System.out.printf(Locale.ROOT, "%-36s %7.1f MiB %7.1f MiB %6.2fx%n", "peak bytes of the step's scope", pe, pkk,
+                pkk / pe);
+        double se = Timing.median(scopedT[0]);
+        double sk = Timing.median(scopedT[1]);
+        System.out.printf(Locale.ROOT, "%-36s %7.2f ms %7.2f ms %6.2fx%n", "step time, one scope per step", se * 1e3,
+                sk * 1e3, sk / se);
+        double fe = Timing.median(freeT[0]);
+        double fk = Timing.median(freeT[1]);
+        System.out.printf(Locale.ROOT, "%-36s %7.2f ms %7.2f ms %6.2fx%n", "step time, no scope", fe * 1e3, fk * 1e3,
+                fk / fe);
     }
 
     /**

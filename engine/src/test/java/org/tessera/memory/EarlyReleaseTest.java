@@ -1,0 +1,238 @@
+package org.tessera.memory;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.tessera.EngineProperty;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.graph.Node;
+
+/**
+ * The gradient graph's intermediate buffers go back as soon as the nodes reading them are
+ * computed ({@code tessera.memory.releaseEarly}), and only those: values are the same bits either
+ * way, and nothing a handle reaches is released.
+ */
+@ExtendWith(LeakCheck.class)
+class EarlyReleaseTest {
+    private static final int B = 1024;
+    private static final int D = 256;
+    private static final int H = 512;
+    private static final int O = 8;
+
+    /** Gradients of an MLP's loss, and the bytes still allocated once they are computed (beyond the forward pass's). */
+    private record Step(float[] g1, float[] g2, long heldAfter, long peak) {
+    }
+
+    private static Step mlpStep() {
+        try (Scope outer = Tessera.scope()) {
+            Tessera.manualSeed(11);
+            Tensor x = Tessera.randn(B, D);
+            Tensor w1 = Tessera.randn(D, H).mul(0.05).realize().requiresGrad(true);
+            Tensor w2 = Tessera.randn(H, O).mul(0.05).realize().requiresGrad(true);
+            Tensor loss = x.matmul(w1).relu().matmul(w2).square().sum();
+            loss.realize();
+            long before = Memory.allocatedBytes();
+            try (Scope step = Tessera.scope()) {
+                loss.backward();
+                float[] g1 = w1.grad().toFloatArray();
+                float[] g2 = w2.grad().toFloatArray();
+                return new Step(g1, g2, Memory.allocatedBytes() - before, scopePeak(step));
+            }
+        }
+    }
+
+    private static long scopePeak(Scope s) {
+        return s.peakBytes();
+    }
+
+    private static <T> T withReleaseEarly(boolean on, Supplier<T> body) {
+        String key = EngineProperty.MEMORY_RELEASE_EARLY.key();
+        String old = System.getProperty(key);
+        System.setProperty(key, Boolean.toString(on));
+        try {
+            return body.get();
+        } finally {
+            if (old == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, old);
+            }
+        }
+    }
+
+    @Test
+    void backwardGivesItsIntermediateBuffersBackOnceReadWithTheSameGradients() {
+        Step early = withReleaseEarly(true, EarlyReleaseTest::mlpStep);
+        Step kept = withReleaseEarly(false, EarlyReleaseTest::mlpStep);
+        assertArrayEquals(kept.g1(), early.g1(), "the same gradient bits either way");
+        assertArrayEquals(kept.g2(), early.g2());
+        long grads = (long) (D * H + H * O) * Float.BYTES;
+        long hidden = (long) B * H * Float.BYTES; // each of the hidden layer's gradient intermediates
+        // kept until the scope closes: d(loss)/d(h) and d(loss)/d(z) of [B, H], and more
+        assertTrue(kept.heldAfter() >= grads + 2 * hidden, "without early release: " + kept);
+        // given back at once: what stays is the two gradients and a few small values
+        assertTrue(early.heldAfter() < grads + hidden / 4, "with early release: " + early + ", gradients "
+                + grads + " bytes");
+        // d(loss)/d(z) is written over d(loss)/d(h), its only reader: one [B, H] buffer fewer at the peak
+        assertTrue(early.peak() <= kept.peak() - hidden, "peak " + early.peak() + " against " + kept.peak());
+    }
+
+    /** Bytes of the largest set of buffers {@code body} had allocated at once, in a scope of its own. */
+    private static long peakOf(Runnable body) {
+        try (Scope s = Tessera.scope()) {
+            body.run();
+            return s.peakBytes();
+        }
+    }
+
+    @Test
+    void anInternalNodeGoesBackWhenItsOnlyReaderIsComputedAndItsReaderTakesItsBuffer() {
+        Tensor x = Tessera.rand(64, 64);
+        Tensor w = Tessera.rand(64, 64);
+        float[] p = x.matmul(w).toFloatArray(); // the same product, computed apart
+        long bytes = 64 * 64 * Float.BYTES;
+        Tensor[] made = new Tensor[2];
+        float[][] o = new float[1][];
+        boolean[] released = new boolean[1];
+        long peak = peakOf(() -> {
+            try (Node.InternalNodes in = Node.internalNodes()) {
+                made[0] = x.matmul(w); // realized as a matmul's output, as the input of:
+                made[1] = made[0].mul(2).add(1); // its only reader, one fused step
+            }
+            o[0] = made[1].toFloatArray();
+            released[0] = made[0].node().storage().isReleased();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> made[0].mul(3));
+            assertTrue(e.getMessage().contains("released buffer"), e.getMessage());
+        });
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(p[i] * 2f + 1f, o[0][i], "element " + i);
+        }
+        assertTrue(released[0], "its only reader is computed");
+        assertEquals(bytes, peak, "the result is written over the product's buffer: one buffer in all");
+    }
+
+    @Test
+    void anInternalNodeAskedForByNameKeepsItsData() {
+        Tensor x = Tessera.rand(64, 64);
+        Tensor prod;
+        Tensor out;
+        try (Node.InternalNodes in = Node.internalNodes()) {
+            prod = x.matmul(x);
+            out = prod.mul(2);
+        }
+        float[] p = prod.realize().toFloatArray(); // its holder may make more readers of it
+        float[] o = out.toFloatArray();
+        assertFalse(prod.node().storage().isReleased());
+        assertArrayEquals(p, prod.toFloatArray());
+        assertArrayEquals(o, prod.mul(2).toFloatArray());
+    }
+
+    @Test
+    void anInternalNodeReadThroughAnInlinedNodeWithTwoReadersWaitsForBoth() {
+        Tensor x = Tessera.rand(32, 48);
+        Tensor w = Tessera.rand(48, 16);
+        float[] p = x.matmul(w).toFloatArray();
+        Tensor prod;
+        Tensor first;
+        Tensor second;
+        try (Node.InternalNodes in = Node.internalNodes()) {
+            prod = x.matmul(w);
+            Tensor shared = prod.mul(2); // inlined in both readers' chains
+            first = shared.add(1);
+            second = shared.sub(1);
+        }
+        float[] a = first.toFloatArray();
+        assertFalse(prod.node().storage().isReleased(), "the shared node's second reader still reads prod");
+        float[] b = second.toFloatArray();
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(p[i] * 2f + 1f, a[i], "element " + i);
+            assertEquals(p[i] * 2f - 1f, b[i], "element " + i);
+        }
+        assertTrue(prod.node().storage().isReleased(), "both readers are computed");
+    }
+
+    @Test
+    void aLeafIsOverwrittenOnlyWhenReadElementForElementByItsLastReader() {
+        Tensor x = Tessera.rand(64, 64);
+        float[] p = x.matmul(x).toFloatArray();
+        Tensor prod;
+        Tensor row;
+        Tensor broadcast;
+        Tensor cast;
+        Tensor other;
+        Tensor last;
+        try (Node.InternalNodes in = Node.internalNodes()) {
+            prod = x.matmul(x);
+            row = prod.sum(0, true); // [1, 64]: read broadcast below
+            broadcast = prod.add(row); // reads prod element for element, but prod has other readers left
+            cast = prod.to(org.tessera.DType.FLOAT64); // another dtype: cannot take the buffer
+            other = prod.neg();
+            last = prod.mul(-1); // the last reader, and one the buffer fits
+        }
+        long bytes = 64 * 64 * Float.BYTES;
+        long start = Memory.allocatedBytes();
+        row.realize();
+        broadcast.realize();
+        cast.realize();
+        other.realize();
+        long mid = Memory.allocatedBytes();
+        assertFalse(prod.node().storage().isReleased(), "one reader left");
+        // the product, the row, and three results of their own (the float64 one twice the size)
+        assertTrue(mid - start >= 5 * bytes, "allocated " + (mid - start));
+        last.realize();
+        // the buffer keeps the description it was allocated with
+        assertTrue(last.node().storage().toString().startsWith("Storage[MATMUL output"), "the last reader takes the"
+                + " product's buffer: " + last.node().storage());
+        for (Tensor t : new Tensor[] {broadcast, cast, other}) {
+            assertTrue(t.node().storage().toString().startsWith("Storage[" + t.node().op() + " output"),
+                    t.node().storage().toString());
+        }
+        assertTrue(prod.node().storage().isReleased());
+        assertArrayEquals(other.toFloatArray(), last.toFloatArray());
+        float[] b = broadcast.toFloatArray();
+        float[] r = row.toFloatArray();
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(p[i] + r[i % 64], b[i], "element " + i);
+        }
+    }
+
+    @Test
+    void anExposedNodeAndAViewOfAReleasedNodeKeepTheirData() {
+        Tensor x = Tessera.rand(16, 16);
+        Tensor prod;
+        Tensor view;
+        Tensor user;
+        try (Node.InternalNodes in = Node.internalNodes()) {
+            prod = x.matmul(x);
+            view = prod.t(); // shares prod's buffer
+            user = prod.add(0);
+        }
+        view.node().expose();
+        user.node().expose();
+        float[] v = view.realize().toFloatArray();
+        user.realize();
+        assertTrue(prod.node().storage().isReleased(), "both readers are computed");
+        assertFalse(view.node().storage().isReleased(), "the view's reference keeps the shared buffer");
+        assertArrayEquals(v, view.toFloatArray(), "the view still reads the product");
+        assertArrayEquals(user.toFloatArray(), view.t().toFloatArray());
+    }
+
+    @Test
+    void nodesMadeOutsideAnInternalBlockAreNeverReleased() {
+        Tensor x = Tessera.rand(16, 16);
+        Tensor prod = x.matmul(x);
+        Tensor out = prod.mul(2);
+        out.realize();
+        assertFalse(prod.node().isInternal());
+        assertFalse(prod.node().storage().isReleased(), "a node a handle may reach keeps its data");
+        assertEquals(prod.mul(2).sum().item(), out.sum().item());
+    }
+}

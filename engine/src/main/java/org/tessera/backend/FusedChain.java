@@ -25,6 +25,12 @@ public final class FusedChain {
     private final Map<Node, Integer> index = new IdentityHashMap<>();
     private final List<Node> leaves = new ArrayList<>();
     private final Set<Node> leafSet = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * The inputs of each inlined node as they were when the chain was collected: a node realized
+     * meanwhile by another thread drops its inputs, and the chain must still read as collected
+     * (it is then {@linkplain #isStale() stale}, and planned again before it runs).
+     */
+    private final Map<Node, Node[]> inputsOf = new IdentityHashMap<>();
 
     private FusedChain(Node root) {
         this.root = root;
@@ -62,10 +68,19 @@ public final class FusedChain {
                 }
                 continue;
             }
+            Node[] in = n.inputs();
+            if (in.length == 0 && n.isRealized() && n != root) {
+                // realized by another thread since it was pushed: its inputs are gone, read it as data
+                c.index.put(n, c.steps.size());
+                c.steps.add(n);
+                c.leaves.add(n);
+                c.leafSet.add(n);
+                continue;
+            }
+            c.inputsOf.put(n, in);
             left--;
             stack.push(n);
             expanded.push(true);
-            Node[] in = n.inputs();
             for (int i = in.length - 1; i >= 0; i--) {
                 if (!c.index.containsKey(in[i])) {
                     stack.push(in[i]);
@@ -83,6 +98,17 @@ public final class FusedChain {
     /** Every node of the chain, inputs before the nodes that read them; the root is last. */
     public List<Node> steps() {
         return steps;
+    }
+
+    /** The inputs of {@code n}, a node of the chain, as collected (none for a leaf). */
+    public Node[] inputs(Node n) {
+        Node[] in = inputsOf.get(n);
+        return in != null ? in : n.inputs();
+    }
+
+    /** Input {@code i} of {@code n}, a node of the chain, as collected. */
+    public Node input(Node n, int i) {
+        return inputs(n)[i];
     }
 
     /** The nodes read as data. */

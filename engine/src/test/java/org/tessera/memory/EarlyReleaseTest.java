@@ -226,6 +226,45 @@ class EarlyReleaseTest {
     }
 
     @Test
+    void gradientsComputedOnTwoThreadsAtOnceShareTheirIntermediatesSafely() throws Exception {
+        Tessera.manualSeed(5);
+        Tensor x = Tessera.randn(256, 96);
+        Tensor w1 = Tessera.randn(96, 128).mul(0.1).realize().requiresGrad(true);
+        Tensor w2 = Tessera.randn(128, 4).mul(0.1).realize().requiresGrad(true);
+        java.util.function.Supplier<Tensor> loss = () -> x.matmul(w1).relu().matmul(w2).square().sum();
+        loss.get().backward();
+        float[] r1 = w1.grad().toFloatArray();
+        float[] r2 = w2.grad().toFloatArray();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 60; round++) {
+                w1.zeroGrad();
+                w2.zeroGrad();
+                w1.grad().realize();
+                w2.grad().realize();
+                loss.get().backward();
+                // both gradients read d(loss)/d(out), and d(loss)/d(w1) reads what relu's gradient overwrote
+                Tensor g1 = w1.grad();
+                Tensor g2 = w2.grad();
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.Future<float[]> a = pool.submit(() -> {
+                    go.await();
+                    return g1.toFloatArray();
+                });
+                java.util.concurrent.Future<float[]> b = pool.submit(() -> {
+                    go.await();
+                    return g2.toFloatArray();
+                });
+                go.countDown();
+                assertArrayEquals(r1, a.get(), "round " + round);
+                assertArrayEquals(r2, b.get(), "round " + round);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void nodesMadeOutsideAnInternalBlockAreNeverReleased() {
         Tensor x = Tessera.rand(16, 16);
         Tensor prod = x.matmul(x);

@@ -179,14 +179,18 @@ public final class CpuBackend implements Backend {
     }
 
     private static List<Node> dependencies(Node n, Map<Node, FusedProgram> programs) {
+        Node[] in = n.inputs();
+        if (n.isRealized()) {
+            return List.of(); // by another thread since the walk looked (its inputs may be gone)
+        }
         if (FusedChain.isChainOp(n)) {
             return programs.computeIfAbsent(n, FusedProgram::plan).dependencies();
         }
-        if (n.op().kind() == Op.Kind.REDUCE && FusedProgram.fusible(n.input(0))) {
+        if (n.op().kind() == Op.Kind.REDUCE && in.length > 0 && FusedProgram.fusible(in[0])) {
             // the reduction consumes its elementwise producer chain tile by tile
-            return programs.computeIfAbsent(n, r -> FusedProgram.plan(r.input(0))).dependencies();
+            return programs.computeIfAbsent(n, r -> FusedProgram.plan(in[0])).dependencies();
         }
-        return List.of(n.inputs());
+        return List.of(in);
     }
 
     /** A buffer for {@code n}'s value, owned by the scope that was open when {@code n} was created. */

@@ -82,7 +82,7 @@ final class FusedProgram {
             if (chain.isLeaf(s)) {
                 continue;
             }
-            for (Node in : s.inputs()) {
+            for (Node in : chain.inputs(s)) {
                 uses.merge(in, 1, Integer::sum);
             }
         }
@@ -90,10 +90,10 @@ final class FusedProgram {
             if (s.op() != Op.WHERE || chain.isLeaf(s) || !s.dtype().isFloatingPoint()) {
                 continue;
             }
-            Node c = s.input(0);
-            Node x = s.input(2);
-            if (chain.isLeaf(c) || c.op() != Op.LE || c.input(0) != x || !isZeroFill(c.input(1))
-                    || !isZeroFill(s.input(1)) || !x.shape().equals(s.shape())) {
+            Node c = chain.input(s, 0);
+            Node x = chain.input(s, 2);
+            if (chain.isLeaf(c) || c.op() != Op.LE || chain.input(c, 0) != x || !isZeroFill(chain.input(c, 1))
+                    || !isZeroFill(chain.input(s, 1)) || !x.shape().equals(s.shape())) {
                 continue;
             }
             reluSteps.add(s);
@@ -121,7 +121,7 @@ final class FusedProgram {
         if (side < 0 || (op == Op.SUB && side == 0)) {
             return null;
         }
-        float c = ((Attrs.Fill) s.input(side).attrs()).value().floatValue();
+        float c = ((Attrs.Fill) chain.input(s, side).attrs()).value().floatValue();
         return op == Op.SUB ? -c : c;
     }
 
@@ -131,12 +131,12 @@ final class FusedProgram {
      */
     private int scalarOperand(Node s) {
         if (s.op().kind() != Op.Kind.BINARY || !ElementwiseKernels.hasScalarLoop(s.op(), Kind.of(s.dtype()))
-                || s.input(0).dtype() != s.dtype() || s.input(1).dtype() != s.dtype()) {
+                || chain.input(s, 0).dtype() != s.dtype() || chain.input(s, 1).dtype() != s.dtype()) {
             return -1;
         }
         for (int side = 1; side >= 0; side--) {
-            Node in = s.input(side);
-            if (in.op() == Op.FILL && !chain.isLeaf(in) && s.input(1 - side).shape().equals(s.shape())) {
+            Node in = chain.input(s, side);
+            if (in.op() == Op.FILL && !chain.isLeaf(in) && chain.input(s, 1 - side).shape().equals(s.shape())) {
                 return side;
             }
         }
@@ -161,7 +161,7 @@ final class FusedProgram {
                 continue;
             }
             if (reluSteps.contains(s)) {
-                Node x = s.input(2);
+                Node x = chain.input(s, 2);
                 if (x == root || uses.getOrDefault(x, 0) != 1 || s.dtype() != DType.FLOAT32) {
                     continue;
                 }
@@ -200,7 +200,7 @@ final class FusedProgram {
 
     /** The input of a constant-operand step that is not the constant. */
     private Node other(Node s) {
-        return s.input(1 - scalarOperand(s));
+        return chain.input(s, 1 - scalarOperand(s));
     }
 
     /** How many steps run as {@link ReduceLoops#affine} (for tests). */
@@ -277,6 +277,8 @@ final class FusedProgram {
         private final boolean[] scalarFirst;
         /** For AFFINE steps: what they compute. */
         private final Affine[] affines;
+        /** For EVAL steps: the dtype of the first input (as the chain was collected). */
+        private final DType[] in0;
         /**
          * The step whose float32 leaf, one contiguous run, the root's multiply-add reads, so that a sum
          * of the root reads the leaf where it lies (no tile copy where the loops read in place); -1
@@ -317,6 +319,7 @@ final class FusedProgram {
             scalar = new double[ns];
             scalarFirst = new boolean[ns];
             affines = new Affine[ns];
+            in0 = new DType[ns];
             for (int i = 0; i < ns; i++) {
                 Node s = steps.get(i);
                 if (loads[i] != null) {
@@ -331,19 +334,20 @@ final class FusedProgram {
                     inputs[i] = new int[] {chain.indexOf(affines[i].input())};
                 } else if (reluSteps.contains(s)) {
                     action[i] = RELU;
-                    inputs[i] = new int[] {chain.indexOf(s.input(2))};
+                    inputs[i] = new int[] {chain.indexOf(chain.input(s, 2))};
                 } else if (scalarOperand(s) >= 0) {
                     // a binary op with a constant operand: one loop over the other tile
                     int side = scalarOperand(s);
-                    Node fill = s.input(side);
+                    Node fill = chain.input(s, side);
                     Number v = ((Attrs.Fill) fill.attrs()).value();
                     action[i] = SCALAR;
                     scalar[i] = Kind.of(s.dtype()) == Kind.F32 ? v.floatValue() : v.doubleValue();
                     scalarFirst[i] = side == 0;
-                    inputs[i] = new int[] {chain.indexOf(s.input(1 - side))};
+                    inputs[i] = new int[] {chain.indexOf(chain.input(s, 1 - side))};
                 } else {
                     action[i] = EVAL;
-                    Node[] in = s.inputs();
+                    Node[] in = chain.inputs(s);
+                    in0[i] = in.length > 0 ? in[0].dtype() : null;
                     inputs[i] = new int[in.length];
                     for (int k = 0; k < in.length; k++) {
                         inputs[i][k] = chain.indexOf(in[k]);
@@ -443,7 +447,8 @@ final class FusedProgram {
                 case Layout.GENERATE -> generate(i, start, len);
                 case Layout.RELU -> ElementwiseKernels.relu(kinds[i], tiles[layout.inputs[i][0]], tiles[i], len);
                 case Layout.AFFINE -> affine(i, len);
-                case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), tiles, layout.inputs[i], tiles[i], len);
+                case Layout.EVAL -> FusedProgram.evaluate(steps.get(i), layout.in0[i], tiles, layout.inputs[i], tiles[i],
+                        len);
                 case Layout.SCALAR -> ElementwiseKernels.binaryScalar(steps.get(i).op(), kinds[i],
                         tiles[layout.inputs[i][0]], layout.scalar[i], layout.scalarFirst[i], tiles[i], len);
                 default -> {
@@ -475,9 +480,9 @@ final class FusedProgram {
             return List.of(f.input());
         }
         if (reluSteps.contains(s)) {
-            return List.of(s.input(2));
+            return List.of(chain.input(s, 2));
         }
-        return List.of(s.inputs());
+        return List.of(chain.inputs(s));
     }
 
     /**
@@ -525,20 +530,19 @@ final class FusedProgram {
         return slot;
     }
 
-    private static void evaluate(Node s, Object[] tiles, int[] in, Object out, int len) {
+    private static void evaluate(Node s, DType in0, Object[] tiles, int[] in, Object out, int len) {
         Op op = s.op();
         DType t = s.dtype();
         switch (op.kind()) {
             case UNARY -> {
-                Node x = s.input(0);
                 if (op == Op.CAST) {
-                    ElementwiseKernels.cast(Kind.of(x.dtype()), tiles[in[0]], t, out, len);
+                    ElementwiseKernels.cast(Kind.of(in0), tiles[in[0]], t, out, len);
                     return;
                 }
                 ElementwiseKernels.unary(op, Kind.of(t), tiles[in[0]], out, len);
             }
             case BINARY -> {
-                Kind k = Kind.of(s.input(0).dtype());
+                Kind k = Kind.of(in0);
                 if (op.isComparison()) {
                     ElementwiseKernels.compare(op, k, tiles[in[0]], tiles[in[1]], (long[]) out, len);
                     return;

@@ -156,7 +156,7 @@ final class FusedKernel {
                 if (op < 0) {
                     throw new IllegalStateException("no CUDA kernel for elementwise " + n.op());
                 }
-                Node[] in = n.inputs();
+                Node[] in = chain.inputs(n); // as collected: another thread may realize n meanwhile
                 int k = n.op() == Op.WHERE ? kind(n.dtype()) : kind(in[0].dtype());
                 code = op | ((long) n.dtype().ordinal() << 8) | ((long) k << 16);
                 for (int i = 0; i < in.length; i++) {

@@ -234,6 +234,9 @@ final class SegmentReduceLoops extends ReduceLoops {
 
     @Override
     double affineSum(long x, int len, boolean mulFirst, float c1, float c2, boolean relu, float[] scratch) {
+        if (mulFirst && relu) {
+            return mulAddReluSum(x, len, c1, c2);
+        }
         // VectorReduceLoops.affineSum(float[], ...), element i at x + 4 i; relu as a compare and a blend
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -281,6 +284,42 @@ final class SegmentReduceLoops extends ReduceLoops {
             float v = at(x, i);
             float y = mulFirst ? v * c1 + c2 : (v + c1) * c2;
             tail += relu ? Math.max(y, 0f) : y;
+        }
+        return (double) VectorReduceLoops.foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
+    }
+
+    /**
+     * {@link #affineSum} for {@code relu(x * c1 + c2)}, the common form, in a loop of its own with the
+     * constants broadcast once: the same operations in the same order, so the same bits.
+     */
+    private static double mulAddReluSum(long x, int len, float c1, float c2) {
+        FloatVector m = FloatVector.broadcast(F, c1);
+        FloatVector b = FloatVector.broadcast(F, c2);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a0 = zero;
+        FloatVector a1 = zero;
+        FloatVector a2 = zero;
+        FloatVector a3 = zero;
+        int i = 0;
+        for (; i <= len - 4 * L; i += 4 * L) {
+            long p = x + 4L * i;
+            FloatVector y0 = load(p).mul(m).add(b);
+            FloatVector y1 = load(p + B).mul(m).add(b);
+            FloatVector y2 = load(p + 2 * B).mul(m).add(b);
+            FloatVector y3 = load(p + 3 * B).mul(m).add(b);
+            a0 = a0.add(y0.blend(zero, y0.compare(VectorOperators.LE, zero)));
+            a1 = a1.add(y1.blend(zero, y1.compare(VectorOperators.LE, zero)));
+            a2 = a2.add(y2.blend(zero, y2.compare(VectorOperators.LE, zero)));
+            a3 = a3.add(y3.blend(zero, y3.compare(VectorOperators.LE, zero)));
+        }
+        for (; i <= len - L; i += L) {
+            FloatVector y = load(x + 4L * i).mul(m).add(b);
+            a0 = a0.add(y.blend(zero, y.compare(VectorOperators.LE, zero)));
+        }
+        float tail = 0;
+        for (; i < len; i++) {
+            float y = at(x, i) * c1 + c2;
+            tail += Math.max(y, 0f);
         }
         return (double) VectorReduceLoops.foldLanes(a0.add(a1).add(a2.add(a3))) + tail;
     }

@@ -69,8 +69,9 @@ public final class FusedChain {
                 continue;
             }
             Node[] in = n.inputs();
-            if (in.length == 0 && n.isRealized() && n != root) {
-                // realized by another thread since it was pushed: its inputs are gone, read it as data
+            if (in.length == 0 && n.isRealized()) {
+                // realized by another thread meanwhile (the root too, while its step was being planned):
+                // its inputs are gone, so it is read as data (a step whose root is realized does not run)
                 c.index.put(n, c.steps.size());
                 c.steps.add(n);
                 c.leaves.add(n);

@@ -51,6 +51,14 @@ public final class Node {
     private volatile int consumed;
     /** Abandoned by {@link #abandon}: its inputs were told it is done reading them (guarded by dataLock). */
     private boolean abandoned;
+    /** The thread that made the node: only its steps release or overwrite an internal node early. */
+    private final Thread creator = Thread.currentThread();
+    /** Read by a step on another thread than {@link #creator} (guarded by dataLock). */
+    private boolean sharedRead;
+    /** Claimed by a step that writes over its buffer (guarded by dataLock). */
+    private boolean taken;
+    /** Its data was given back early (guarded by dataLock). */
+    private boolean given;
     /** Drops this node's reference on its storage, once: on {@link #releaseData} or when the node is unreachable. */
     private volatile Cleaner.Cleanable dataHold;
 
@@ -217,14 +225,77 @@ public final class Node {
     public void releaseData() {
         Cleaner.Cleanable h;
         synchronized (dataLock) {
+            if (sharedRead && !taken) {
+                return; // another thread reads it: it goes back when unreachable or its scope closes
+            }
             h = dataHold;
             dataHold = null;
             if (h != null && storage != null) {
                 storage = Storage.released(storage);
+                given = true;
             }
+            taken = false;
         }
         if (h != null) {
             h.clean();
+        }
+    }
+
+    /** What {@link #touch} found. */
+    public enum Touch {
+        /** The data may be read. */
+        READABLE,
+        /** Given back early: a reader must plan again (whatever replaced it is computed by now). */
+        GIVEN_BACK,
+        /** Being overwritten by the step that reads it last: a reader must wait for that step. */
+        BEING_OVERWRITTEN
+    }
+
+    /**
+     * Called by a step before it reads this node's data. The early release and overwriting of an
+     * internal node are decided on the thread that made it (backward's); a step on another thread
+     * that reads the node marks it, under the same lock, as read from elsewhere, after which it is
+     * never released early nor overwritten (it goes back as any buffer does). Returns whether the
+     * data can be read now, or why not.
+     */
+    public Touch touch() {
+        if (!internal || Thread.currentThread() == creator) {
+            return Touch.READABLE;
+        }
+        synchronized (dataLock) {
+            if (taken) {
+                return Touch.BEING_OVERWRITTEN;
+            }
+            if (given) {
+                return Touch.GIVEN_BACK;
+            }
+            sharedRead = true;
+            return Touch.READABLE;
+        }
+    }
+
+    /**
+     * Claims this node's buffer for a step on the thread that made it, which will write over it;
+     * false when another thread has read the node or it was given back. A claimed node's data is
+     * given back by {@link #releaseData} when the step ends (or {@link #unclaim}ed).
+     */
+    public boolean claim() {
+        if (Thread.currentThread() != creator) {
+            return false;
+        }
+        synchronized (dataLock) {
+            if (sharedRead || given || taken) {
+                return false;
+            }
+            taken = true;
+            return true;
+        }
+    }
+
+    /** Undoes {@link #claim} when the buffer was not taken after all. */
+    public void unclaim() {
+        synchronized (dataLock) {
+            taken = false;
         }
     }
 

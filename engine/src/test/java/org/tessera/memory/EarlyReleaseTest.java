@@ -265,6 +265,70 @@ class EarlyReleaseTest {
     }
 
     @Test
+    void aNodeReadFromAnotherThreadIsNeitherReleasedNorOverwritten() throws Exception {
+        Tensor x = Tessera.rand(64, 64);
+        float[] p = x.sum(1).toFloatArray();
+        Tensor prod;
+        Tensor first;
+        Tensor last;
+        try (Node.InternalNodes in = Node.internalNodes()) {
+            prod = x.sum(1); // realized as a reduction's output, a buffer of its own
+            first = prod.add(1);
+            last = prod.mul(2); // the last reader, which would otherwise take prod's buffer
+        }
+        Thread other = new Thread(first::realize);
+        other.start();
+        other.join();
+        last.realize();
+        assertFalse(prod.node().storage().isReleased(), "read by another thread: kept until its scope closes");
+        assertTrue(last.node().storage().toString().startsWith("Storage[MUL output"), last.node().storage().toString());
+        float[] a = first.toFloatArray();
+        float[] b = last.toFloatArray();
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(p[i] + 1f, a[i], "element " + i);
+            assertEquals(p[i] * 2f, b[i], "element " + i);
+        }
+    }
+
+    /** Programs whose backward passes read intermediates in many ways: shared, broadcast, viewed, cut, joined. */
+    private static final java.util.Map<String, java.util.function.BiFunction<Tensor, Tensor, Tensor>> PROGRAMS =
+            new java.util.LinkedHashMap<>();
+
+    static {
+        PROGRAMS.put("x read twice", (x, w) -> x.mul(x).sum().add(x.relu().sum()));
+        PROGRAMS.put("softmax cross-entropy", (x, w) -> x.matmul(w).logSoftmax(1).mul(-1).mean());
+        PROGRAMS.put("two layers, tanh and sigmoid", (x, w) -> x.matmul(w).tanh().matmul(w.t()).sigmoid().square().mean());
+        PROGRAMS.put("broadcast bias and row means", (x, w) -> x.matmul(w).add(w.sum(0, true)).sub(x.mean(1, true).matmul(
+                w.sum(0, true))).pow(2).sum());
+        PROGRAMS.put("slices and cat", (x, w) -> Tessera.cat(java.util.List.of(x.slice(1, 0, 32, 1).exp(), x.slice(1, 32, 64, 1).abs()), 1)
+                .matmul(w).maximum(x.matmul(w).neg()).sum());
+        PROGRAMS.put("transpose and reshape", (x, w) -> x.t().matmul(x.matmul(w)).reshape(-1).softmax(0).log().neg()
+                .mean());
+        PROGRAMS.put("where and sqrt", (x, w) -> Tessera.where(x.gt(0), x.add(1).sqrt(), x.square()).matmul(w).sum());
+    }
+
+    @Test
+    void gradientsOfManyProgramsAreTheSameBitsWithAndWithoutEarlyRelease() {
+        for (java.util.Map.Entry<String, java.util.function.BiFunction<Tensor, Tensor, Tensor>> e : PROGRAMS.entrySet()) {
+            float[][] early = withReleaseEarly(true, () -> gradients(e.getValue()));
+            float[][] kept = withReleaseEarly(false, () -> gradients(e.getValue()));
+            assertArrayEquals(kept[0], early[0], e.getKey() + ": d/dx");
+            assertArrayEquals(kept[1], early[1], e.getKey() + ": d/dw");
+        }
+    }
+
+    private static float[][] gradients(java.util.function.BiFunction<Tensor, Tensor, Tensor> program) {
+        try (Scope s = Tessera.scope()) {
+            Tessera.manualSeed(3);
+            Tensor x = Tessera.randn(128, 64).realize().requiresGrad(true);
+            Tensor w = Tessera.randn(64, 64).mul(0.1).realize().requiresGrad(true);
+            program.apply(x, w).backward();
+            // a program that does not read w leaves it without a gradient
+            return new float[][] {x.grad().toFloatArray(), w.grad() == null ? new float[0] : w.grad().toFloatArray()};
+        }
+    }
+
+    @Test
     void nodesMadeOutsideAnInternalBlockAreNeverReleased() {
         Tensor x = Tessera.rand(16, 16);
         Tensor prod = x.matmul(x);

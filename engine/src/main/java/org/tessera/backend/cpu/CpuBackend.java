@@ -63,6 +63,38 @@ public final class CpuBackend implements Backend {
             public void execute(Node n) {
                 FusedProgram program = programs.remove(n);
                 Node[] inputs = n.inputs(); // a realized node drops them
+                Node gone = null;
+                long waitUntil = 0;
+                while (true) {
+                    try {
+                        step(n, inputs, program);
+                        return;
+                    } catch (RetryStep retry) {
+                        // a gradient intermediate that this step read through a node another thread computed
+                        // meanwhile was given back or is being overwritten: plan again (and wait for that step)
+                        program = null;
+                        if (retry.touch == Node.Touch.GIVEN_BACK) {
+                            if (retry.node == gone) {
+                                throw new IllegalStateException(n.op().name().toLowerCase(java.util.Locale.ROOT)
+                                        + ": an intermediate value of a gradient graph (" + retry.node + ") was given"
+                                        + " back by the thread that made it before this thread could read it");
+                            }
+                            gone = retry.node;
+                        } else {
+                            long now = System.nanoTime();
+                            waitUntil = waitUntil == 0 ? now + 60_000_000_000L : waitUntil;
+                            if (now > waitUntil) {
+                                throw new IllegalStateException(n.op().name().toLowerCase(java.util.Locale.ROOT)
+                                        + ": waited 60 s for another thread's step writing over " + retry.node);
+                            }
+                            Thread.onSpinWait();
+                            Thread.yield();
+                        }
+                    }
+                }
+            }
+
+            private void step(Node n, Node[] inputs, FusedProgram program) {
                 List<Storage> pins = STEP_PINS.get();
                 List<Storage> outputs = STEP_OUTPUTS.get();
                 int mark = pins.size();
@@ -146,7 +178,23 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Thrown by a step that must be planned again: see {@link Node#touch}. */
+    private static final class RetryStep extends RuntimeException {
+        final Node node;
+        final Node.Touch touch;
+
+        RetryStep(Node node, Node.Touch touch) {
+            super(null, null, false, false);
+            this.node = node;
+            this.touch = touch;
+        }
+    }
+
     private static void pin(Node n, List<Storage> pins) {
+        Node.Touch t = n.touch();
+        if (t != Node.Touch.READABLE) {
+            throw new RetryStep(n, t);
+        }
         Storage s = n.storage();
         if (s != null && s.pinIfSharedWithOtherThreads()) {
             pins.add(s);
@@ -246,16 +294,16 @@ public final class CpuBackend implements Backend {
             case UNARY, BINARY, TERNARY -> {
                 FusedProgram p = current(program, n);
                 Node donor = EarlyRelease.donor(n, p);
-                Storage s = donor == null ? allocate(n) : donated(donor.storage());
                 try {
+                    Storage s = donor == null ? allocate(n) : donated(donor.storage());
                     p.run(s.address());
-                } catch (RuntimeException | Error e) {
+                    setContiguous(n, s);
+                } finally {
                     if (donor != null) {
-                        donor.releaseData(); // its values are partly overwritten
+                        // its buffer now holds n's values (or, if the step failed, part of them)
+                        donor.releaseData();
                     }
-                    throw e;
                 }
-                setContiguous(n, s);
             }
             case REDUCE -> reduce(n, program);
             case MOVEMENT -> view(n);

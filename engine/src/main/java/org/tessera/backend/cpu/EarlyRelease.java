@@ -23,6 +23,11 @@ import org.tessera.memory.Storage;
  * <p>Before an elementwise step allocates its result, {@link #donor} looks for a leaf of its chain
  * that this step is the last reader of and that it reads element for element: the step writes over
  * that leaf's buffer, so a chain of such steps (the gradient through a relu, say) needs no new memory.
+ *
+ * <p>Threads: a node is released or overwritten early only by steps on the thread that made it; a
+ * step on another thread first {@linkplain Node#touch touches} what it reads, which keeps those nodes
+ * from early release from then on, or, if one was given back or is being overwritten meanwhile (a
+ * node it evaluates inline was computed by the other thread), makes the step plan again.
  */
 final class EarlyRelease {
     private EarlyRelease() {
@@ -80,9 +85,11 @@ final class EarlyRelease {
                 uses = readers(n, n.inputs(), program, false);
             }
             Integer k = uses.get(leaf);
-            if (k != null && leaf.consumedCount() + k == leaf.consumerCount()
-                    && s.retainToOverwrite(n.scope(), bytes)) {
-                return leaf;
+            if (k != null && leaf.consumedCount() + k == leaf.consumerCount() && leaf.claim()) {
+                if (s.retainToOverwrite(n.scope(), bytes)) {
+                    return leaf;
+                }
+                leaf.unclaim();
             }
         }
         return null;

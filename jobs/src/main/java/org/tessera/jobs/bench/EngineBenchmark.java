@@ -56,7 +56,7 @@ public final class EngineBenchmark {
         System.out.println();
         versusTorch(flat, side, torch);
         System.out.println();
-        backward(quick ? 1024 : 4096);
+        backward(quick ? 1024 : 4096, torch.get("mlp_step"));
         System.out.println();
         streaming(stream, torch.get("stream_blockwise"));
     }
@@ -68,7 +68,7 @@ public final class EngineBenchmark {
      * default) against kept until the step ends, alternated in one run; inside a scope per step and
      * without one (where memory the step gives back is only reused once something frees it).
      */
-    private static void backward(int batch) throws Exception {
+    private static void backward(int batch, Double torchStep) throws Exception {
         int d = 784;
         int h = 1024;
         Generator g = new Generator(21);
@@ -128,6 +128,10 @@ public final class EngineBenchmark {
         double fk = Timing.median(freeT[1]);
         System.out.printf(Locale.ROOT, "%-36s %7.2f ms %7.2f ms %6.2fx%n", "step time, no scope", fe * 1e3, fk * 1e3,
                 fk / fe);
+        if (torchStep != null) {
+            System.out.printf(Locale.ROOT, "%-36s %7.2f ms %7.2f ms %6.2fx%n", "step in a scope vs PyTorch's step",
+                    se * 1e3, torchStep * 1e3, torchStep / se);
+        }
     }
 
     /**

@@ -28,6 +28,24 @@ def median(work, warmup, reps):
     return times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
 
 
+def mlp_step(batch):
+    """EngineBenchmark's MLP training step: batch x 784 -> 1024 -> 10, relu, squared loss."""
+    x = torch.randn(batch, 784)
+    y = torch.randn(batch, 10)
+    w1 = (torch.randn(784, 1024) * 0.03).requires_grad_()
+    w2 = (torch.randn(1024, 10) * 0.03).requires_grad_()
+
+    def step():
+        loss = (torch.relu(x @ w1) @ w2 - y).square().sum()
+        loss.backward()
+        g = w1.grad.sum().item() + w2.grad.sum().item()
+        w1.grad = None
+        w2.grad = None
+        return g
+
+    return step
+
+
 def main():
     threads, n_flat, n_side, warmup, reps = (int(v) for v in sys.argv[1:6])
     torch.set_num_threads(threads)
@@ -55,6 +73,8 @@ def main():
         ("rand_flat", lambda: out.uniform_()),
         ("randn_flat", lambda: out.normal_()),
         ("randn_square_mean_flat", lambda: out.normal_().square().mean()),
+        # one training step of an MLP of N_SIDE rows: forward, backward, both weight gradients read
+        ("mlp_step", mlp_step(n_side)),
     ]
     if len(sys.argv) > 8:
         rows, cols, block = (int(v) for v in sys.argv[6:9])

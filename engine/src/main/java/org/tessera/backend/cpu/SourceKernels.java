@@ -148,6 +148,9 @@ public final class SourceKernels {
             }
         }
 
+        /** Positions of a tile's elements that take the ziggurat's slow path (for {@link #normalFloat}). */
+        private int[] rejected;
+
         /** {@code draws[k]}: the bits of element {@code e0 + k·stride}, for {@code k < m}. */
         private void hash(long e0, long stride, int m) {
             long[] d = draws;
@@ -179,17 +182,17 @@ public final class SourceKernels {
         }
 
         private void normalFloat(long e0, long stride, int m, float[] o, int off) {
-            long[] d = draws;
-            for (int k = 0; k < m; k++) {
-                o[off + k] = (float) Ziggurat.normal(key, e0 + k * stride, d[k]);
+            if (rejected == null || rejected.length < m) {
+                rejected = new int[Math.max(m, draws.length)];
             }
+            Ziggurat.normalsFloat(key, e0, stride, draws, m, o, off, rejected);
         }
 
         private void normalDouble(long e0, long stride, int m, double[] o, int off) {
-            long[] d = draws;
-            for (int k = 0; k < m; k++) {
-                o[off + k] = Ziggurat.normal(key, e0 + k * stride, d[k]);
+            if (rejected == null || rejected.length < m) {
+                rejected = new int[Math.max(m, draws.length)];
             }
+            Ziggurat.normalsDouble(key, e0, stride, draws, m, o, off, rejected);
         }
 
         private void arange(long first, long stride, int len, Object tile, int off) {

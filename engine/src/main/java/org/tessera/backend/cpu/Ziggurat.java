@@ -119,6 +119,11 @@ final class Ziggurat {
         }
     }
 
+    /** {@code x[j] · 2⁻⁵³} (for tests). */
+    static double scale(int j) {
+        return SCALE[j];
+    }
+
     /** Gives {@code x} the sign held in bit 8 of {@code draw}. */
     static double signed(long draw, double x) {
         return Double.longBitsToDouble(Double.doubleToRawLongBits(x) ^ ((draw << 55) & Long.MIN_VALUE));
@@ -135,6 +140,50 @@ final class Ziggurat {
             return signed(draw, x);
         }
         return signed(draw, slow(key, i, j, x));
+    }
+
+    /**
+     * {@code o[off + k] = (float) normal(key, e0 + k * stride, d[k])} for {@code k < m}: the fast path
+     * for every element in a loop of its own, then the rare elements outside their layer's inner
+     * rectangle again by {@link #slow}; the same values as {@link #normal}, one by one.
+     */
+    static void normalsFloat(long key, long e0, long stride, long[] d, int m, float[] o, int off, int[] rejected) {
+        int nr = 0;
+        for (int k = 0; k < m; k++) {
+            long draw = d[k];
+            int j = (int) draw & (LAYERS - 1);
+            double x = (draw >>> 11) * SCALE[j];
+            o[off + k] = (float) signed(draw, x);
+            if (x >= INNER[j]) {
+                rejected[nr++] = k;
+            }
+        }
+        for (int r = 0; r < nr; r++) {
+            int k = rejected[r];
+            long draw = d[k];
+            int j = (int) draw & (LAYERS - 1);
+            o[off + k] = (float) signed(draw, slow(key, e0 + k * stride, j, (draw >>> 11) * SCALE[j]));
+        }
+    }
+
+    /** {@link #normalsFloat} in float64: {@code o[off + k] = normal(key, e0 + k * stride, d[k])}. */
+    static void normalsDouble(long key, long e0, long stride, long[] d, int m, double[] o, int off, int[] rejected) {
+        int nr = 0;
+        for (int k = 0; k < m; k++) {
+            long draw = d[k];
+            int j = (int) draw & (LAYERS - 1);
+            double x = (draw >>> 11) * SCALE[j];
+            o[off + k] = signed(draw, x);
+            if (x >= INNER[j]) {
+                rejected[nr++] = k;
+            }
+        }
+        for (int r = 0; r < nr; r++) {
+            int k = rejected[r];
+            long draw = d[k];
+            int j = (int) draw & (LAYERS - 1);
+            o[off + k] = signed(draw, slow(key, e0 + k * stride, j, (draw >>> 11) * SCALE[j]));
+        }
     }
 
     /**

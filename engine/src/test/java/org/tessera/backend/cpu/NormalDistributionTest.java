@@ -173,6 +173,39 @@ class NormalDistributionTest {
     }
 
     @Test
+    void theTileLoopsGiveEachElementsOwnValueBitForBit() {
+        // the tile loops take the fast path for every element first and redo the rejected ones: the
+        // values must be those of Ziggurat.normal element by element, rejections and tails included
+        long key = SourceKernels.key(42, 7);
+        int m = 4096;
+        long[] d = new long[m];
+        float[] f = new float[m];
+        double[] g = new double[m];
+        int[] rejected = new int[m];
+        int slow = 0;
+        for (long[] run : new long[][] {{0, 1}, {123_456_789, 1}, {5, 3}, {1L << 40, 1000}}) {
+            long e0 = run[0];
+            long stride = run[1];
+            for (int rep = 0; rep < 25; rep++, e0 += m * stride) {
+                for (int k = 0; k < m; k++) {
+                    d[k] = SourceKernels.mix(key + (e0 + k * stride + 1) * SourceKernels.GOLDEN);
+                }
+                Ziggurat.normalsFloat(key, e0, stride, d, m, f, 0, rejected);
+                Ziggurat.normalsDouble(key, e0, stride, d, m, g, 0, rejected);
+                for (int k = 0; k < m; k++) {
+                    double want = Ziggurat.normal(key, e0 + k * stride, d[k]);
+                    assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(g[k]), "element "
+                            + (e0 + k * stride));
+                    assertEquals(Float.floatToRawIntBits((float) want), Float.floatToRawIntBits(f[k]));
+                    int j = (int) d[k] & (Ziggurat.LAYERS - 1);
+                    slow += Math.abs(want) != (d[k] >>> 11) * Ziggurat.scale(j) ? 1 : 0;
+                }
+            }
+        }
+        assertTrue(slow > 100, "the slow path was taken " + slow + " times");
+    }
+
+    @Test
     void zigguratBaseWidthIsThePublishedOne() {
         // Marsaglia and Tsang (2000) give r = 3.6541528853610088 and v = 4.92867323399e-3 for 256 layers
         assertEquals(3.6541528853610088, Ziggurat.R, 1e-14);

@@ -30,7 +30,8 @@ public final class FusedChain {
      * meanwhile by another thread drops its inputs, and the chain must still read as collected
      * (it is then {@linkplain #isStale() stale}, and planned again before it runs).
      */
-    private final Map<Node, Node[]> inputsOf = new IdentityHashMap<>();
+    private final List<Node> expanded = new ArrayList<>();
+    private final List<Node[]> inputsOf = new ArrayList<>();
 
     private FusedChain(Node root) {
         this.root = root;
@@ -78,7 +79,8 @@ public final class FusedChain {
                 c.leafSet.add(n);
                 continue;
             }
-            c.inputsOf.put(n, in);
+            c.expanded.add(n);
+            c.inputsOf.add(in);
             left--;
             stack.push(n);
             expanded.push(true);
@@ -103,8 +105,16 @@ public final class FusedChain {
 
     /** The inputs of {@code n}, a node of the chain, as collected (none for a leaf). */
     public Node[] inputs(Node n) {
-        Node[] in = inputsOf.get(n);
-        return in != null ? in : n.inputs();
+        Node[] in = n.inputs();
+        if (in.length != 0) {
+            return in; // a node's inputs only ever change to none, so these are the ones collected
+        }
+        for (int i = 0; i < expanded.size(); i++) {
+            if (expanded.get(i) == n) {
+                return inputsOf.get(i); // realized by another thread since: its inputs were dropped
+            }
+        }
+        return in;
     }
 
     /** Input {@code i} of {@code n}, a node of the chain, as collected. */

@@ -29,6 +29,9 @@ public final class Node {
     private static final Node[] NONE = new Node[0];
     /** Depth of open {@link #internalNodes()} blocks on each thread. */
     private static final ThreadLocal<int[]> INTERNAL = ThreadLocal.withInitial(() -> new int[1]);
+    /** Open {@link #internalNodes()} blocks on all threads: when none is, a new node skips the thread-local. */
+    private static final java.util.concurrent.atomic.AtomicInteger OPEN_BLOCKS =
+            new java.util.concurrent.atomic.AtomicInteger();
     private static final AtomicIntegerFieldUpdater<Node> CONSUMERS =
             AtomicIntegerFieldUpdater.newUpdater(Node.class, "consumers");
     private static final AtomicIntegerFieldUpdater<Node> CONSUMED =
@@ -44,7 +47,7 @@ public final class Node {
     private final MemoryScope scope = MemoryScope.current();
     private volatile Node[] inputs;
     /** Made inside {@link #internalNodes()} and not exposed since: no handle to it was given out. */
-    private volatile boolean internal = INTERNAL.get()[0] > 0;
+    private volatile boolean internal = OPEN_BLOCKS.get() > 0 && INTERNAL.get()[0] > 0;
     /** Nodes made with this one among their inputs (each counted once). */
     private volatile int consumers;
     /** Of those, the ones computed (and so done reading it), as reported to {@link #consume}. */
@@ -92,8 +95,9 @@ public final class Node {
         this.device = device;
         this.attrs = attrs;
         this.inputs = inputs.length == 0 ? NONE : inputs;
+        // only an internal node's readers are ever counted on (and a node never becomes internal later)
         for (int i = 0; i < inputs.length; i++) {
-            if (!appearsBefore(inputs, i)) {
+            if (inputs[i].internal && !appearsBefore(inputs, i)) {
                 CONSUMERS.incrementAndGet(inputs[i]);
             }
         }
@@ -114,6 +118,7 @@ public final class Node {
     /** Marks nodes made on this thread as internal until closed; blocks nest. */
     public static InternalNodes internalNodes() {
         INTERNAL.get()[0]++;
+        OPEN_BLOCKS.incrementAndGet();
         return new InternalNodes();
     }
 
@@ -129,6 +134,7 @@ public final class Node {
             if (!closed) {
                 closed = true;
                 INTERNAL.get()[0]--;
+                OPEN_BLOCKS.decrementAndGet();
             }
         }
     }
@@ -149,10 +155,12 @@ public final class Node {
 
     /** Records that a handle to this node is given out: its data is kept as any tensor's. */
     public void expose() {
-        internal = false;
+        if (internal) {
+            internal = false;
+        }
     }
 
-    /** How many nodes were made with this one as an input. */
+    /** How many nodes were made with this one as an input while it was internal (others are not counted). */
     public int consumerCount() {
         return consumers;
     }

@@ -233,7 +233,7 @@ public final class Node {
     public void releaseData() {
         Cleaner.Cleanable h;
         synchronized (dataLock) {
-            if (sharedRead && !taken) {
+            if (sharedRead) { // never set while claimed: touch() then reports BEING_OVERWRITTEN
                 return; // another thread reads it: it goes back when unreachable or its scope closes
             }
             h = dataHold;

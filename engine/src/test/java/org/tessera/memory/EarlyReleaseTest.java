@@ -44,13 +44,9 @@ class EarlyReleaseTest {
                 loss.backward();
                 float[] g1 = w1.grad().toFloatArray();
                 float[] g2 = w2.grad().toFloatArray();
-                return new Step(g1, g2, Memory.allocatedBytes() - before, scopePeak(step));
+                return new Step(g1, g2, Memory.allocatedBytes() - before, step.peakBytes());
             }
         }
-    }
-
-    private static long scopePeak(Scope s) {
-        return s.peakBytes();
     }
 
     private static <T> T withReleaseEarly(boolean on, Supplier<T> body) {

@@ -33,11 +33,6 @@ final class EarlyRelease {
     private EarlyRelease() {
     }
 
-    /** Whether {@code tessera.memory.releaseEarly} is not {@code false} (read each time: it may be switched at run time). */
-    static boolean enabled() {
-        return Node.releaseEarly();
-    }
-
     /**
      * After the step that computed {@code n} from {@code inputs} (its inputs before it was realized),
      * evaluating {@code program} when it ran a fused chain: counts the readers that are done and
@@ -46,7 +41,7 @@ final class EarlyRelease {
     static void afterStep(Node n, Node[] inputs, FusedProgram program) {
         // only internal nodes are ever released, and a node never becomes internal later: a step that
         // reads none (most steps outside backward) has nothing to count
-        if (n.requiresGrad() || !readsInternal(inputs, program) || !enabled()) {
+        if (n.requiresGrad() || !readsInternal(inputs, program) || !Node.releaseEarly()) {
             return;
         }
         Map<Node, Integer> uses = readers(n, inputs, program, true);
@@ -68,7 +63,7 @@ final class EarlyRelease {
      * for {@code n}, or null.
      */
     static Node donor(Node n, FusedProgram program) {
-        if (n.requiresGrad() || !readsInternal(n.inputs(), program) || !enabled()) {
+        if (n.requiresGrad() || !readsInternal(n.inputs(), program) || !Node.releaseEarly()) {
             return null;
         }
         FusedChain chain = program.chain();

@@ -139,7 +139,13 @@ final class Ziggurat {
         if (x < INNER[j]) {
             return signed(draw, x);
         }
-        return signed(draw, slow(key, i, j, x));
+        return rejectedValue(key, i, draw);
+    }
+
+    /** The value of element {@code i} whose first draw {@code draw} fell outside its layer's inner rectangle. */
+    private static double rejectedValue(long key, long i, long draw) {
+        int j = (int) draw & (LAYERS - 1);
+        return signed(draw, slow(key, i, j, (draw >>> 11) * SCALE[j]));
     }
 
     /**
@@ -160,9 +166,7 @@ final class Ziggurat {
         }
         for (int r = 0; r < nr; r++) {
             int k = rejected[r];
-            long draw = d[k];
-            int j = (int) draw & (LAYERS - 1);
-            o[off + k] = (float) signed(draw, slow(key, e0 + k * stride, j, (draw >>> 11) * SCALE[j]));
+            o[off + k] = (float) rejectedValue(key, e0 + k * stride, d[k]);
         }
     }
 
@@ -180,9 +184,7 @@ final class Ziggurat {
         }
         for (int r = 0; r < nr; r++) {
             int k = rejected[r];
-            long draw = d[k];
-            int j = (int) draw & (LAYERS - 1);
-            o[off + k] = signed(draw, slow(key, e0 + k * stride, j, (draw >>> 11) * SCALE[j]));
+            o[off + k] = rejectedValue(key, e0 + k * stride, d[k]);
         }
     }
 

@@ -92,6 +92,12 @@ public final class Classifier {
         return this;
     }
 
+    private static void atLeastOne(String setting, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("classify: " + setting + ": expected at least 1, got " + n);
+        }
+    }
+
     /** The momentum of sgd, in [0, 1) (default 0.9). */
     public Classifier momentum(double m) {
         if (!(m >= 0 && m < 1)) {
@@ -103,27 +109,21 @@ public final class Classifier {
 
     /** Rows per mini-batch (default 256). */
     public Classifier batchSize(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("classify: batchSize: expected at least 1, got " + n);
-        }
+        atLeastOne("batchSize", n);
         this.batchSize = n;
         return this;
     }
 
     /** Passes over the data of adam or sgd (default 10). */
     public Classifier epochs(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("classify: epochs: expected at least 1, got " + n);
-        }
+        atLeastOne("epochs", n);
         this.epochs = n;
         return this;
     }
 
     /** L-BFGS iterations (default 100). */
     public Classifier iterations(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("classify: iterations: expected at least 1, got " + n);
-        }
+        atLeastOne("iterations", n);
         this.iterations = n;
         return this;
     }

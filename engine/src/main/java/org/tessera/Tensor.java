@@ -331,6 +331,7 @@ public final class Tensor {
             throw new IllegalArgumentException("set: got " + index.length + " indices for a tensor of rank " + dim()
                     + " (shape " + shape() + ")");
         }
+        Number v = org.tessera.ops.Elementwise.storable("set", value, dtype());
         realize();
         long off = node.offset();
         for (int i = 0; i < index.length; i++) {
@@ -348,11 +349,11 @@ public final class Tensor {
         try {
             long a = st.address() + off * dtype().byteSize();
             switch (dtype()) {
-                case FLOAT32 -> Memory.putFloat(a, value.floatValue());
-                case FLOAT64 -> Memory.putDouble(a, value.doubleValue());
-                case INT32 -> Memory.putInt(a, value.intValue());
-                case INT64 -> Memory.putLong(a, value.longValue());
-                case BOOL -> Memory.putByte(a, (byte) (value.doubleValue() != 0 ? 1 : 0));
+                case FLOAT32 -> Memory.putFloat(a, v.floatValue());
+                case FLOAT64 -> Memory.putDouble(a, v.doubleValue());
+                case INT32 -> Memory.putInt(a, v.intValue());
+                case INT64 -> Memory.putLong(a, v.longValue());
+                case BOOL -> Memory.putByte(a, (byte) (v.longValue() != 0 ? 1 : 0));
             }
         } finally {
             st.unpin();
@@ -641,7 +642,7 @@ public final class Tensor {
             throw new IllegalArgumentException("maskedFill: mask of shape " + mask.shape()
                     + " does not broadcast to the tensor's shape " + shape());
         }
-        return Tessera.where(mask, Tessera.scalarLike(value, this), this);
+        return Tessera.where(mask, Tessera.scalarLike(org.tessera.ops.Elementwise.storable("maskedFill", value, dtype()), this), this);
     }
 
     // ---------------------------------------------------------------- reductions

@@ -226,4 +226,36 @@ class BadInputTest {
         assertArrayEquals(new long[] {0, 1, 2}, i.toLongArray());
         others.assertIntact();
     }
+    @Test
+    void aValueThatDoesNotFitTheDtypeIsRefusedWhereItWouldBeStored() {
+        Others others = new Others();
+        // PyTorch: "value cannot be converted to type int32 without overflow" for each of these
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT32, 1L << 40, 2), "full", "1099511627776",
+                "int32", "overflow");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT32, 3e9, 2), "full", "3.0E9", "int32");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT32, 2147483647.5, 2), "full", "int32");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT64, 1e30, 2), "full", "1.0E30", "int64");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT64, Double.NaN, 2), "full", "NaN", "int64");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.INT32, Double.POSITIVE_INFINITY, 2), "full",
+                "Infinity");
+        fails(IllegalArgumentException.class, () -> Tessera.full(DType.FLOAT32, 1e39, 2), "full", "1.0E39", "float32");
+        fails(IllegalArgumentException.class, () -> Tessera.tensor(new long[] {1, 1L << 40}, DType.INT32), "tensor",
+                "1099511627776", "int32");
+        fails(IllegalArgumentException.class, () -> Tessera.tensor(new double[] {1, Double.NaN}, DType.INT64), "tensor",
+                "NaN", "int64");
+        Tensor i = Tessera.zeros(DType.INT32, 3).realize();
+        fails(IllegalArgumentException.class, () -> i.set(1L << 40, 0), "set", "1099511627776", "int32");
+        fails(IllegalArgumentException.class, () -> i.maskedFill(i.eq(0), 3e9), "maskedFill", "3.0E9", "int32");
+        assertArrayEquals(new int[] {0, 0, 0}, i.toIntArray());
+        // what fits is stored as PyTorch stores it: a fraction truncated toward zero, the int32 minimum,
+        // float32's infinity, and a float32 value beyond its largest only as an infinity
+        assertArrayEquals(new int[] {-2, -2}, Tessera.full(DType.INT32, -2.7, 2).toIntArray());
+        assertArrayEquals(new int[] {Integer.MIN_VALUE}, Tessera.full(DType.INT32, -2147483648L, 1).toIntArray());
+        assertArrayEquals(new long[] {-(1L << 62)}, Tessera.full(DType.INT64, -0x1p62, 1).toLongArray());
+        assertEquals(Float.POSITIVE_INFINITY, Tessera.full(DType.FLOAT32, Double.POSITIVE_INFINITY, 1).item());
+        assertArrayEquals(new int[] {7, 0, 0}, i.set(7.9, 0).toIntArray());
+        // arithmetic with a scalar converts as the dtype's arithmetic does (PyTorch: int32 + 2^40 wraps to + 0)
+        assertArrayEquals(new int[] {8, 1, 1}, i.add(1L << 40).add(1).toIntArray());
+        others.assertIntact();
+    }
 }

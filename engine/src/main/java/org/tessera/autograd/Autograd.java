@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.Set;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
+import org.tessera.graph.Graph;
 import org.tessera.graph.Node;
+import org.tessera.graph.Op;
 
 /**
  * Reverse-mode differentiation over the op graph.
@@ -54,6 +56,8 @@ public final class Autograd {
         try (GradMode.NoGrad ignored = GradMode.disable(); Node.InternalNodes internal = Node.internalNodes()) {
             List<Node> order = topologicalOrder(r);
             Map<Node, Tensor> grads = new IdentityHashMap<>();
+            Set<Node> handedOut = new java.util.LinkedHashSet<>(); // nodes compare by identity
+            List<Node> copies = new ArrayList<>();
             grads.put(r, seed);
             for (int i = order.size() - 1; i >= 0; i--) {
                 Node n = order.get(i);
@@ -68,7 +72,16 @@ public final class Autograd {
                         g = g.to(n.device());
                     }
                     Node old = n.grad();
-                    n.setGrad(old == null ? g.node() : Tensor.of(old).add(g).node());
+                    Node given = old == null ? g.node() : Tensor.of(old).add(g).node();
+                    if (!ownsItsValues(given, handedOut)) {
+                        // a view (of the seed, of the caller's upstream gradient, of a broadcast), a
+                        // constant, or the node another leaf got: its own copy, so that a write to
+                        // one gradient changes nothing else (as PyTorch clones what it cannot steal)
+                        given = Graph.node(Op.CAST, given.shape(), given.dtype(), null, given);
+                        copies.add(given);
+                    }
+                    handedOut.add(given);
+                    n.setGrad(given);
                     continue;
                 }
                 Tensor[] ins = GradientRules.apply(n, g);
@@ -83,7 +96,30 @@ public final class Autograd {
                     grads.put(inputs[k], prev == null ? gi : prev.add(gi));
                 }
             }
+            // A CPU gradient can be written in place (set, asByteBuffer), and a gradient computed
+            // later would see what was written into one it reads (a copy reads the gradient it
+            // copies, another leaf's gradient may read it too). So when the whole pass ran on the
+            // CPU every gradient is computed now, as PyTorch's backward does; otherwise (a pass
+            // through distributed or GPU values, computed when read) at least the copies are.
+            boolean local = true;
+            for (Node n : order) {
+                local &= n.device().equals(org.tessera.Device.CPU);
+            }
+            for (Node g : local ? handedOut : copies) {
+                if (g.device().equals(org.tessera.Device.CPU)) {
+                    Tensor.of(g).realize();
+                }
+            }
         }
+    }
+
+    /**
+     * Whether a leaf can be handed {@code g} as its gradient: a value computed by this backward into
+     * memory of its own (not a view, not a constant, made inside the gradient graph and not handed
+     * to another leaf).
+     */
+    private static boolean ownsItsValues(Node g, Set<Node> handedOut) {
+        return g.isInternal() && g.op().kind() != Op.Kind.MOVEMENT && g.op() != Op.FILL && !handedOut.contains(g);
     }
 
     /**

@@ -59,7 +59,8 @@ public final class FusedChain {
             if (c.index.containsKey(n)) {
                 continue;
             }
-            boolean inline = n == root || (left > 0 && fusible.test(n));
+            // a node back from having its inputs collected stays inlined, even if the budget ran out below it
+            boolean inline = done || n == root || (left > 0 && fusible.test(n));
             if (!inline || done) {
                 c.index.put(n, c.steps.size());
                 c.steps.add(n);

@@ -67,6 +67,12 @@ public final class Creation {
         DType inferred = kinds[2] ? DType.defaultFloat() : kinds[1] ? DType.INT64 : kinds[0] ? DType.BOOL
                 : DType.defaultFloat();
         DType type = requested == null ? inferred : requested;
+        if (type == DType.INT32 || type == DType.INT64) {
+            for (int i = 0; i < n; i++) {
+                // a decimal element is checked as written (NaN, infinities, beyond the range); an integer as a long
+                Elementwise.storable("tensor", kinds[2] && (double) lv[i] != dv[i] ? (Number) dv[i] : (Number) lv[i], type);
+            }
+        }
         return constant(shape, type, addr -> write(addr, type, dv, lv, n));
     }
 
@@ -180,7 +186,7 @@ public final class Creation {
     /** Every element {@code value}. */
     public static Tensor full(Shape shape, Number value, DType dtype) {
         checkSource("full", shape, dtype);
-        return Elementwise.fill(dtype, shape, value, null);
+        return Elementwise.fill(dtype, shape, Elementwise.storable("full", value, dtype), null);
     }
 
     /**

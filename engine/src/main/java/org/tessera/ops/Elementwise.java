@@ -24,7 +24,8 @@ public final class Elementwise {
             return t;
         }
         Node n = t.node();
-        if (n.op() == Op.FILL && !n.isRealized()) {
+        if (n.op() == Op.FILL && !n.isRealized() && !t.requiresGrad()) {
+            // a constant cast is a constant (a leaf that requires grad is cast by a node autograd sees)
             return fill(dtype, t.shape(), ((Attrs.Fill) n.attrs()).value(), t);
         }
         return Tensor.of(Graph.node(Op.CAST, t.shape(), dtype, null, n));
@@ -48,6 +49,44 @@ public final class Elementwise {
             case INT64 -> toLong(v);
             case BOOL -> v.doubleValue() != 0 ? 1L : 0L;
         };
+    }
+
+    /**
+     * {@code v} as it will be stored in an element of {@code dtype}, or an error naming {@code op}
+     * when it does not fit: a creation or a write refuses what PyTorch refuses ("value cannot be
+     * converted to type int32 without overflow"): an integer dtype gets no NaN, infinity or value
+     * out of its range (a fraction is truncated toward zero), float32 no finite value beyond its
+     * largest. Arithmetic with a scalar operand ({@link #scalar}) converts as the dtype's arithmetic
+     * does, without this check.
+     */
+    public static Number storable(String op, Number v, DType dtype) {
+        boolean fits = switch (dtype) {
+            case FLOAT64, BOOL -> true;
+            case FLOAT32 -> {
+                double d = v.doubleValue();
+                yield !Double.isFinite(d) || !Float.isInfinite((float) d);
+            }
+            case INT32 -> inRange(v, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            case INT64 -> inRange(v, Long.MIN_VALUE, Long.MAX_VALUE);
+        };
+        if (!fits) {
+            throw new IllegalArgumentException(op + ": value " + v + " cannot be converted to " + dtype
+                    + " without overflow");
+        }
+        return convert(v, dtype);
+    }
+
+    private static boolean inRange(Number v, long min, long max) {
+        if (v instanceof Double || v instanceof Float || v instanceof java.math.BigDecimal) {
+            double d = v.doubleValue();
+            // the bounds of int32 are exact doubles; int64's upper one is not: 2^63 is the first double above it
+            return max == Long.MAX_VALUE ? d >= 0x1p63 * -1 && d < 0x1p63 : d >= min && d <= max;
+        }
+        if (v instanceof java.math.BigInteger b) {
+            return b.bitLength() <= 63 && b.longValue() >= min && b.longValue() <= max;
+        }
+        long l = v.longValue();
+        return l >= min && l <= max;
     }
 
     private static long toLong(Number v) {

@@ -325,6 +325,143 @@ class EarlyReleaseTest {
     }
 
     @Test
+    void aChainLongerThanTheFusionBudgetKeepsWhatItsInlinedNodesRead() {
+        // past the chain's budget of inlined nodes, a node whose inputs were already inlined stays
+        // inlined; counted once as inlined and once as a step of its own, it gave back what it read
+        for (int depth = 6; depth <= 14; depth++) {
+            int d = depth;
+            float[] early = withReleaseEarly(true, () -> deepChainGradient(d));
+            float[] kept = withReleaseEarly(false, () -> deepChainGradient(d));
+            assertArrayEquals(kept, early, "depth " + depth);
+        }
+    }
+
+    private static float[] deepChainGradient(int depth) {
+        try (Scope s = Tessera.scope()) {
+            Tensor x = Tessera.tensor(new float[] {0.1f, 0.2f, 0.3f}).requiresGrad(true);
+            Tensor y = x;
+            for (int i = 0; i < depth; i++) {
+                y = y.sin().add(y.mul(0.5));
+            }
+            y.sum().backward();
+            return x.grad().toFloatArray();
+        }
+    }
+
+    @Test
+    void aStepWhoseChainWasPartlyComputedMeanwhileIsPlannedAgain() {
+        // v1 is inlined in the root's plan, then computed as a step of its own (it feeds a matmul),
+        // which gives back what it read: the root's first plan must not be pinned and run
+        float[] early = withReleaseEarly(true, EarlyReleaseTest::partlyComputedChainGradient);
+        float[] kept = withReleaseEarly(false, EarlyReleaseTest::partlyComputedChainGradient);
+        assertArrayEquals(kept, early);
+    }
+
+    private static float[] partlyComputedChainGradient() {
+        try (Scope s = Tessera.scope()) {
+            Tessera.manualSeed(709);
+            Tensor v0 = Tessera.randn(4, 4).requiresGrad(true);
+            Tensor v1 = v0.sub(v0.mul(0.5));
+            Tensor v2 = v1.pow(2).mul(0.5);
+            Tensor v3 = v1.get(":, ::2").mul(3).reshape(4, 2).matmul(v2.get("::2, :"));
+            Tensor v4 = v3.sub(v1);
+            v4.sum().add(v4.mul(v0).sum()).backward();
+            return v0.grad().toFloatArray();
+        }
+    }
+
+    @Test
+    void randomProgramsGiveTheSameGradientsWithAndWithoutEarlyRelease() {
+        for (long seed = 0; seed < 400; seed++) {
+            long sd = seed;
+            String early = withReleaseEarly(true, () -> randomProgram(sd));
+            String kept = withReleaseEarly(false, () -> randomProgram(sd));
+            assertEquals(kept, early, "program " + seed);
+        }
+    }
+
+    /**
+     * A random program of 1 to 12 ops over 1 to 3 leaves of 4 x 4, its backward, and its
+     * gradients read as text: directly, after ops on them, after a second backward, or after a view
+     * of one is read and the first backward is run again.
+     */
+    private static String randomProgram(long seed) {
+        try (Scope s = Tessera.scope()) {
+            java.util.Random r = new java.util.Random(seed);
+            Tessera.manualSeed(seed);
+            java.util.List<Tensor> leaves = new java.util.ArrayList<>();
+            java.util.List<Tensor> vs = new java.util.ArrayList<>();
+            for (int i = 1 + r.nextInt(3); i > 0; i--) {
+                Tensor l = Tessera.randn(4, 4).requiresGrad(true);
+                leaves.add(l);
+                vs.add(l);
+            }
+            for (int i = 1 + r.nextInt(12); i > 0; i--) {
+                vs.add(randomOp(r, vs.get(r.nextInt(vs.size())), vs.get(r.nextInt(vs.size()))));
+            }
+            Tensor loss = vs.get(vs.size() - 1).sum();
+            if (r.nextBoolean()) {
+                loss = loss.add(vs.get(r.nextInt(vs.size())).mul(vs.get(r.nextInt(vs.size()))).sum());
+            }
+            loss.backward();
+            StringBuilder out = new StringBuilder();
+            int mode = r.nextInt(4);
+            java.util.List<Tensor> order = new java.util.ArrayList<>(leaves);
+            java.util.Collections.shuffle(order, r);
+            if (mode == 1) {
+                for (Tensor l : order) {
+                    if (l.grad() != null) {
+                        out.append(java.util.Arrays.toString(l.grad().mul(2).sum(0).toFloatArray()));
+                    }
+                }
+            } else if (mode == 2) {
+                Tensor again = vs.get(r.nextInt(vs.size())).mul(vs.get(r.nextInt(vs.size()))).sum();
+                if (again.requiresGrad()) {
+                    again.backward();
+                }
+            } else if (mode == 3 && order.get(0).grad() != null) {
+                out.append(java.util.Arrays.toString(order.get(0).grad().t().get("1:, :").reshape(-1).toFloatArray()));
+                loss.backward();
+            }
+            for (Tensor l : leaves) {
+                out.append(l.grad() == null ? "none" : java.util.Arrays.toString(l.grad().toFloatArray())).append('\n');
+            }
+            return out.toString();
+        }
+    }
+
+    private static Tensor randomOp(java.util.Random r, Tensor a, Tensor b) {
+        return switch (r.nextInt(26)) {
+            case 0 -> a.relu();
+            case 1 -> a.tanh().exp();
+            case 2 -> a.sigmoid();
+            case 3 -> a.neg();
+            case 4 -> a.add(b);
+            case 5 -> a.mul(b);
+            case 6 -> a.sub(b);
+            case 7 -> a.maximum(b);
+            case 8 -> a.add(b.sum(0, true));
+            case 9 -> a.mul(b.mean(1, true));
+            case 10 -> a.t();
+            case 11 -> a.matmul(b).mul(0.25);
+            case 12 -> a.reshape(16).mul(2).reshape(4, 4);
+            case 13 -> Tessera.cat(a.get("1:, :"), a.get(":1, :"));
+            case 14 -> a.sum(0, true).expand(4, 4);
+            case 15 -> a.max(1).values().unsqueeze(1).expand(4, 4);
+            case 16 -> a.softmax(1);
+            case 17 -> Tessera.where(a.gt(0), a, b);
+            case 18 -> a.pow(2).mul(0.5);
+            case 19 -> a.div(b.abs().add(1));
+            case 20 -> a.square().add(1).sqrt();
+            case 21 -> a.transpose(0, 1).mul(b);
+            case 22 -> a.abs();
+            case 23 -> a.clamp(-0.5, 0.5);
+            case 24 -> a.get(":, ::2").mul(3).reshape(4, 2).matmul(b.get("::2, :"));
+            default -> Tessera.stack(a.get(0), a.get(1), b.get(2), b.get(3)).sin();
+        };
+    }
+
+    @Test
     void nodesMadeOutsideAnInternalBlockAreNeverReleased() {
         Tensor x = Tessera.rand(16, 16);
         Tensor prod = x.matmul(x);

@@ -104,6 +104,11 @@ public final class CpuBackend implements Backend {
                 ran[0] = null;
                 boolean done = false;
                 try {
+                    if (program != null && program.isStale()) {
+                        // part of its chain was realized since it was planned (a node it inlines fed another
+                        // step): its leaves may be given back already, so it is planned again, not pinned
+                        program = null;
+                    }
                     pinInputs(n, program, pins);
                     CpuBackend.this.execute(n, program);
                     done = true;

@@ -345,6 +345,7 @@ public final class Tensor {
         }
         Storage st = node.storage();
         st.checkWritable("set");
+        st.wrote();
         st.pin();
         try {
             long a = st.address() + off * dtype().byteSize();

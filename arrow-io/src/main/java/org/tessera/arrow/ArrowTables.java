@@ -73,7 +73,7 @@ public final class ArrowTables {
             throw new IllegalArgumentException("toRoot: " + rows + " rows exceed the " + Integer.MAX_VALUE
                     + " values an Arrow Java vector can hold");
         }
-        Node h = SharedMemory.host(tensor);
+        Node h = SharedMemory.host(tensor, "toRoot");
         List<FieldVector> vectors = new ArrayList<>();
         try {
             if (tensor.dtype() == DType.BOOL) {

@@ -84,7 +84,7 @@ public final class ArrowVectors {
             throw new IllegalArgumentException("toVector: " + tensor.numel() + " elements exceed the "
                     + Integer.MAX_VALUE + " values an Arrow Java vector can hold; split the tensor with narrow()");
         }
-        Node h = SharedMemory.host(tensor);
+        Node h = SharedMemory.host(tensor, "toVector");
         int n = (int) tensor.numel();
         FieldVector v = ArrowLayouts.newVector(name, tensor.dtype(), allocator);
         try {

@@ -74,7 +74,7 @@ public final class TensorColumns {
             throw new IllegalArgumentException("TensorColumns.toVector: " + batch.numel() + " elements exceed the "
                     + Integer.MAX_VALUE + " an Arrow Java vector can hold; split the tensor along dim 0");
         }
-        Node h = SharedMemory.host(batch);
+        Node h = SharedMemory.host(batch, "toVector");
         int[] order = batch.dtype() == DType.BOOL ? null : physicalOrder(h);
         if (order == null) {
             h = Tensor.of(h).contiguous().node();

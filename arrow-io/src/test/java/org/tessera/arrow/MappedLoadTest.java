@@ -309,6 +309,103 @@ class MappedLoadTest {
     }
 
     @Test
+    void slicesAndDuplicatesOfAMappedTensorsViewKeepTheMapping() throws Exception {
+        // the JVM links a read-only view's slices and duplicates to the buffer it wraps, not to the
+        // view: the mapping must follow that buffer, or it goes while a slice can still read it
+        Path p = dir.resolve("sliced.arrow");
+        int n = 1 << 18;
+        TensorFiles.save(Tessera.arange(0, n, 1, DType.FLOAT32), p);
+        long before = Memory.allocatedBytes();
+        ByteBuffer[] derived = new ByteBuffer[2];
+        try (Scope inner = Tessera.scope()) {
+            Tensor m = TensorFiles.load(p, LoadMode.MAP);
+            assertTrue(TensorFiles.isMapped(m));
+            ByteBuffer view = m.asByteBuffer();
+            derived[0] = view.slice().order(ByteOrder.LITTLE_ENDIAN);
+            derived[1] = view.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        for (int i = 0; i < 20; i++) {
+            System.gc(); // the view itself is unreachable now
+            Thread.sleep(10);
+        }
+        if (Files.isReadable(Path.of("/proc/self/maps"))) {
+            assertTrue(mapped(p), "the file is still mapped while a slice of the view lives");
+        }
+        for (int k = 0; k < 2; k++) {
+            assertTrue(derived[k].isReadOnly());
+            for (int i : new int[] {0, 1000, n - 1}) {
+                assertEquals(i, derived[k].getFloat(4 * i), "buffer " + k + ", element " + i);
+            }
+        }
+        derived[0] = null;
+        derived[1] = null;
+        for (int i = 0; i < 50 && (Memory.allocatedBytes() > before || mapped(p)); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before, "the mapping is released with its last slice");
+        assertFalse(mapped(p));
+    }
+
+    @Test
+    void aTensorOverAReadOnlyBufferIsReadOnly() throws Exception {
+        Path p = dir.resolve("rebuffered.arrow");
+        TensorFiles.save(Tessera.arange(0, 1 << 18, 1, DType.FLOAT32), p);
+        long before = Memory.allocatedBytes();
+        wrapReadOnlyBuffers(p);
+        // the buffers, and the tensors over them, were local to that call: the mapping goes with them
+        for (int i = 0; i < 50 && (Memory.allocatedBytes() > before || mapped(p)); i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(Memory.allocatedBytes() <= before);
+    }
+
+    private static void wrapReadOnlyBuffers(Path p) throws IOException {
+        try (Scope s = Tessera.scope()) {
+            Tensor m = TensorFiles.load(p, LoadMode.MAP);
+            Tensor t = Tessera.fromBuffer(m.asByteBuffer(), DType.FLOAT32, 1 << 18);
+            assertEquals(7f, t.get(7).item());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.set(42.0, 0));
+            assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+            assertTrue(t.asByteBuffer().isReadOnly());
+            assertEquals(0f, m.get(0).item());
+            try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
+                ByteBuffer mapped = c.map(FileChannel.MapMode.READ_ONLY, 0, c.size());
+                Tensor f = Tessera.fromBuffer(mapped, DType.BOOL, c.size());
+                assertThrows(IllegalStateException.class, () -> f.set(1, 0));
+            }
+        }
+    }
+
+    @Test
+    void savingAndExportingAFileTruncatedAfterMappingFailNamingTheFile() throws IOException {
+        Path p = dir.resolve("shrunk-export.arrow");
+        int n = 1 << 20;
+        TensorFiles.save(Tessera.arange(0, n, 1, DType.FLOAT32), p);
+        Tensor m = TensorFiles.load(p, LoadMode.MAP);
+        assertTrue(TensorFiles.isMapped(m));
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            c.truncate(4096);
+        }
+        // the checksum of a save reads the memory in an intrinsic where a fault would stop the JVM
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> TensorFiles.save(m, dir.resolve("copy.arrow")));
+        assertTrue(e.getMessage().startsWith("save: the memory of tensor file " + p), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("copy.arrow")));
+        try (BufferAllocator alloc = Memory.root().newChildAllocator("truncated", 0, Long.MAX_VALUE)) {
+            e = assertThrows(IllegalStateException.class, () -> ArrowVectors.toVector(m, "x", alloc));
+            assertTrue(e.getMessage().startsWith("toVector: the memory of tensor file " + p), e.getMessage());
+            e = assertThrows(IllegalStateException.class,
+                    () -> TensorColumns.toVector(m.reshape(1024, 1024), "x", alloc));
+            assertTrue(e.getMessage().startsWith("toVector: the memory of tensor file " + p), e.getMessage());
+            e = assertThrows(IllegalStateException.class,
+                    () -> ArrowTables.toRoot(m.reshape(262144, 4), List.of("a", "b", "c", "d"), alloc));
+            assertTrue(e.getMessage().startsWith("toRoot: the memory of tensor file " + p), e.getMessage());
+        }
+    }
+
+    @Test
     void damagedDataIsRejectedOnTheMappedBytesAndUnmapped() throws IOException {
         Path p = dir.resolve("flip.arrow");
         TensorFiles.save(Samples.of(DType.FLOAT32, 32, 32), p);

@@ -16,8 +16,16 @@ public final class Attrs {
     public record Fill(Number value) implements java.io.Serializable {
     }
 
-    /** ARANGE: {@code start + i * step}. */
-    public record Arange(double start, double step) implements java.io.Serializable {
+    /**
+     * ARANGE: element {@code i} is {@code start + (first + i) * step} ({@code (long) start + (first
+     * + i) * (long) step} in an integer dtype, as PyTorch truncates both): a part of a longer range
+     * (a block of a distributed one) starts at element {@code first} of it, with the same values.
+     */
+    public record Arange(double start, double step, long first) implements java.io.Serializable {
+        /** The range from its element 0. */
+        public Arange(double start, double step) {
+            this(start, step, 0);
+        }
     }
 
     /** RAND and RANDN: the generator's seed and the stream drawn for this call. */

@@ -28,6 +28,15 @@ public final class Graph {
                         + " an open scope or call scope.keep(tensor)");
             }
         }
+        if (op.isElementwise()) {
+            for (int i = 0; i < inputs.length; i++) {
+                if (!inputs[i].shape().broadcastsTo(shape)) {
+                    // a kernel would read the input as if it had the output's extent: past its own elements
+                    throw new IllegalArgumentException(op.name().toLowerCase(java.util.Locale.ROOT) + ": input " + i
+                            + " of shape " + inputs[i].shape() + " does not broadcast to the result's shape " + shape);
+                }
+            }
+        }
         Node n = new Node(op, shape, dtype, device, attrs, inputs);
         // as in PyTorch, only floating results carry gradient history (a cast to int64 ends it)
         if (GradMode.isEnabled() && op.isDifferentiable() && dtype.isFloatingPoint()) {

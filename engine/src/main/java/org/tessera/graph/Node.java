@@ -95,11 +95,46 @@ public final class Node {
         this.device = device;
         this.attrs = attrs;
         this.inputs = inputs.length == 0 ? NONE : inputs;
+        this.inputWrites = inputWrites(inputs);
         // only an internal node's readers are ever counted on (and a node never becomes internal later)
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i].internal && !appearsBefore(inputs, i)) {
                 CONSUMERS.incrementAndGet(inputs[i]);
             }
+        }
+    }
+
+    /** In-place writes into the inputs' memory when the node was made ({@link #checkInputsUnwritten}). */
+    private final int inputWrites;
+
+    private static int inputWrites(Node[] inputs) {
+        int w = 0;
+        for (Node in : inputs) {
+            Storage s = in.storage;
+            w += s == null ? 0 : s.writes();
+        }
+        return w;
+    }
+
+    /**
+     * Fails when an input's memory was written in place ({@code Tensor.set}) after this node was
+     * made from it and before it is computed: PyTorch computes an op when it is called, so it would
+     * have read the values from before the write; computed now it would read the new ones. A view
+     * (a movement op) is exempt: it shows the write in PyTorch too. Called by a backend before it
+     * computes the node.
+     *
+     * @throws IllegalStateException naming the op, its shape and what to do instead
+     */
+    public void checkInputsUnwritten() {
+        if (op.kind() == Op.Kind.MOVEMENT) {
+            return;
+        }
+        Node[] in = inputs;
+        if (in.length != 0 && inputWrites(in) != inputWrites) {
+            throw new IllegalStateException(op.name().toLowerCase(java.util.Locale.ROOT) + " " + shape + ": an input was"
+                    + " written in place (set) after this tensor was defined from it and before it was computed, so it"
+                    + " would read the new values where PyTorch, computing it when called, read the old ones; call"
+                    + " realize() on it before the write, or define it after the write");
         }
     }
 

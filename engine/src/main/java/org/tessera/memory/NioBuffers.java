@@ -29,7 +29,7 @@ public final class NioBuffers {
 
     /**
      * A storage over the whole of a direct buffer (position and limit are ignored); writes through
-     * either are seen through the other.
+     * either are seen through the other. The storage of a read-only buffer is read-only.
      *
      * @throws IllegalArgumentException for a heap buffer, which has no stable address
      */
@@ -40,7 +40,10 @@ public final class NioBuffers {
         }
         ArrowBuf arrow = Memory.root().wrapForeignAllocation(new Borrowed(buffer));
         try {
-            return Storage.wrap(arrow, buffer.capacity(), what);
+            // a read-only buffer (a read-only file mapping, a tensor's read-only view) makes a
+            // read-only tensor: a write into such memory would crash the JVM
+            return buffer.isReadOnly() ? Storage.wrapReadOnly(arrow, buffer.capacity(), what)
+                    : Storage.wrap(arrow, buffer.capacity(), what);
         } finally {
             arrow.close(); // the storage holds its own reference
         }
@@ -63,19 +66,22 @@ public final class NioBuffers {
                     + ") lie outside the tensor's " + s.byteSize() + "-byte buffer");
         }
         ArrowBuf ref = s.exportReference();
+        ByteBuffer base;
         ByteBuffer view;
         try {
-            view = ref.nioBuffer(byteOffset, (int) bytes);
-            if (s.isReadOnly()) {
-                view = view.asReadOnlyBuffer(); // a write into a read-only mapping would crash the JVM
-            }
+            base = ref.nioBuffer(byteOffset, (int) bytes);
+            // a write into a read-only mapping would crash the JVM
+            view = s.isReadOnly() ? base.asReadOnlyBuffer() : base;
             view.order(ByteOrder.LITTLE_ENDIAN);
         } catch (RuntimeException | Error e) {
             ref.close();
             throw e;
         }
-        // the reference is dropped once no slice or duplicate of the view can reach the memory
-        Memory.CLEANER.register(view, ref::close);
+        // The reference is dropped once no slice or duplicate of the view can reach the memory. The
+        // JVM links every buffer derived from a direct buffer (a read-only wrapper, and that wrapper's
+        // slices and duplicates) to the first one, not to the buffer it was derived from: so the
+        // reference follows the first buffer, which the read-only view and all of those keep alive.
+        Memory.CLEANER.register(base, ref::close);
         return view;
     }
 }

@@ -203,6 +203,21 @@ public final class Storage {
         }
     }
 
+    /** In-place writes through {@code Tensor.set}, counted so that a computation defined before one can tell. */
+    private volatile int writes;
+
+    /** How many times the memory was written in place ({@link #wrote}). */
+    public int writes() {
+        return writes;
+    }
+
+    /** Records an in-place write (a tensor defined from this memory earlier and computed later would see it). */
+    public void wrote() {
+        synchronized (this) {
+            writes++;
+        }
+    }
+
     /** Whether the memory was ever handed out of the engine (and so is never reused by the pool). */
     public boolean isExported() {
         return exported;

@@ -230,14 +230,23 @@ public final class TesseraSession implements AutoCloseable {
 
     /** Uniform [0, 1) values from the global generator ({@link Tessera#manualSeed}). */
     public Tensor rand(DType dtype, long[] shape, long... blockShape) {
+        checkFloating("rand", dtype);
         Generator g = Tessera.defaultGenerator();
         return source(Op.RAND, Shape.of(shape), dtype, new Attrs.Random(g.seed(), g.nextStream()), blockShape);
     }
 
     /** Standard normal values from the global generator ({@link Tessera#manualSeed}). */
     public Tensor randn(DType dtype, long[] shape, long... blockShape) {
+        checkFloating("randn", dtype);
         Generator g = Tessera.defaultGenerator();
         return source(Op.RANDN, Shape.of(shape), dtype, new Attrs.Random(g.seed(), g.nextStream()), blockShape);
+    }
+
+    /** Random sources are floating point, as the engine's: refused at the call, not in a task. */
+    private static void checkFloating(String op, DType dtype) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(op + ": dtype must be floating, got " + dtype);
+        }
     }
 
     /** A local tensor cut into blocks of {@code blockShape} (default: chosen by size) and sent to the cluster. */

@@ -19,10 +19,10 @@ public final class SharedMemory {
     /**
      * The realized host node of {@code t} with writable memory, to share with Arrow vectors (which
      * can write to it): as {@link #hostForReading}, except that a tensor whose memory is read-only
-     * (a mapped file) is copied once into new memory.
+     * (a mapped file) is copied once into new memory. {@code op} names the caller in errors.
      */
-    public static Node host(Tensor t) {
-        Node h = hostForReading(t);
+    public static Node host(Tensor t, String op) {
+        Node h = hostForReading(t, op);
         Storage src = h.storage();
         if (!src.isReadOnly()) {
             return h;
@@ -35,15 +35,19 @@ public final class SharedMemory {
     /**
      * The realized host node of {@code t}, for code that only reads its memory: the tensor itself
      * when it is a CPU tensor (realizing it if needed), otherwise a copy on the CPU. Its memory may
-     * be read-only (a mapped file).
+     * be read-only (a mapped file), and it is checked to still be readable (a mapped file not
+     * truncated since). {@code op} names the caller in errors.
      */
-    public static Node hostForReading(Tensor t) {
+    public static Node hostForReading(Tensor t, String op) {
         Tensor h = t.device().equals(Device.CPU) ? t : t.cpu();
         h.realize();
         if (h.node().storage() == null) {
-            throw new IllegalStateException("arrow: tensor " + t.shape() + " on " + t.device()
+            throw new IllegalStateException(op + ": tensor " + t.shape() + " on " + t.device()
                     + " has no host memory after moving it to the CPU");
         }
+        // memory mapped from a file truncated since it was loaded fails here, with the file named,
+        // not with a fault (or a crash, in an intrinsic such as a checksum) where it is read
+        h.node().storage().checkMapped(op);
         return h.node();
     }
 

@@ -60,7 +60,7 @@ public final class TensorFileWriter {
         if (batchBytes <= 0) {
             throw new IllegalArgumentException("save: batch size " + batchBytes + " bytes; expected a positive number");
         }
-        Node h = SharedMemory.hostForReading(tensor);
+        Node h = SharedMemory.hostForReading(tensor, "save");
         if (!h.isContiguous()) {
             h = Tensor.of(h).contiguous().node();
         }

@@ -110,6 +110,7 @@ public final class CpuBackend implements Backend {
                         program = null;
                     }
                     pinInputs(n, program, pins);
+                    checkInputsUnwritten(n, program);
                     CpuBackend.this.execute(n, program);
                     done = true;
                 } catch (InternalError fault) {
@@ -155,6 +156,18 @@ public final class CpuBackend implements Backend {
      * Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the
      * program's leaves; and checks that those mapped from files still have their pages.
      */
+    /** {@link Node#checkInputsUnwritten} of the step's node and of every node its program inlines. */
+    private static void checkInputsUnwritten(Node n, FusedProgram program) {
+        n.checkInputsUnwritten();
+        if (program != null) {
+            for (Node s : program.chain().steps()) {
+                if (s != n && !program.chain().isLeaf(s)) {
+                    s.checkInputsUnwritten();
+                }
+            }
+        }
+    }
+
     private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
         // a view reads nothing (a reshape that must copy checks then)
         boolean reads = n.op().kind() != Op.Kind.MOVEMENT;

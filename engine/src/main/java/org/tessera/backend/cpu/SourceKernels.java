@@ -197,17 +197,18 @@ public final class SourceKernels {
 
         private void arange(long first, long stride, int len, Object tile, int off) {
             Attrs.Arange a = arange;
+            long at = a.first() + first;
             switch (kind) {
                 case F32 -> {
                     float[] o = (float[]) tile;
                     for (int k = 0; k < len; k++) {
-                        o[off + k] = (float) (a.start() + (first + k * stride) * a.step());
+                        o[off + k] = (float) (a.start() + (at + k * stride) * a.step());
                     }
                 }
                 case F64 -> {
                     double[] o = (double[]) tile;
                     for (int k = 0; k < len; k++) {
-                        o[off + k] = a.start() + (first + k * stride) * a.step();
+                        o[off + k] = a.start() + (at + k * stride) * a.step();
                     }
                 }
                 case I64 -> {
@@ -215,7 +216,7 @@ public final class SourceKernels {
                     long s0 = (long) a.start();
                     long st = (long) a.step();
                     for (int k = 0; k < len; k++) {
-                        o[off + k] = s0 + (first + k * stride) * st;
+                        o[off + k] = s0 + (at + k * stride) * st;
                     }
                 }
             }

@@ -70,6 +70,9 @@ public final class BlockCodec {
         out.write(h.array(), 0, h.position());
         long bytes = data.numel() * data.dtype().byteSize();
         long address = data.node().address();
+        if (data.node().storage() != null) {
+            data.node().storage().checkMapped("serialize block"); // a truncated file fails by name, not by a fault
+        }
         byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(bytes, 1))];
         for (long at = 0; at < bytes; at += buf.length) {
             int n = (int) Math.min(buf.length, bytes - at);

@@ -90,6 +90,10 @@ final class CatLowering {
         }
         boolean fail = l.settings.failFirstAttempt();
         List<JavaRDD<Block>> shifted = new ArrayList<>();
+        // parts joined along the partition dim are appended by a union, which merges (rather than
+        // appends) partitions of RDDs that share a partitioner (two parts re-cut by the same shuffle):
+        // their shifted blocks must drop it; parts zipped side by side keep theirs
+        boolean keepPartitioner = k != pdim;
         int offset = 0;
         for (int i = 0; i < parts.size(); i++) {
             int off = offset;
@@ -103,7 +107,7 @@ final class CatLowering {
                     res.add(new Block(idx, b.data()));
                 });
                 return res.iterator();
-            }, true));
+            }, keepPartitioner));
             offset += joined.get(i).length;
         }
         JavaRDD<Block> rdd = shifted.get(0);

@@ -35,23 +35,26 @@ sealed interface Expr extends Serializable {
 
     /**
      * The block shape of a node of global shape {@code global} inside the output block of size
-     * {@code blockSize}, for a region whose output has rank {@code rootRank}.
+     * {@code blockSize} of a region whose output has the global shape {@code root}: a size-1 dim
+     * broadcast against a longer one stays 1, every other dim takes the block's size (which may be
+     * 0 where a slice left a chunk empty, even along a dim of global size 1).
      */
-    static long[] blockShape(long[] global, long[] blockSize) {
+    static long[] blockShape(long[] global, long[] root, long[] blockSize) {
         int lead = blockSize.length - global.length;
         long[] s = new long[global.length];
         for (int j = 0; j < s.length; j++) {
-            s[j] = global[j] == 1 ? 1 : blockSize[lead + j];
+            s[j] = global[j] == 1 && root[lead + j] != 1 ? 1 : blockSize[lead + j];
         }
         return s;
     }
 
     /** Builds the local graph of {@code e} for one output block; slots come from {@code slots}. */
     static Node build(Expr e, long[] blockSize, IntFunction<Node> slots) {
-        return build(e, blockSize, slots, new java.util.IdentityHashMap<>());
+        return build(e, e.shape(), blockSize, slots, new java.util.IdentityHashMap<>());
     }
 
-    private static Node build(Expr e, long[] blockSize, IntFunction<Node> slots, java.util.Map<Expr, Node> done) {
+    private static Node build(Expr e, long[] root, long[] blockSize, IntFunction<Node> slots,
+                              java.util.Map<Expr, Node> done) {
         Node n = done.get(e);
         if (n != null) {
             return n;
@@ -59,15 +62,15 @@ sealed interface Expr extends Serializable {
         if (e instanceof Slot s) {
             n = slots.apply(s.slot());
         } else if (e instanceof Fill f) {
-            n = Graph.nodeOn(Op.FILL, Shape.of(blockShape(f.shape(), blockSize)), f.dtype(), Device.CPU,
+            n = Graph.nodeOn(Op.FILL, Shape.of(blockShape(f.shape(), root, blockSize)), f.dtype(), Device.CPU,
                     new Attrs.Fill(f.value()));
         } else {
             Apply a = (Apply) e;
             Node[] in = new Node[a.args().length];
             for (int i = 0; i < in.length; i++) {
-                in[i] = build(a.args()[i], blockSize, slots, done);
+                in[i] = build(a.args()[i], root, blockSize, slots, done);
             }
-            n = Graph.nodeOn(a.op(), Shape.of(blockShape(a.shape(), blockSize)), a.dtype(), Device.CPU, a.attrs(), in);
+            n = Graph.nodeOn(a.op(), Shape.of(blockShape(a.shape(), root, blockSize)), a.dtype(), Device.CPU, a.attrs(), in);
         }
         done.put(e, n);
         return n;

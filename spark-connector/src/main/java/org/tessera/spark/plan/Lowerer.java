@@ -411,8 +411,9 @@ public final class Lowerer {
                 long[] st = new long[ls.length];
                 long[] sz = new long[ls.length];
                 for (int j = 0; j < ls.length; j++) {
-                    st[j] = ls[j] == 1 ? 0 : start[lead + j];
-                    sz[j] = ls[j] == 1 ? 1 : size[lead + j];
+                    boolean broadcast = ls[j] == 1 && rootShape[lead + j] != 1;
+                    st[j] = broadcast ? 0 : start[lead + j];
+                    sz[j] = broadcast ? 1 : size[lead + j];
                 }
                 return Blocks.region(localVals[s], st, sz).node();
             });

@@ -91,7 +91,9 @@ final class ReduceLowering {
                 TaskSupport.begin(fail);
                 List<Block> reduced = new ArrayList<>();
                 for (java.util.Map.Entry<int[], Tensor> e : blocks.evaluate(p, it.next())) {
-                    reduced.add(partial(e.getKey(), e.getValue().node(), dims, partialOp, outType));
+                    if (!skipsEmpty(partialOp, e.getValue().node(), dims)) {
+                        reduced.add(partial(e.getKey(), e.getValue().node(), dims, partialOp, outType));
+                    }
                 }
                 return java.util.Collections.singletonList(Rdds.combineByIndex(reduced, combine)).iterator();
             }, true);
@@ -100,7 +102,9 @@ final class ReduceLowering {
                 TaskSupport.begin(fail);
                 List<Block> reduced = new ArrayList<>();
                 for (Block b : Blocks.sorted(it)) {
-                    reduced.add(partial(b.index(), b.data().node(), dims, partialOp, outType));
+                    if (!skipsEmpty(partialOp, b.data().node(), dims)) {
+                        reduced.add(partial(b.index(), b.data().node(), dims, partialOp, outType));
+                    }
                 }
                 return java.util.Collections.singletonList(Rdds.combineByIndex(reduced, combine)).iterator();
             }, true);
@@ -149,6 +153,24 @@ final class ReduceLowering {
             result = MovementLowering.dropDims((SparkValue.Distributed) result, dims, l.dry);
         }
         return result;
+    }
+
+    /**
+     * Whether a block contributes nothing to a max or min: one with no element along a reduced dim
+     * (a chunk a slice or a mask left empty). A sum or product of it is 0 or 1 and combines as such,
+     * but a max or min has no value to give, and an empty dim as a whole was refused when the op was
+     * called, so some other block holds the result's elements.
+     */
+    private static boolean skipsEmpty(Op op, Node in, int[] dims) {
+        if (op != Op.MAX && op != Op.MIN) {
+            return false;
+        }
+        for (int k : dims) {
+            if (in.shape().get(k) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One block's partial result, with the reduced dims kept as size 1 and indexed 0. */

@@ -1,0 +1,64 @@
+package org.tessera;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.tessera.memory.LeakCheck;
+
+/**
+ * An in-place write ({@code set}) and the tensors defined from the written memory: PyTorch computes
+ * each op when it is called, so a result defined before the write holds the old values; here a
+ * result computed before the write keeps them, a view shows the write (as in PyTorch), and a result
+ * defined before the write but not yet computed refuses to compute rather than read the new ones.
+ */
+@ExtendWith(LeakCheck.class)
+class InPlaceWriteTest {
+    @Test
+    void aResultDefinedBeforeAWriteAndComputedAfterItIsRefused() {
+        Tensor x = Tessera.tensor(new float[] {1, 2, 3}).realize();
+        Tensor y = x.mul(2);
+        Tensor z = x.add(1).relu().sum(); // a fused chain under a reduction
+        x.set(100, 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class, y::toFloatArray);
+        assertTrue(e.getMessage().contains("mul [3]: an input was written in place (set) after this tensor was defined"),
+                e.getMessage());
+        e = assertThrows(IllegalStateException.class, z::item);
+        assertTrue(e.getMessage().contains("written in place (set)"), e.getMessage());
+        // defined again after the write, it reads the new values
+        assertArrayEquals(new float[] {200, 4, 6}, x.mul(2).toFloatArray());
+    }
+
+    @Test
+    void aResultComputedBeforeTheWriteKeepsTheOldValues() {
+        Tensor x = Tessera.tensor(new float[] {1, 2, 3}).realize();
+        Tensor y = x.mul(2).realize();
+        x.set(100, 0);
+        assertArrayEquals(new float[] {2, 4, 6}, y.toFloatArray());
+    }
+
+    @Test
+    void aViewShowsTheWriteAsInPyTorch() {
+        Tensor x = Tessera.tensor(new float[][] {{1, 2}, {3, 4}}).realize();
+        Tensor t = x.t();
+        Tensor row = x.get(0);
+        x.set(100, 0, 1);
+        assertArrayEquals(new float[] {1, 3, 100, 4}, t.toFloatArray());
+        assertArrayEquals(new float[] {1, 100}, row.toFloatArray());
+        assertArrayEquals(new float[] {2, 200}, row.mul(2).toFloatArray());
+    }
+
+    @Test
+    void aWriteIntoAnInputComputedLaterIsRefusedToo() {
+        // x itself is computed by y's first read of it, then written: y (defined before) must not read it
+        Tensor a = Tessera.tensor(new float[] {1, 2, 3});
+        Tensor x = a.add(1);
+        Tensor y = x.mul(3);
+        x.realize();
+        x.set(-1, 2);
+        assertThrows(IllegalStateException.class, y::toFloatArray);
+        assertArrayEquals(new float[] {2, 3, -1}, x.toFloatArray());
+    }
+}

@@ -245,7 +245,7 @@ public final class RegressionJob implements Callable<Integer> {
         }
         List<String> all = new ArrayList<>(cols);
         all.add(label);
-        df = df.select(all.stream().map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
+        df = df.select(all.stream().map(org.tessera.spark.io.DataFrames::column).toArray(org.apache.spark.sql.Column[]::new));
         Labels.Binary classes = null;
         if (model == Model.LOGISTIC) {
             classes = Labels.binary(df, label);

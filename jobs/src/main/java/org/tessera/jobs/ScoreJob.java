@@ -161,7 +161,7 @@ public final class ScoreJob implements Callable<Integer> {
             boolean csv = Datasets.formatOf(input, format).equals("csv");
             if (csv || dropMissing) {
                 List<Cleaning.Chosen> chosen = new ArrayList<>();
-                cols.forEach(c -> chosen.add(new Cleaning.Chosen(c, "feature")));
+                cols.forEach(c -> chosen.add(new Cleaning.Chosen(c, "model feature")));
                 Cleaning.Result cleaned = Cleaning.cleanKeepingAllColumns(ts.spark(), input, format, df, chosen,
                         dropMalformed, dropMissing);
                 df = cleaned.df();
@@ -234,18 +234,23 @@ public final class ScoreJob implements Callable<Integer> {
                 .toArray(Column[]::new);
         List<Column> select = new ArrayList<>();
         for (String c : df.columns()) {
-            select.add(mapped.col(c));
+            select.add(mapped.col(quoted(c)));
         }
-        select.add(functions.element_at(functions.array(labels), mapped.col(index).plus(1).cast("int"))
+        select.add(functions.element_at(functions.array(labels), mapped.col(quoted(index)).plus(1).cast("int"))
                 .as("prediction"));
         int k = 1;
         if (what.probability()) {
-            select.add(mapped.col(schema.fields()[k++].name()).as("probability"));
+            select.add(mapped.col(quoted(schema.fields()[k++].name())).as("probability"));
         }
         if (what.logits()) {
-            select.add(mapped.col(schema.fields()[k].name()).as("logits"));
+            select.add(mapped.col(quoted(schema.fields()[k].name())).as("logits"));
         }
         return mapped.select(select.toArray(Column[]::new));
+    }
+
+    /** A column name as {@code Dataset.col} reads it literally (a dot in a name would otherwise mean a struct field). */
+    private static String quoted(String name) {
+        return "`" + name.replace("`", "``") + "`";
     }
 
     private static String freshName(Dataset<Row> df, String base) {

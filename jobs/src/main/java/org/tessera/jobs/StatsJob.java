@@ -91,6 +91,15 @@ public final class StatsJob implements Callable<Integer> {
                 if (cols.isEmpty()) {
                     throw new JobException("no numeric columns; the columns are: " + String.join(", ", df.columns()));
                 }
+                List<String> left = Arrays.stream(df.columns()).filter(c -> !cols.contains(c)).toList();
+                if (!left.isEmpty()) {
+                    // a column Spark read as text (one cell such as 'NA' is enough) is not silently dropped
+                    console.printf(Locale.ROOT, "left out %d column%s that %s not numeric: %s (--columns names the"
+                            + " ones to use; a text cell in one makes it an error naming the line)%n", left.size(),
+                            left.size() == 1 ? "" : "s", left.size() == 1 ? "is" : "are",
+                            String.join(", ", left.subList(0, Math.min(20, left.size()))) + (left.size() > 20 ? ", ..."
+                                    : ""));
+                }
             }
             for (String c : cols) {
                 Datasets.requireColumn(df, c, "column");
@@ -197,7 +206,7 @@ public final class StatsJob implements Callable<Integer> {
         int d = cols.size();
         StringBuilder csv = new StringBuilder("column,mean,std");
         for (String c : cols) {
-            csv.append(",corr_").append(csvField(c));
+            csv.append(',').append(csvField("corr_" + c));
         }
         csv.append('\n');
         for (int i = 0; i < d; i++) {

@@ -250,4 +250,129 @@ class InputHygieneTest {
         assertEquals(d + 1, csv.size());
         assertEquals(3 + d, csv.get(1).split(",").length);
     }
+    @Test
+    void aColumnNameWithADotIsOneColumnNotAStructField() throws Exception {
+        List<String> lines = table();
+        lines.set(0, "Sepal.Length,b,c,y"); // R's data frames name columns so
+        Path file = write("dots.csv", lines);
+        Path out = dir.resolve("dots");
+        JobsTest.Run r = regression(file, out);
+        assertEquals(0, r.code(), r.out() + r.err());
+        double[] w = RealDataTest.jsonArray(Files.readString(out.resolve("coefficients.json")), "weights");
+        assertEquals(2, w[0], 0.05);
+        assertEquals(-1, w[1], 0.05);
+        Path parquet = dir.resolve("dots.parquet");
+        session.spark().read().option("header", "true").option("inferSchema", "true").csv(file.toString()).coalesce(1)
+                .write().parquet(parquet.toString());
+        r = regression(parquet, dir.resolve("dots-parquet"));
+        assertEquals(0, r.code(), r.out() + r.err());
+        r = run("stats", "--input", file.toString(), "--out", dir.resolve("dots-stats").toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Files.readAllLines(dir.resolve("dots-stats").resolve("stats.csv")).get(1).startsWith("Sepal.Length,"));
+    }
+
+    @Test
+    void blankLinesBeforeTheHeaderAreSkippedAsSparkSkipsThem() throws Exception {
+        List<String> lines = table();
+        lines.add(0, "");
+        lines.add(1, "   ");
+        Path out = dir.resolve("blank-first");
+        JobsTest.Run r = regression(write("blank-first.csv", lines), out);
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 30"));
+    }
+
+    @Test
+    void aQuoteInsideAFieldIsTextAsForSpark() throws Exception {
+        List<String> lines = table();
+        for (int i = 0; i < lines.size(); i++) {
+            // the text column first, so that a quote opening a quoted field would swallow the numbers after it
+            lines.set(i, (i == 0 ? "note," : i == 5 ? "5'11\" tall," : i == 9 ? "\"quoted, with a comma\"," : "x,")
+                    + lines.get(i));
+        }
+        Path out = dir.resolve("quote-inside");
+        JobsTest.Run r = regression(write("quote-inside.csv", lines), out, "--features", "a,b,c");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertFalse(r.out().contains("malformed"), r.out());
+        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 30"));
+    }
+
+    @Test
+    void spellingsOfNanAndInfinitySparkDoesNotReadAreTextWhetherOrNotMissingValuesAreDropped() throws Exception {
+        Path inf = withLine("lower-inf.csv", 4, "0.5,inf,1,2");
+        assertFails(inf, "feature column 'b' is not numeric: " + inf + " line 4 has 'inf'");
+        assertFails(inf, "feature column 'b' is not numeric: " + inf + " line 4 has 'inf'", "--drop-missing");
+        Path nan = withLine("lower-nan.csv", 6, "nan,0.1,1,2");
+        assertFails(nan, "feature column 'a' is not numeric: " + nan + " line 6 has 'nan'", "--drop-missing");
+        // Spark's own spellings are numbers: missing values, skipped when asked
+        Path spark = withLine("spark-inf.csv", 4, "0.5,-Inf,1,2");
+        Path out = dir.resolve("spark-inf");
+        JobsTest.Run r = regression(spark, out, "--drop-missing");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 29"));
+    }
+
+    @Test
+    void statsNamesTheColumnsItLeavesOutAndQuotesNamesInItsCsv() throws Exception {
+        List<String> lines = table();
+        lines.set(0, "\"x,1\",b,c,y");
+        lines.set(7, "0.5,NA,1,2");
+        Path out = dir.resolve("na-stats");
+        JobsTest.Run r = run("stats", "--input", write("na.csv", lines).toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("left out 1 column that is not numeric: b"), r.out());
+        List<String> csv = Files.readAllLines(out.resolve("stats.csv"));
+        assertEquals("column,mean,std,\"corr_x,1\",corr_c,corr_y", csv.get(0));
+        assertTrue(csv.get(1).startsWith("\"x,1\","), csv.get(1));
+    }
+
+    @Test
+    void aFolderOfParquetFilesIsReadWithEveryFilesColumns() throws Exception {
+        Path folder = dir.resolve("mixed.parquet");
+        org.apache.spark.sql.types.StructType ay = new org.apache.spark.sql.types.StructType().add("a", "double")
+                .add("y", "double");
+        org.apache.spark.sql.types.StructType aby = new org.apache.spark.sql.types.StructType().add("a", "double")
+                .add("b", "double").add("y", "double");
+        List<org.apache.spark.sql.Row> r1 = new ArrayList<>();
+        List<org.apache.spark.sql.Row> r2 = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            r1.add(org.apache.spark.sql.RowFactory.create(Math.sin(i), 1 + 2 * Math.sin(i)));
+            r2.add(org.apache.spark.sql.RowFactory.create(Math.cos(i), Math.sin(3 * i), 1 + 2 * Math.cos(i)
+                    - Math.sin(3 * i)));
+        }
+        Path parts = dir.resolve("parts");
+        session.spark().createDataFrame(r1, ay).coalesce(1).write().parquet(parts.resolve("p1").toString());
+        session.spark().createDataFrame(r2, aby).coalesce(1).write().parquet(parts.resolve("p2").toString());
+        Files.createDirectories(folder);
+        for (String p : List.of("p1", "p2")) {
+            try (java.util.stream.Stream<Path> files = Files.list(parts.resolve(p))) {
+                Path part = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+                Files.copy(part, folder.resolve(p + ".parquet"));
+            }
+        }
+        Path glob = folder;
+        // b, which only the second file holds, is a feature: its missing values are named, not the column lost
+        assertFails(glob, "feature column 'b' has a null at row");
+        Path out = dir.resolve("mixed-out");
+        JobsTest.Run r = regression(glob, out, "--drop-missing");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String json = Files.readString(out.resolve("coefficients.json"));
+        assertTrue(json.contains("\"rows\": 10"), json);
+        double[] w = RealDataTest.jsonArray(json, "weights");
+        assertEquals(2, w[0], 1e-9, json);
+        assertEquals(-1, w[1], 1e-9, json);
+    }
+
+    @Test
+    void aDecimalColumnIsReadAsDoubles() throws Exception {
+        Path file = dir.resolve("decimal.parquet");
+        session.spark().read().option("header", "true").option("inferSchema", "true")
+                .csv(write("for-decimal.csv", table()).toString())
+                .selectExpr("cast(a as decimal(12, 6)) as a", "b", "c", "y").coalesce(1).write()
+                .parquet(file.toString());
+        Path out = dir.resolve("decimal-out");
+        JobsTest.Run r = regression(file, out);
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(2, RealDataTest.jsonArray(Files.readString(out.resolve("coefficients.json")), "weights")[0], 0.05);
+    }
 }

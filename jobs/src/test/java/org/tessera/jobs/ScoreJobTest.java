@@ -1,6 +1,7 @@
 package org.tessera.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -176,5 +177,11 @@ class ScoreJobTest {
         JobsTest.Run e = JobsTest.run("score", "--master", "local[2]", "--model", modelDir.toString(), "--input",
                 bad.toString(), "--out", dir.resolve("o").toString());
         JobsTest.assertOneLineError(e, 1, "line 3 has 3 fields, the header has 4");
+        Path text = dir.resolve("text.csv");
+        java.nio.file.Files.writeString(text, "id,x0,x1,x2\na,0.5,NA,2.0\nb,-0.25,0.75,1\n");
+        JobsTest.Run t = JobsTest.run("score", "--master", "local[2]", "--model", modelDir.toString(), "--input",
+                text.toString(), "--out", dir.resolve("o2").toString());
+        JobsTest.assertOneLineError(t, 1, "model feature column 'x1' is not numeric: " + text + " line 2 has 'NA'");
+        assertFalse(t.err().contains("--features"), "score has no --features option: " + t.err());
     }
 }

@@ -59,6 +59,17 @@ class DataFrameTest {
     }
 
     @Test
+    void columnNamesWithADotOrABacktickAreColumnsNotStructFields() {
+        List<Row> data = List.of(RowFactory.create(1.0, 2.0, 3.0), RowFactory.create(4.0, 5.0, 6.0));
+        StructType schema = new StructType().add("Sepal.Length", DataTypes.DoubleType)
+                .add("odd`name", DataTypes.DoubleType).add("y", DataTypes.DoubleType);
+        Dataset<Row> df = ts.spark().createDataFrame(data, schema).coalesce(1);
+        Tensor t = ts.fromDataFrame(df, "Sepal.Length", "odd`name");
+        assertArrayEquals(new double[] {1, 2, 4, 5}, t.toDoubleArray(), 0);
+        assertArrayEquals(new double[] {3, 1, 6, 4}, ts.fromDataFrame(df, "y", "Sepal.Length").toDoubleArray(), 0);
+    }
+
+    @Test
     void arrayAndVectorColumnsBecomeRows() {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < 9; i++) {

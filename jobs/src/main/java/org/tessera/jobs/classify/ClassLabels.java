@@ -57,7 +57,9 @@ record ClassLabels(String column, List<String> labels, boolean numeric) {
     }
 
     private static Column key(String label, boolean numeric) {
-        return numeric ? col(label).cast("double") : col(label).cast("string");
+        // try_cast: a label that is not a number (a test file's 'NA') is then an unknown class, reported as such
+        Column c = org.tessera.spark.io.DataFrames.column(label);
+        return numeric ? c.try_cast("double") : c.cast("string");
     }
 
     /**
@@ -68,11 +70,11 @@ record ClassLabels(String column, List<String> labels, boolean numeric) {
         Column[] values = labels.stream().map(s -> numeric ? lit(Double.parseDouble(s)) : lit(s)).toArray(Column[]::new);
         Column pos = array_position(array(values), key(column, numeric));
         Dataset<Row> out = df.withColumn(CLASS, pos.minus(1).cast("double"));
-        List<Row> unknown = out.filter(col(CLASS).lt(0).or(col(CLASS).isNull())).select(col(column)).limit(1)
+        List<Row> unknown = out.filter(col(CLASS).lt(0).or(col(CLASS).isNull())).select(org.tessera.spark.io.DataFrames.column(column)).limit(1)
                 .collectAsList();
         if (!unknown.isEmpty()) {
             Object v = unknown.get(0).get(0);
-            String shown = v == null ? "null" : numeric ? Labels.format(((Number) v).doubleValue()) : v.toString();
+            String shown = v == null ? "null" : v instanceof Number num ? Labels.format(num.doubleValue()) : v.toString();
             throw new JobException(what + ": label '" + shown + "' in column '" + column + "' is not one of the "
                     + labels.size() + " classes of the training data (" + String.join(", ", labels.subList(0,
                             Math.min(20, labels.size()))) + (labels.size() > 20 ? ", ..." : "") + ")");

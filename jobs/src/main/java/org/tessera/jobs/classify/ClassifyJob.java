@@ -1,6 +1,6 @@
 package org.tessera.jobs.classify;
 
-import static org.apache.spark.sql.functions.col;
+
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,6 +27,7 @@ import org.tessera.jobs.data.Datasets;
 import org.tessera.jobs.report.Json;
 import org.tessera.jobs.report.LossPlot;
 import org.tessera.spark.TesseraSession;
+import org.tessera.spark.io.DataFrames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -280,13 +281,13 @@ public final class ClassifyJob implements Callable<Integer> {
         Dataset<Row> data = cleaned.df();
         String skipped = cleaned.note();
         if (!numericLabel) {
-            long nulls = data.filter(col(label).isNull()).count();
+            long nulls = data.filter(DataFrames.column(label).isNull()).count();
             if (nulls > 0) {
                 if (!dropMissing) {
                     throw new JobException(what + " " + path + ": label column '" + label + "' is empty in " + nulls
                             + " row" + (nulls == 1 ? "" : "s") + " (--drop-missing skips them)");
                 }
-                data = data.filter(col(label).isNotNull());
+                data = data.filter(DataFrames.column(label).isNotNull());
                 skipped = (skipped == null ? "skipped " : skipped + " and ") + nulls + " rows without a label";
             }
         }
@@ -336,6 +337,9 @@ public final class ClassifyJob implements Callable<Integer> {
         long n = fit.rows();
         int[] layers = cm.layers();
         double rate = lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3;
+        // the test data is checked and scored before anything is written: a bad cell in it ends the
+        // job with nothing in --out, as one in the training data does
+        Map<String, Object> testMetrics = test != null ? evaluate(ts, cm) : null;
         Files.createDirectories(out);
         cm.save(out.resolve("model"));
 
@@ -379,9 +383,8 @@ public final class ClassifyJob implements Callable<Integer> {
         metrics.put("trainSeconds", trainSecs);
         Training.Epoch last = fit.epochs().get(fit.epochs().size() - 1);
         metrics.put("trainingAccuracy", last.accuracy());
-        if (test != null) {
-            Map<String, Object> t = evaluate(ts, cm);
-            metrics.putAll(t);
+        if (testMetrics != null) {
+            metrics.putAll(testMetrics);
         }
         Files.writeString(out.resolve("metrics.json"), Json.write(metrics), StandardCharsets.UTF_8);
         double[] losses = fit.epochs().stream().mapToDouble(Training.Epoch::loss).toArray();

@@ -1,6 +1,6 @@
 package org.tessera.jobs.data;
 
-import static org.apache.spark.sql.functions.col;
+import static org.tessera.spark.io.DataFrames.column;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
@@ -194,7 +194,7 @@ public final class Cleaning {
 
     private static Column[] columns(List<Chosen> chosen, List<String> carried) {
         return java.util.stream.Stream.concat(chosen.stream().map(Chosen::name), carried.stream())
-                .map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+                .map(org.tessera.spark.io.DataFrames::column).toArray(Column[]::new);
     }
 
     private static Result parquet(String path, Dataset<Row> df, List<Chosen> chosen, List<String> carried,
@@ -202,7 +202,7 @@ public final class Cleaning {
         for (Chosen c : chosen) {
             requireNumeric(df, c);
         }
-        Dataset<Row> data = df.select(chosen.stream().map(c -> col(c.name())).toArray(Column[]::new));
+        Dataset<Row> data = df.select(chosen.stream().map(c -> column(c.name())).toArray(Column[]::new));
         Column good = finite(df, chosen);
         long rows;
         long bad;
@@ -246,6 +246,12 @@ public final class Cleaning {
                     + " infinite value in the chosen columns");
         }
         Dataset<Row> kept = carried == null ? df : df.select(columns(chosen, carried));
+        for (Chosen c : chosen) {
+            if (df.schema().apply(c.name()).dataType() instanceof org.apache.spark.sql.types.DecimalType) {
+                // tensors hold binary floating point: a decimal column is read as the nearest doubles
+                kept = kept.withColumn(c.name(), column(c.name()).cast("double"));
+            }
+        }
         return new Result(bad > 0 ? kept.filter(good) : kept, 0, bad);
     }
 
@@ -315,11 +321,11 @@ public final class Cleaning {
                     || t instanceof org.apache.spark.sql.types.DecimalType;
             if (exact) {
                 if (f.nullable()) {
-                    tests.add(col(c.name()).isNotNull());
+                    tests.add(column(c.name()).isNotNull());
                 }
                 continue;
             }
-            Column v = col(c.name()).cast("double");
+            Column v = column(c.name()).cast("double");
             tests.add(v.isNotNull().and(isnan(v).unary_$bang()).and(v.notEqual(Double.POSITIVE_INFINITY))
                     .and(v.notEqual(Double.NEGATIVE_INFINITY)));
         }

@@ -3,8 +3,6 @@ package org.tessera.jobs.data;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import scala.Tuple2;
 
@@ -15,8 +13,9 @@ import scala.Tuple2;
  * first line (1-based, the header being line 1) where it occurs, so errors can name the line.
  *
  * <p>Fields are split as Spark's CSV reader splits them by default: on commas outside double
- * quotes, a doubled quote or a backslash escaping a quote inside them. Blank lines are skipped, as
- * Spark skips them.
+ * quotes (a quote opens a quoted field only as its first character), a doubled quote or a backslash
+ * escaping a quote inside them. Blank lines are skipped, as Spark skips them, and the header is the
+ * first line that is not blank.
  */
 public final class CsvScan {
     /** What kind of cell a finding is about. */
@@ -100,10 +99,13 @@ public final class CsvScan {
 
     /** Scans {@code file} (its header line has {@code headerFields} fields) for the columns at {@code indices}. */
     public static Result scan(SparkSession spark, String file, int headerFields, int[] indices) {
-        JavaRDD<String> lines = spark.read().textFile(file).javaRDD();
+        org.apache.spark.api.java.JavaPairRDD<String, Long> lines = spark.read().textFile(file).javaRDD().zipWithIndex();
+        // the header is the first line that is not blank (Spark skips blank lines before it too)
+        List<scala.Tuple2<String, Long>> first = lines.filter(t -> !t._1().isBlank()).take(1);
+        long headerLine = first.isEmpty() ? 0 : first.get(0)._2();
         int k = indices.length;
         Partial zero = new Partial(k);
-        Partial total = lines.zipWithIndex().aggregate(zero, (acc, t) -> acc.add(t, headerFields, indices),
+        Partial total = lines.aggregate(zero, (acc, t) -> acc.add(t, headerLine, headerFields, indices),
                 Partial::merge);
         return new Result(file, headerFields, total.dataLines, total.malformed, total.cells, total.badRows);
     }
@@ -123,11 +125,11 @@ public final class CsvScan {
             }
         }
 
-        Partial add(Tuple2<String, Long> t, int headerFields, int[] indices) {
+        Partial add(Tuple2<String, Long> t, long headerLine, int headerFields, int[] indices) {
             long line = t._2() + 1;
             String text = t._1();
-            if (line == 1 || text.isBlank()) {
-                return this; // the header, or a line Spark skips
+            if (t._2() <= headerLine || text.isBlank()) {
+                return this; // the header (or blank lines before it), or a line Spark skips
             }
             dataLines++;
             List<String> fields = split(text);
@@ -164,23 +166,25 @@ public final class CsvScan {
         }
     }
 
-    /** The problem with a cell, or null for a finite number. */
+    /**
+     * The problem with a cell, or null for a finite number, as Spark's CSV reader sees the cell: a
+     * number is what Java parses as a double ({@code NaN}, {@code Infinity} with a sign or not), or
+     * Spark's own {@code NaN}, {@code Inf} and {@code -Inf}, spelled exactly so; any other spelling
+     * ({@code nan}, {@code inf}, {@code NA}) is text, which makes Spark read the column as strings.
+     */
     static Problem classify(String raw) {
-        String v = raw.trim();
-        if (v.isEmpty()) {
+        if (raw.trim().isEmpty()) {
             return Problem.EMPTY;
         }
-        String u = v.toLowerCase(Locale.ROOT);
-        if (u.equals("nan")) {
+        if (raw.equals("NaN")) {
             return Problem.NAN;
         }
-        String unsigned = u.startsWith("+") || u.startsWith("-") ? u.substring(1) : u;
-        if (unsigned.equals("inf") || unsigned.equals("infinity")) {
+        if (raw.equals("Inf") || raw.equals("-Inf")) {
             return Problem.INFINITE;
         }
         try {
-            double d = Double.parseDouble(v);
-            return Double.isFinite(d) ? null : Problem.INFINITE;
+            double d = Double.parseDouble(raw);
+            return Double.isNaN(d) ? Problem.NAN : Double.isInfinite(d) ? Problem.INFINITE : null;
         } catch (NumberFormatException e) {
             return Problem.TEXT;
         }
@@ -191,6 +195,7 @@ public final class CsvScan {
         List<String> out = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
         boolean quoted = false;
+        boolean wasQuoted = false;
         for (int i = 0; i < line.length(); i++) {
             char ch = line.charAt(i);
             if (quoted) {
@@ -205,9 +210,12 @@ public final class CsvScan {
                 } else {
                     cur.append(ch);
                 }
-            } else if (ch == '"') {
+            } else if (ch == '"' && cur.length() == 0 && !wasQuoted) {
+                // a quote opens a quoted field only as the field's first character (5'11" is text)
                 quoted = true;
+                wasQuoted = true;
             } else if (ch == ',') {
+                wasQuoted = false;
                 out.add(cur.toString());
                 cur.setLength(0);
             } else {

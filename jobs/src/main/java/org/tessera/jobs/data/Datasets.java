@@ -79,7 +79,9 @@ public final class Datasets {
         String f = formatOf(path, format);
         Dataset<Row> df = f.equals("csv")
                 ? spark.read().option("header", "true").option("inferSchema", "true").csv(path)
-                : spark.read().parquet(path);
+                // the union of the files' columns: a column that only some files of a folder hold is
+                // read (null in the others) rather than left out because the first file lacks it
+                : spark.read().option("mergeSchema", "true").parquet(path);
         if (df.columns().length == 0) {
             throw new JobException("input file " + path + " is empty: no header line and no data");
         }

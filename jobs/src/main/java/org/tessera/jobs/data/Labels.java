@@ -1,6 +1,5 @@
 package org.tessera.jobs.data;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.List;
@@ -26,7 +25,7 @@ public final class Labels {
 
         /** {@code df} with the label as 0.0/1.0 doubles. */
         public Dataset<Row> apply(Dataset<Row> df) {
-            return df.withColumn(column, when(col(column).cast("double").equalTo(high), 1.0).otherwise(0.0));
+            return df.withColumn(column, when(org.tessera.spark.io.DataFrames.column(column).cast("double").equalTo(high), 1.0).otherwise(0.0));
         }
     }
 
@@ -39,7 +38,7 @@ public final class Labels {
      * @throws JobException when the label has one value only, or more than two
      */
     public static Binary binary(Dataset<Row> df, String label) {
-        List<Row> values = df.select(col(label).cast("double")).distinct().limit(3).collectAsList();
+        List<Row> values = df.select(org.tessera.spark.io.DataFrames.column(label).cast("double")).distinct().limit(3).collectAsList();
         if (values.size() > 2) {
             double[] v = values.stream().mapToDouble(r -> r.getDouble(0)).sorted().toArray();
             throw new JobException(String.format(Locale.ROOT, "label column '%s' has more than two values (%s, %s,"

@@ -351,6 +351,19 @@ class ClassifyTest {
         Files.writeString(text, "a,kind\n1.5,x\nhello,y\n2.5,x\n");
         assertError(run("classify", "--input", text.toString(), "--label", "kind", "--out", out),
                 "feature column 'a' is not numeric");
+        // numeric training labels and a test label that is not a number: named, and nothing written
+        Path numeric = csv(dir.resolve("numeric.csv"), 60, 1, new String[] {"0", "1", "2"});
+        List<String> testLines = new java.util.ArrayList<>(Files.readAllLines(csv(dir.resolve("numeric-test.csv"), 20,
+                2, new String[] {"0", "1", "2"})));
+        String fifth = testLines.get(5);
+        testLines.set(5, fifth.substring(0, fifth.lastIndexOf(',') + 1) + "NA");
+        Path na = dir.resolve("na-test.csv");
+        Files.write(na, testLines);
+        Path naOut = dir.resolve("na-out");
+        assertError(run("classify", "--input", numeric.toString(), "--test", na.toString(), "--label", "kind",
+                "--epochs", "1", "--mode", "local", "--out", naOut.toString()), "--test " + na + ": label 'NA' in column"
+                + " 'kind' is not one of the 3 classes of the training data (0, 1, 2)");
+        assertFalse(Files.exists(naOut), "nothing written to " + naOut);
     }
 
     // ---------------------------------------------------------------- the API

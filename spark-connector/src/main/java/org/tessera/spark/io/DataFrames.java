@@ -38,6 +38,15 @@ public final class DataFrames {
     private DataFrames() {
     }
 
+    /**
+     * The top-level column named {@code name}, whatever characters the name holds: {@code col("a.b")}
+     * would look for field b of a struct column a (a name with a dot, such as R's
+     * {@code Sepal.Length}, is common in CSV headers), so the name is quoted.
+     */
+    public static org.apache.spark.sql.Column column(String name) {
+        return org.apache.spark.sql.functions.col("`" + name.replace("`", "``") + "`");
+    }
+
     /** See {@link TesseraSession#fromDataFrame(Dataset, DataFrameOptions, String...)}. */
     public static Tensor toTensor(TesseraSession ts, Dataset<Row> df, DataFrameOptions options, String... columns) {
         String[] cols = columns.length == 0 ? df.columns() : columns;
@@ -45,7 +54,8 @@ public final class DataFrames {
             throw new IllegalArgumentException("fromDataFrame: the DataFrame has no columns");
         }
         RowValues.of("fromDataFrame", df.schema(), cols, options); // checks the columns, naming the DataFrame's
-        Dataset<Row> selected = df.select(cols[0], Arrays.copyOfRange(cols, 1, cols.length));
+        Dataset<Row> selected = df.select(Arrays.stream(cols).map(DataFrames::column)
+                .toArray(org.apache.spark.sql.Column[]::new));
         RowValues reader = RowValues.of("fromDataFrame", selected.schema(), cols, options);
         boolean numeric = reader.numeric();
         long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());

@@ -133,7 +133,7 @@ __device__ __forceinline__ u64 unary_op(int op, int k, u64 x) {
             case FOP_LOG: return wf(logf(a));
             case FOP_SQRT: return wf(sqrtf(a));
             case FOP_ABS: return wf(fabsf(a));
-            case FOP_SIGN: return wf(a > 0 ? 1.0f : a < 0 ? -1.0f : a);
+            case FOP_SIGN: return wf(a > 0 ? 1.0f : a < 0 ? -1.0f : 0.0f); // NaN and -0 give 0, as in PyTorch
             case FOP_TANH: return wf(tanhf(a));
             case FOP_SIN: return wf(sinf(a));
             default: return wf(cosf(a));
@@ -147,7 +147,7 @@ __device__ __forceinline__ u64 unary_op(int op, int k, u64 x) {
             case FOP_LOG: return wd(log(a));
             case FOP_SQRT: return wd(sqrt(a));
             case FOP_ABS: return wd(fabs(a));
-            case FOP_SIGN: return wd(a > 0 ? 1.0 : a < 0 ? -1.0 : a);
+            case FOP_SIGN: return wd(a > 0 ? 1.0 : a < 0 ? -1.0 : 0.0);
             case FOP_TANH: return wd(tanh(a));
             case FOP_SIN: return wd(sin(a));
             default: return wd(cos(a));

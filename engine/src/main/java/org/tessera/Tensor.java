@@ -17,6 +17,7 @@ import org.tessera.ops.Elementwise;
 import org.tessera.ops.Indexing;
 import org.tessera.ops.Linalg;
 import org.tessera.ops.Movement;
+import org.tessera.ops.Promotion;
 import org.tessera.ops.Reductions;
 
 /**
@@ -461,7 +462,7 @@ public final class Tensor {
 
     /** {@code this ** exponent}; {@code x.pow(2)} of {@code [1, 2, 3]} is {@code [1, 4, 9]}. */
     public Tensor pow(Number exponent) {
-        if (exponent.doubleValue() == 2 && (dtype().isFloatingPoint() || !(exponent instanceof Double
+        if (exponent.doubleValue() == 2 && dtype() != DType.BOOL && (dtype().isFloatingPoint() || !(exponent instanceof Double
                 || exponent instanceof Float))) {
             return Elementwise.binary(Op.MUL, this, this);
         }
@@ -531,15 +532,22 @@ public final class Tensor {
         return Tessera.where(le(0), 0, this);
     }
 
-    /** {@code 1 / (1 + exp(-x))}. */
+    /**
+     * {@code 1 / (1 + exp(-x))}, computed as that for {@code x >= 0} and as {@code exp(x) / (1 +
+     * exp(x))} below 0, so that no exponential overflows: the value and the gradient stay finite for
+     * large negative inputs (an overflowing {@code exp(-x)} made the gradient {@code inf * 0}, NaN).
+     */
     public Tensor sigmoid() {
         Tensor x = dtype().isFloatingPoint() ? this : to(DType.defaultFloat());
-        return Tessera.scalarLike(1, x).div(x.neg().exp().add(1));
+        Tensor nonNegative = x.ge(0);
+        Tensor t = Tessera.where(nonNegative, x.neg(), x).exp(); // exp(-|x|), at most 1
+        Tensor den = t.add(1);
+        return Tessera.where(nonNegative, Tessera.scalarLike(1, x).div(den), t.div(den));
     }
 
-    /** {@code this * this}. */
+    /** {@code this * this} (a bool tensor squares to int64, as in PyTorch). */
     public Tensor square() {
-        return mul(this);
+        return dtype() == DType.BOOL ? pow(2) : mul(this);
     }
 
     /** {@code 1 / this}. */
@@ -555,7 +563,16 @@ public final class Tensor {
         if (min == null && max == null) {
             throw new IllegalArgumentException("clamp: at least one of min and max must be given");
         }
-        Tensor r = this;
+        // the result type of the tensor and its bounds, as PyTorch's (an int64 tensor clamped to 0.5 is float32)
+        DType type = min == null ? Promotion.resultType(this, max) : max == null ? Promotion.resultType(this, min)
+                : Promotion.resultType(this, min, max);
+        Tensor r = type == dtype() ? this : to(type);
+        for (Number bound : new Number[] {min, max}) {
+            if (bound != null && type.isFloatingPoint() && Double.isNaN(bound.doubleValue())) {
+                // a NaN bound makes every value NaN, and the gradient 0 (PyTorch's min(max(x, lo), hi))
+                return Tessera.where(r.eq(r).logicalOr(r.ne(r)), Tessera.scalarLike(Double.NaN, r), r);
+            }
+        }
         if (min != null) {
             r = Tessera.where(r.lt(min), Tessera.scalarLike(min, r), r);
         }
@@ -639,10 +656,7 @@ public final class Tensor {
         if (mask.dtype() != DType.BOOL) {
             throw new IllegalArgumentException("maskedFill: the mask must be bool, got " + mask.dtype());
         }
-        if (!mask.shape().broadcastsTo(shape())) {
-            throw new IllegalArgumentException("maskedFill: mask of shape " + mask.shape()
-                    + " does not broadcast to the tensor's shape " + shape());
-        }
+        Shape.broadcast("maskedFill", mask.shape(), shape()); // both broadcast, as in PyTorch's out-of-place form
         return Tessera.where(mask, Tessera.scalarLike(org.tessera.ops.Elementwise.storable("maskedFill", value, dtype()), this), this);
     }
 
@@ -766,6 +780,9 @@ public final class Tensor {
     /** {@code exp(x - max) / sum(exp(x - max))} along {@code dim}. */
     public Tensor softmax(int dim) {
         Tensor x = dtype().isFloatingPoint() ? this : to(DType.defaultFloat());
+        if (x.numel() == 0) {
+            return x; // nothing to normalize (an empty dim has no maximum to shift by)
+        }
         Tensor shifted = x.sub(x.amax(new int[] {dim}, true).detach());
         Tensor e = shifted.exp();
         return e.div(e.sum(dim, true));
@@ -774,6 +791,9 @@ public final class Tensor {
     /** {@code log(softmax(x))}, computed stably. */
     public Tensor logSoftmax(int dim) {
         Tensor x = dtype().isFloatingPoint() ? this : to(DType.defaultFloat());
+        if (x.numel() == 0) {
+            return x;
+        }
         Tensor shifted = x.sub(x.amax(new int[] {dim}, true).detach());
         return shifted.sub(shifted.exp().sum(dim, true).log());
     }

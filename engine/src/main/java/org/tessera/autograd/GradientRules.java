@@ -40,7 +40,8 @@ public final class GradientRules {
             case SUB -> two(sumTo(g, x.shape()), sumTo(g.neg(), y.shape()));
             case MUL -> two(sumTo(g.mul(y), x.shape()), sumTo(g.mul(x), y.shape()));
             case DIV -> two(sumTo(g.div(y), x.shape()), sumTo(g.mul(out).div(y).neg(), y.shape()));
-            case POW -> two(sumTo(g.mul(y).mul(x.pow(y.sub(1))), x.shape()),
+            // d/dx x^y = y x^(y-1), which PyTorch takes as 0 where y is 0 (not 0 * x^-1, NaN at x = 0)
+            case POW -> two(sumTo(Tessera.where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))), x.shape()),
                     y.requiresGrad() ? sumTo(Tessera.where(x.eq(0).logicalAnd(y.ge(0)), 0,
                             g.mul(out).mul(x.log())), y.shape()) : null);
             case MAXIMUM, MINIMUM -> {
@@ -61,8 +62,12 @@ public final class GradientRules {
             case PROD -> one(prodGrad(g, n, x, out));
             case MAX, MIN -> {
                 Attrs.Reduce r = (Attrs.Reduce) n.attrs();
+                if (r.toFirstIndex() && x.dim() == 0) {
+                    yield one(keep(g, n, x.shape())); // max(0) of a 0-d tensor is the tensor itself
+                }
                 if (r.toFirstIndex()) {
-                    // max(dim): all of the gradient to the index that argmax returns
+                    // max(dim): all of the gradient to the index that argmax returns (selected, not
+                    // multiplied, so an infinite gradient leaves the other positions at 0)
                     int dim = r.dims()[0];
                     Tensor idx = x.detach().argmax(dim, true);
                     if (n.op() == Op.MIN) {
@@ -72,14 +77,15 @@ public final class GradientRules {
                     java.util.Arrays.fill(along, 1);
                     along[dim] = x.shape().get(dim);
                     Tensor positions = Tessera.arange(0L, x.shape().get(dim), 1L).reshape(along);
-                    Tensor hit = positions.eq(idx).to(g.dtype());
-                    yield one(keep(g, n, x.shape()).mul(hit));
+                    Tensor hit = positions.eq(idx);
+                    yield one(Tessera.where(hit, keep(g, n, x.shape()), 0));
                 }
                 Tensor outK = keep(out, n, x.shape());
-                Tensor mask = x.eq(outK).to(g.dtype());
+                Tensor hit = x.eq(outK);
                 int[] dims = ((Attrs.Reduce) n.attrs()).dims();
-                Tensor count = mask.sum(dims, true);
-                yield one(keep(g, n, x.shape()).mul(mask).div(count));
+                Tensor count = hit.to(g.dtype()).sum(dims, true);
+                // ties share the gradient evenly; positions not selected get 0 even when it is infinite
+                yield one(Tessera.where(hit, keep(g, n, x.shape()).div(count), 0));
             }
             case RESHAPE -> one(g.reshape(x.shape().dims()));
             case PERMUTE -> {

@@ -123,7 +123,8 @@ public final class Indexing {
         Tensor m = Movement.expand(Movement.reshape(mask, me), x.shape().dims());
         Tensor flat = maskedSelect(x, m);
         long[] out = new long[rest.length + 1];
-        out[0] = restNumel == 0 ? 0 : flat.numel() / restNumel;
+        // with no element per selected position the selection holds none, but still has one row per true element
+        out[0] = restNumel == 0 ? mask.to(DType.INT64).sum().longItem() : flat.numel() / restNumel;
         System.arraycopy(rest, 0, out, 1, rest.length);
         return Movement.reshape(flat, out);
     }

@@ -215,6 +215,53 @@ class MapBatchesTest {
                 x -> List.of(x), one).collectAsList());
         assertTrue(messages(shape).contains("got a tensor of shape [5, 2] for a batch of 5 rows; expected [5]"),
                 messages(shape));
+        assertTrue(messages(shape).matches("(?s).*batch 1 of partition [01], its rows 1 to 5 of those kept.*"),
+                messages(shape));
+        // Spark does not tell names apart by case: an output 'C' next to an input 'c' could not be selected
+        IllegalArgumentException caseOnly = assertThrows(IllegalArgumentException.class, () -> ts.mapBatches(df,
+                List.of("a"), x -> List.of(x.sum(1)), new StructType().add("C", DataTypes.DoubleType)));
+        assertTrue(caseOnly.getMessage().contains("output column 'C' already exists, or another differs from it only in"
+                + " case"), caseOnly.getMessage());
+        // an exception in the function, and a wrong count of results, name the batch and its rows
+        Exception thrown = assertThrows(Exception.class, () -> ts.mapBatches(df, List.of("a"), x -> {
+            if (x.shape().get(0) > 0 && x.get(0, 0).item() > 1e9) {
+                return List.of(x.sum(1));
+            }
+            throw new IllegalStateException("boom");
+        }, one).collectAsList());
+        assertTrue(messages(thrown).matches("(?s).*the function failed on batch 1 of partition [01], its rows 1 to 5 of"
+                + " those kept: java.lang.IllegalStateException: boom.*"), messages(thrown));
+        Exception two = assertThrows(Exception.class, () -> ts.mapBatches(df, List.of("a"),
+                x -> List.of(x.sum(1), x.sum(1)), one).collectAsList());
+        assertTrue(messages(two).matches("(?s).*returned 2 tensors for 1 output columns \\[s\\] \\(batch 1 of partition [01].*"),
+                messages(two));
+    }
+
+    @Test
+    void aBatchSizeFarAboveAPartitionsRowsCostsOnlyTheRowsRead() {
+        // 10 rows of 100 values: batches of a hundred million rows must not be allocated up front
+        Dataset<Row> df = ts.spark().range(0, 10, 1, 2).selectExpr(java.util.stream.IntStream.range(0, 100)
+                .mapToObj(j -> "cast(id * " + j + " as double) as c" + j).toArray(String[]::new));
+        List<String> cols = java.util.stream.IntStream.range(0, 100).mapToObj(j -> "c" + j).toList();
+        StructType one = new StructType().add("s", DataTypes.DoubleType, false);
+        List<Row> out = ts.mapBatches(df, cols, x -> List.of(x.sum(1)), one,
+                org.tessera.spark.BatchOptions.defaults().batchRows(100_000_000)).collectAsList();
+        assertEquals(10, out.size());
+        for (Row r : out) {
+            long id = Math.round(r.getDouble(1)); // c1 = id
+            assertEquals(id * 4950.0, r.getDouble(100), 0);
+        }
+    }
+
+    @Test
+    void aDataFrameWithoutPartitionsIsAnEmptyTensor() {
+        StructType xy = new StructType().add("x", DataTypes.DoubleType).add("y", DataTypes.DoubleType);
+        Tensor t = ts.fromDataFrame(ts.spark().createDataFrame(new ArrayList<Row>(), xy), "x", "y");
+        assertArrayEquals(new long[] {0, 2}, t.shape().dims());
+        assertEquals(0.0, t.sum().item());
+        Tensor limited = ts.fromDataFrame(ts.spark().range(10).selectExpr("cast(id as double) x", "cast(id as double) y")
+                .limit(0), "x", "y");
+        assertArrayEquals(new long[] {0, 2}, limited.shape().dims());
     }
 
     @Test

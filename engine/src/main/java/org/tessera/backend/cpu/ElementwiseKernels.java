@@ -26,12 +26,23 @@ final class ElementwiseKernels {
             case LOG -> { for (int i = 0; i < n; i++) o[i] = (float) Math.log(a[i]); }
             case SQRT -> { for (int i = 0; i < n; i++) o[i] = (float) Math.sqrt(a[i]); }
             case ABS -> { for (int i = 0; i < n; i++) o[i] = Math.abs(a[i]); }
-            case SIGN -> { for (int i = 0; i < n; i++) o[i] = Math.signum(a[i]); }
+            case SIGN -> { for (int i = 0; i < n; i++) o[i] = a[i] > 0 ? 1 : a[i] < 0 ? -1 : 0; } // NaN and -0 give 0, as in PyTorch
             case TANH -> { for (int i = 0; i < n; i++) o[i] = (float) Math.tanh(a[i]); }
             case SIN -> { for (int i = 0; i < n; i++) o[i] = (float) Math.sin(a[i]); }
             case COS -> { for (int i = 0; i < n; i++) o[i] = (float) Math.cos(a[i]); }
             default -> throw unsupported(op, Kind.F32);
         }
+    }
+
+    /**
+     * C's {@code pow}, as PyTorch computes it: Java's {@code Math.pow} differs only where the base is
+     * 1 (any exponent, NaN included, gives 1 in C) or -1 with an infinite exponent (1 in C).
+     */
+    static double pow(double a, double b) {
+        if (a == 1.0 || (a == -1.0 && Double.isInfinite(b))) {
+            return 1.0;
+        }
+        return Math.pow(a, b);
     }
 
     private static void unaryD(double[] a, double[] o, int n, Op op) {
@@ -41,7 +52,7 @@ final class ElementwiseKernels {
             case LOG -> { for (int i = 0; i < n; i++) o[i] = Math.log(a[i]); }
             case SQRT -> { for (int i = 0; i < n; i++) o[i] = Math.sqrt(a[i]); }
             case ABS -> { for (int i = 0; i < n; i++) o[i] = Math.abs(a[i]); }
-            case SIGN -> { for (int i = 0; i < n; i++) o[i] = Math.signum(a[i]); }
+            case SIGN -> { for (int i = 0; i < n; i++) o[i] = a[i] > 0 ? 1 : a[i] < 0 ? -1 : 0; } // NaN and -0 give 0, as in PyTorch
             case TANH -> { for (int i = 0; i < n; i++) o[i] = Math.tanh(a[i]); }
             case SIN -> { for (int i = 0; i < n; i++) o[i] = Math.sin(a[i]); }
             case COS -> { for (int i = 0; i < n; i++) o[i] = Math.cos(a[i]); }
@@ -79,7 +90,7 @@ final class ElementwiseKernels {
                     // float * float is exact in double, so pow(x, 2) rounded to float is x * x in float
                     for (int i = 0; i < n; i++) o[i] = a[i] * a[i];
                 } else {
-                    for (int i = 0; i < n; i++) o[i] = (float) Math.pow(a[i], b[i]);
+                    for (int i = 0; i < n; i++) o[i] = (float) pow(a[i], b[i]);
                 }
             }
             case MAXIMUM -> { for (int i = 0; i < n; i++) o[i] = Math.max(a[i], b[i]); }
@@ -165,7 +176,7 @@ final class ElementwiseKernels {
             case SUB -> { for (int i = 0; i < n; i++) o[i] = a[i] - b[i]; }
             case MUL -> { for (int i = 0; i < n; i++) o[i] = a[i] * b[i]; }
             case DIV -> { for (int i = 0; i < n; i++) o[i] = a[i] / b[i]; }
-            case POW -> { for (int i = 0; i < n; i++) o[i] = Math.pow(a[i], b[i]); }
+            case POW -> { for (int i = 0; i < n; i++) o[i] = pow(a[i], b[i]); }
             case MAXIMUM -> { for (int i = 0; i < n; i++) o[i] = Math.max(a[i], b[i]); }
             case MINIMUM -> { for (int i = 0; i < n; i++) o[i] = Math.min(a[i], b[i]); }
             default -> throw unsupported(op, Kind.F64);

@@ -47,7 +47,7 @@ final class BatchIterator implements Iterator<InternalRow> {
     private final DType dtype;
     private final Device device;
 
-    private final InternalRow[] rows;
+    private InternalRow[] rows;
     private final Object[] results;
     private final int[] widths;
     private final SpecificInternalRow outRow;
@@ -74,7 +74,8 @@ final class BatchIterator implements Iterator<InternalRow> {
         this.batchRows = batchRows;
         this.dtype = dtype;
         this.device = BlockDevice.current();
-        this.rows = new InternalRow[batchRows];
+        // grown as rows arrive: a batch size far above a partition's rows costs nothing
+        this.rows = new InternalRow[Math.min(batchRows, 1024)];
         this.results = new Object[outputs.length];
         this.widths = new int[outputs.length];
         this.width = reader.fixedWidth();
@@ -157,8 +158,17 @@ final class BatchIterator implements Iterator<InternalRow> {
             } else if (v.length != width) {
                 throw reader.lengthMismatch(width, v.length, partition, seen);
             }
-            if (values == null) {
-                values = new double[Math.multiplyExact(batchRows, Math.max(width, 1))];
+            if (count == rows.length) {
+                rows = java.util.Arrays.copyOf(rows, (int) Math.min(batchRows, 2L * rows.length));
+            }
+            long need = (long) rows.length * Math.max(width, 1);
+            if (need > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("mapBatches: a batch of " + rows.length + " rows of " + width
+                        + " values is more than one Java array holds (partition " + partition + "); use fewer rows per"
+                        + " batch (BatchOptions.batchRows, now " + batchRows + ")");
+            }
+            if (values == null || values.length < need) {
+                values = values == null ? new double[(int) need] : java.util.Arrays.copyOf(values, (int) need);
             }
             System.arraycopy(v, 0, values, count * width, width);
             rows[count++] = r.copy();
@@ -188,11 +198,17 @@ final class BatchIterator implements Iterator<InternalRow> {
                 Memory.putFloats(st.address(), floats, 0, (int) n);
             }
             Tensor x = Creation.fromStorage(st, shape, dtype, 0, shape.contiguousStrides());
-            List<Tensor> out = fn.apply(x);
+            List<Tensor> out;
+            try {
+                out = fn.apply(x);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("mapBatches: the function failed on " + where() + ": " + e, e);
+            }
             if (out == null || out.size() != outputs.length) {
                 throw new IllegalArgumentException("mapBatches: the function returned " + (out == null ? "null"
                         : out.size() + " tensors") + " for " + outputs.length + " output columns "
-                        + java.util.Arrays.stream(outputs).map(BatchMapper.Output::name).toList());
+                        + java.util.Arrays.stream(outputs).map(BatchMapper.Output::name).toList() + " (" + where()
+                        + ")");
             }
             for (int j = 0; j < outputs.length; j++) {
                 check(j, out.get(j));
@@ -217,6 +233,12 @@ final class BatchIterator implements Iterator<InternalRow> {
         batches++;
     }
 
+    /** Which batch is being computed, for messages: its number and its rows among those kept in the partition. */
+    private String where() {
+        return "batch " + (batches + 1) + " of partition " + partition + ", its rows " + (rowsDone + 1) + " to "
+                + (rowsDone + count) + " of those kept";
+    }
+
     private void check(int j, Tensor t) {
         BatchMapper.Output o = outputs[j];
         if (t == null) {
@@ -226,12 +248,12 @@ final class BatchIterator implements Iterator<InternalRow> {
         if (!shapeOk) {
             throw new IllegalArgumentException("mapBatches: output " + o.describe() + " got a tensor of shape "
                     + t.shape() + " for a batch of " + count + " rows; expected " + (o.array() ? "[" + count + ", k]"
-                    : "[" + count + "]") + " (partition " + partition + ")");
+                    : "[" + count + "]") + " (" + where() + ")");
         }
         if (t.dtype() != o.dtype()) {
             throw new IllegalArgumentException("mapBatches: output " + o.describe() + " got a tensor of " + t.dtype()
                     + "; convert it with .to(DType." + o.dtype().name() + ") or declare the column as "
-                    + BatchMapper.sqlName(t.dtype()) + " (partition " + partition + ")");
+                    + BatchMapper.sqlName(t.dtype()) + " (" + where() + ")");
         }
     }
 

@@ -89,14 +89,19 @@ public final class BatchMapper {
             throw new IllegalArgumentException("mapBatches: the output schema has no fields; give one field per"
                     + " tensor the function returns");
         }
-        Set<String> taken = new HashSet<>(Arrays.asList(inSchema.fieldNames()));
+        // Spark resolves column names ignoring case (spark.sql.caseSensitive is false by default): a
+        // name that differs from another only in case could not be selected from the result
+        Set<String> taken = new HashSet<>();
+        for (String n : inSchema.fieldNames()) {
+            taken.add(n.toLowerCase(java.util.Locale.ROOT));
+        }
         Output[] out = new Output[outputSchema.fields().length];
         for (int i = 0; i < out.length; i++) {
             StructField f = outputSchema.fields()[i];
-            if (!taken.add(f.name())) {
-                throw new IllegalArgumentException("mapBatches: output column '" + f.name() + "' already exists (the"
-                        + " result keeps every input column: " + Arrays.toString(inSchema.fieldNames())
-                        + "); choose another name");
+            if (!taken.add(f.name().toLowerCase(java.util.Locale.ROOT))) {
+                throw new IllegalArgumentException("mapBatches: output column '" + f.name() + "' already exists,"
+                        + " or another differs from it only in case, which Spark does not tell apart (the result keeps"
+                        + " every input column: " + Arrays.toString(inSchema.fieldNames()) + "); choose another name");
             }
             DataType t = f.dataType();
             boolean array = t instanceof ArrayType;

@@ -97,6 +97,12 @@ public final class DataFrames {
         if (width < 0) {
             width = numeric ? cols.length : 0;
         }
+        if (shapes.isEmpty()) {
+            // a DataFrame of no partitions at all (an empty local relation, a limit(0)): no rows, as
+            // one whose partitions are all empty gives
+            blocks.unpersist(false);
+            return ts.distribute(org.tessera.Tessera.zeros(dtype, 0, width));
+        }
         long w = width;
         JavaRDD<Block> fixed = blocks;
         if (!numeric) {

@@ -1,0 +1,141 @@
+package org.tessera.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+import org.tessera.DType;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+
+/**
+ * Corners where the engine differed from PyTorch 1.13 (found by comparing random programs with
+ * it): the expected values are PyTorch's for the same programs, written next to each case.
+ */
+class PyTorchCornerCasesTest {
+    private static final double NAN = Double.NaN;
+    private static final double INF = Double.POSITIVE_INFINITY;
+
+    private static Tensor leaf(double... v) {
+        return Tessera.tensor(v, DType.FLOAT64).requiresGrad(true);
+    }
+
+    @Test
+    void maxAlongADimOfAZeroDimTensorHasAGradient() {
+        // x = torch.tensor(2., dtype=torch.float64, requires_grad=True); x.max(0).values.backward() -> 1.
+        Tensor x = Tessera.tensor(2.0, DType.FLOAT64).requiresGrad(true);
+        x.max(0).values().backward();
+        assertEquals(1.0, x.grad().item());
+        Tensor y = Tessera.tensor(2.0, DType.FLOAT64).requiresGrad(true);
+        y.min(0, true).values().mul(3).backward();
+        assertEquals(3.0, y.grad().item());
+    }
+
+    @Test
+    void anInfiniteGradientReachesOnlyTheSelectedElementOfAMax() {
+        // x.reshape(1, 2).max(1).values.reciprocal().sum().backward() at x = [0, -1] -> [-inf, 0.]
+        Tensor x = leaf(0, -1);
+        x.reshape(1, 2).max(1).values().reciprocal().sum().backward();
+        assertArrayEquals(new double[] {-INF, 0}, x.grad().toDoubleArray());
+        Tensor y = leaf(0, -1);
+        y.max().reciprocal().backward(); // torch: [-inf, 0.]
+        assertArrayEquals(new double[] {-INF, 0}, y.grad().toDoubleArray());
+    }
+
+    @Test
+    void sigmoidIsFiniteWithAFiniteGradientForLargeNegativeInputs() {
+        double[] xs = {-800, -100, -20, -1, -1e-300, 0, 1e-300, 1, 20, 100, 800};
+        Tensor x = leaf(xs);
+        Tensor s = x.sigmoid();
+        s.sum().backward();
+        double[] v = s.toDoubleArray();
+        double[] g = x.grad().toDoubleArray();
+        for (int i = 0; i < xs.length; i++) {
+            double e = Math.exp(-Math.abs(xs[i]));
+            double expected = xs[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
+            assertEquals(expected, v[i], 1e-16 * Math.max(expected, 1e-300), "sigmoid(" + xs[i] + ")");
+            assertEquals(v[i] * (1 - v[i]), g[i], 1e-16 + 1e-15 * g[i], "gradient at " + xs[i]);
+        }
+        assertEquals(3.7200759760208356e-44, v[1], 1e-58); // torch.sigmoid(torch.tensor(-100., dtype=float64))
+        assertEquals(0.25, g[5]);
+        // float32: torch gives 0 for both values and gradients; here the exponential is a subnormal float
+        Tensor f = Tessera.tensor(new float[] {-100, -90}).requiresGrad(true);
+        Tensor fs = f.sigmoid();
+        fs.sum().backward();
+        for (float[] a : new float[][] {fs.toFloatArray(), f.grad().toFloatArray()}) {
+            for (float e : a) {
+                assertEquals(0f, e, 1e-37f);
+            }
+        }
+    }
+
+    @Test
+    void powWithExponentZeroHasGradientZeroAtZero() {
+        Tensor x = leaf(0);
+        x.pow(0).sum().backward(); // torch: 0.
+        assertArrayEquals(new double[] {0}, x.grad().toDoubleArray());
+        Tensor y = leaf(0);
+        y.pow(y).sum().backward(); // torch: 0.
+        assertArrayEquals(new double[] {0}, y.grad().toDoubleArray());
+    }
+
+    @Test
+    void powOfOneAndMinusOneFollowsC() {
+        // torch.tensor([1., -1, 1, -1, 1]).pow(torch.tensor([nan, inf, inf, -inf, -inf])) -> all 1
+        Tensor b = Tessera.tensor(new double[] {1, -1, 1, -1, 1}, DType.FLOAT64);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1},
+                b.pow(Tessera.tensor(new double[] {NAN, INF, INF, -INF, -INF}, DType.FLOAT64)).toDoubleArray());
+        assertArrayEquals(new float[] {1}, Tessera.tensor(new float[] {1}).pow(NAN).toFloatArray());
+        assertArrayEquals(new float[] {1, 1}, Tessera.tensor(new float[] {Float.NaN, 2}).pow(0).toFloatArray());
+    }
+
+    @Test
+    void signOfNaNAndOfMinusZeroIsZero() {
+        // torch.tensor([nan, -0., 0., -2., inf]).sign() -> [0., 0., 0., -1., 1.]
+        double[] s = Tessera.tensor(new double[] {NAN, -0.0, 0, -2, INF}, DType.FLOAT64).sign().toDoubleArray();
+        assertArrayEquals(new double[] {0, 0, 0, -1, 1}, s);
+        assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(s[1]), "+0, as 1/sign(-0.) is inf");
+        assertArrayEquals(new float[] {0, -1}, Tessera.tensor(new float[] {Float.NaN, -3}).sign().toFloatArray());
+    }
+
+    @Test
+    void clampPromotesLikePyTorchAndANaNBoundGivesNaN() {
+        Tensor i = Tessera.tensor(new long[] {-1, 0, 1, 2, 3}, DType.INT64);
+        Tensor c = i.clamp(0.5, 2.5); // torch: float32 [0.5, 0.5, 1, 2, 2.5]
+        assertEquals(DType.FLOAT32, c.dtype());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 1, 2, 2.5f}, c.toFloatArray());
+        Tensor b = Tessera.tensor(new boolean[] {true, false}).clamp(null, 2); // torch: int64 [1, 0]
+        assertEquals(DType.INT64, b.dtype());
+        assertArrayEquals(new long[] {1, 0}, b.toLongArray());
+        assertEquals(DType.INT64, i.clamp(0, 2).dtype());
+        assertArrayEquals(new double[] {NAN, NAN, NAN},
+                Tessera.tensor(new double[] {-1, .5, 2}, DType.FLOAT64).clamp(NAN, 1).toDoubleArray());
+        Tensor x = leaf(1, 0.5, 3);
+        Tensor y = x.clamp(0, NAN);
+        assertArrayEquals(new double[] {NAN, NAN, NAN}, y.toDoubleArray());
+        y.sum().backward(); // torch: [0., 0., 0.]
+        assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray());
+    }
+
+    @Test
+    void aBoolTensorSquaresToInt64() {
+        Tensor b = Tessera.tensor(new boolean[] {true, false});
+        for (Tensor t : new Tensor[] {b.pow(2), b.square(), b.pow(3)}) {
+            assertEquals(DType.INT64, t.dtype());
+            assertArrayEquals(new long[] {1, 0}, t.toLongArray());
+        }
+    }
+
+    @Test
+    void emptyTensorsThroughSoftmaxMasksAndMaskedFill() {
+        assertArrayEquals(new long[] {0}, Tessera.zeros(0).softmax(0).shape().dims());
+        assertArrayEquals(new long[] {2, 0}, Tessera.zeros(2, 0).logSoftmax(1).shape().dims());
+        // torch.zeros(2, 0)[torch.tensor([True, False])].shape -> [1, 0]
+        assertArrayEquals(new long[] {1, 0}, Tessera.zeros(2, 0).get(Tessera.tensor(new boolean[] {true, false}))
+                .shape().dims());
+        // torch.zeros(1).masked_fill(torch.tensor([[True], [False]]), 5) -> [[5.], [0.]]
+        Tensor m = Tessera.zeros(1).maskedFill(Tessera.tensor(new boolean[][] {{true}, {false}}), 5);
+        assertArrayEquals(new long[] {2, 1}, m.shape().dims());
+        assertArrayEquals(new float[] {5, 0}, m.toFloatArray());
+    }
+}

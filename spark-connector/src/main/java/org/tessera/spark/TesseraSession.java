@@ -362,9 +362,18 @@ public final class TesseraSession implements AutoCloseable {
         return Tensor.of(SparkBackend.wrap(new SparkValue.Distributed(rdd, d.layout(), d.dtype())));
     }
 
-    /** The same values cut into blocks of {@code blockShape}, partitioned along dim 0 (a shuffle). */
+    /**
+     * The same values cut into blocks of {@code blockShape}, partitioned along dim 0 (a shuffle): a
+     * new leaf, computed now. A tensor with autograd history is refused rather than cut from its
+     * gradient silently; pass {@code t.detach()} to cut it on purpose.
+     */
     public Tensor rechunk(Tensor t, long... blockShape) {
         requireSpark(t, "rechunk");
+        if (t.requiresGrad()) {
+            throw new IllegalArgumentException("rechunk: the tensor " + t.shape() + " requires grad; rechunk computes"
+                    + " it and returns a new leaf, which would cut its gradient: rechunk before the ops that need"
+                    + " gradients, or pass t.detach() to cut it on purpose");
+        }
         t.realize();
         SparkValue v = (SparkValue) t.node().remote();
         Layout target = new Layout(BlockGrid.regular(t.shape(), blockShape), 0);

@@ -152,4 +152,51 @@ class MatmulTest {
             ts.unpersist(db);
         }
     }
+    @Test
+    void aSelfProductOverOneInnerChunkIsLaidOutAsItClaims() {
+        // K in one chunk: the one partition of partial products held every row chunk of the result
+        Tensor x = org.tessera.Tessera.arange(0, 21, 1, org.tessera.DType.FLOAT64).reshape(3, 7);
+        Tensor dx = ts.distribute(x, 3, 3);
+        Tensor gram = dx.t().matmul(dx);
+        Tensor expected = x.t().matmul(x);
+        if (ts.grid(gram) != null) { // a small result is combined on the driver; a large one stays distributed
+            assertEquals(ts.grid(gram).numChunks(ts.partitionDim(gram)), ts.blocks(gram).getNumPartitions());
+        }
+        assertClose(expected.mul(2), gram.mul(2), 0);
+        assertClose(expected, gram.add(ts.distribute(org.tessera.Tessera.zeros(org.tessera.DType.FLOAT64, 7, 7), 2, 2)), 0);
+        // forced, and under a gradient: v @ A's backward is the product [7, 1] @ [1, 3], K = 1
+        ts.matmulStrategy(MatmulStrategy.SELF_PRODUCT);
+        Tensor v = org.tessera.Tessera.arange(1, 8, 1, org.tessera.DType.FLOAT64);
+        Tensor a = org.tessera.Tessera.arange(0, 21, 1, org.tessera.DType.FLOAT64).reshape(7, 3);
+        Tensor g = org.tessera.Tessera.tensor(new double[] {1, 10, 100}, org.tessera.DType.FLOAT64);
+        Tensor da = ts.distribute(a, 2, 2).requiresGrad(true);
+        ts.distribute(v, 3).matmul(da).mul(g).sum().backward();
+        assertClose(v.reshape(7, 1).matmul(g.reshape(1, 3)), da.grad(), 0);
+        Tensor dv = ts.distribute(v, 3).requiresGrad(true);
+        dv.matmul(dv).backward();
+        assertClose(v.mul(2), dv.grad(), 0);
+    }
+
+    @Test
+    void explainShowsAForcedStrategyWithALocalOperandWithoutRunningIt() {
+        Tensor a = SharedSpark.randn(9, 6);
+        Tensor g = SharedSpark.randn(6, 1);
+        for (MatmulStrategy s : new MatmulStrategy[] {MatmulStrategy.SHUFFLE, MatmulStrategy.SELF_PRODUCT}) {
+            ts.matmulStrategy(s);
+            int before = SharedSpark.jobsStarted();
+            String plan = ts.explain(ts.distribute(a, 3, 2).matmul(g));
+            assertTrue(plan.contains("strategy " + s.confValue()), plan);
+            assertEquals(before, SharedSpark.jobsStarted(), "explain runs no job");
+            assertClose(a.matmul(g), ts.distribute(a, 3, 2).matmul(g), 1e-12);
+        }
+    }
+
+    @Test
+    void rechunkRefusesATensorWithAutogradHistory() {
+        Tensor p = ts.distribute(SharedSpark.randn(6, 4), 3, 4).requiresGrad(true);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ts.rechunk(p.tanh(), 2, 2));
+        assertTrue(e.getMessage().contains("rechunk: the tensor [6, 4] requires grad"), e.getMessage());
+        assertClose(p.detach().tanh(), ts.rechunk(p.tanh().detach(), 2, 2), 0);
+    }
 }

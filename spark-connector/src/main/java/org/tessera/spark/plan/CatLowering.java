@@ -68,7 +68,7 @@ final class CatLowering {
                 part = l.rechunk(d, target);
             } else {
                 SparkValue.Local loc = (SparkValue.Local) v;
-                part = l.distribute(loc.value() == null ? null : Tensor.of(loc.value()), target);
+                part = l.distribute(loc, target);
             }
             parts.add(part);
             joined.add(chunks[k]);

@@ -224,11 +224,11 @@ public final class Lowerer {
     }
 
     /** Distributes a local CPU tensor by {@code layout}. */
-    SparkValue.Distributed distribute(Tensor local, Layout layout) {
+    SparkValue.Distributed distribute(SparkValue.Local local, Layout layout) {
         if (dry) {
-            return new SparkValue.Distributed(null, layout, local.dtype());
+            return new SparkValue.Distributed(null, layout, local.dtype()); // explain(): no value, and no job
         }
-        return new SparkValue.Distributed(distribute(sc, local, layout), layout, local.dtype());
+        return new SparkValue.Distributed(distribute(sc, Tensor.of(local.value()), layout), layout, local.dtype());
     }
 
     /** Cuts a local tensor into the blocks of {@code layout} on the driver and sends them out. */

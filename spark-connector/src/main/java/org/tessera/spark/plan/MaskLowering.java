@@ -42,7 +42,7 @@ final class MaskLowering {
             return l.rechunk(d, target);
         }
         Layout lay = like != null ? like : l.defaultLayout(v.shape(), v.dtype());
-        return l.distribute(l.dry ? null : Tensor.of(((SparkValue.Local) v).value()), lay);
+        return l.distribute((SparkValue.Local) v, lay);
     }
 
     private static BlockGrid slabGrid(BlockGrid g, int p) {

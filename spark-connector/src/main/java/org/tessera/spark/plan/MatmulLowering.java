@@ -173,7 +173,7 @@ final class MatmulLowering {
         if (v instanceof SparkValue.Distributed d) {
             return l.rechunk(d, target);
         }
-        return l.distribute(l.dry ? null : Tensor.of(((SparkValue.Local) v).value()), target);
+        return l.distribute((SparkValue.Local) v, target);
     }
 
     /** Bytes the shuffle-based product sends: the left once, the right once per row block of the left. */
@@ -208,7 +208,7 @@ final class MatmulLowering {
         if (innerChunks != null) {
             lay = new Layout(lay.grid().withChunks(1, innerChunks), 1);
         }
-        return l.distribute(l.dry ? null : Tensor.of(((SparkValue.Local) v).value()), lay);
+        return l.distribute((SparkValue.Local) v, lay);
     }
 
     private static Node product(Node x, Node y, DType t) {
@@ -416,8 +416,11 @@ final class MatmulLowering {
     /** Both split along K on the same partitions: each partition multiplies the pairs it holds. */
     private static SparkValue selfProduct(Lowerer l, SparkValue.Distributed a, SparkValue.Distributed b, DType t) {
         BlockGrid out = BlockGrid.of(new long[] {1}, a.layout().grid().chunks(1), b.layout().grid().chunks(2));
+        // the partials of every partition are combined (to the driver, or by a shuffle into the
+        // output's layout) even when K is one partition: that partition holds the blocks of every
+        // row chunk of the result, while the output layout has one partition per row chunk
         if (l.dry) {
-            return finish(l, null, out, 1, t, a.layout().partitions() > 1);
+            return finish(l, null, out, 1, t, true);
         }
         boolean fail = l.settings.failFirstAttempt();
         JavaRDD<Block[]> partials = Rdds.zip(l.sc, List.of(a.rdd(), b.rdd()), a.layout().partitions())
@@ -437,7 +440,7 @@ final class MatmulLowering {
                         return Rdds.combineByIndex(res, Tensor::add);
                     })).iterator();
                 }, true);
-        return finish(l, partials, out, 1, t, a.layout().partitions() > 1);
+        return finish(l, partials, out, 1, t, true);
     }
 
     /** Sends each left block to the task of its row block, and each right block to every row block's task. */

@@ -82,14 +82,17 @@ public final class MemoryPressure {
         RELIEVING.set(Boolean.TRUE);
         try {
             BufferAllocator root = Memory.root();
+            // what the allocation will count against the limit: Arrow rounds a request below its chunk
+            // size (16 MiB) up to a power of two, so 1,024,000 bytes cost 1,048,576
+            long charged = Math.max(size, allocator.getRoundingPolicy().getRoundedSize(size));
             // buffers of tensors that are unreachable already come back without dropping anything
-            collect(root.getLimit() - size, FIRST_WAIT_MS);
+            collect(root.getLimit() - charged, FIRST_WAIT_MS);
             ArrowBuf buf = tryAllocate(allocator, size);
             long start = System.nanoTime();
             long progress = start;
             while (buf == null) {
                 long before = root.getAllocatedMemory();
-                long need = before + size - root.getLimit();
+                long need = before + charged - root.getLimit();
                 long dropped = need > 0 ? drop(Math.max(need, root.getLimit() / DROP_FRACTION)) : 0;
                 long now = System.nanoTime();
                 if (dropped > 0) {
@@ -102,7 +105,7 @@ public final class MemoryPressure {
                     if (now - progress > PATIENCE_MS * 1_000_000L || now - start > MAX_WAIT_MS * 1_000_000L) {
                         return null;
                     }
-                    collect(root.getLimit() - size, IDLE_WAIT_MS);
+                    collect(root.getLimit() - charged, IDLE_WAIT_MS);
                     if (root.getAllocatedMemory() < before) {
                         progress = System.nanoTime();
                     }

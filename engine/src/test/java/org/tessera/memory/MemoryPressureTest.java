@@ -86,6 +86,25 @@ class MemoryPressureTest {
 
     @Test
     @LeakCheck.Unscoped
+    void cachedBuffersAreDroppedForASizeTheAllocatorRoundsUp() {
+        // 1,024,000 bytes cost 1,048,576 (Arrow rounds below 16 MiB to a power of two): with 24,064
+        // bytes short of that left under the limit, the unrounded size seemed to fit and nothing was dropped
+        Cache cache = new Cache();
+        underLimit(4 * MB - 24_064, cache, () -> {
+            for (int i = 0; i < 3; i++) {
+                cache.held.add(Storage.allocate(MB, "cached " + i));
+            }
+            Storage s = Storage.allocate(1_024_000, "new"); // 1,024,512 bytes left under the limit
+            try {
+                assertTrue(cache.asked.get() > 0 && cache.held.size() <= 2, "dropped: " + cache.held.size() + " left");
+            } finally {
+                s.release();
+            }
+        });
+    }
+
+    @Test
+    @LeakCheck.Unscoped
     void whileNothingCanBeDroppedItWaitsForMemoryThatAnotherThreadGivesBack() throws Exception {
         Cache cache = new Cache();
         cache.canDrop = false; // what is cached is being read by other tasks

@@ -130,9 +130,12 @@ public final class RegressionJob implements Callable<Integer> {
             description = "tensor dtype (default: ${DEFAULT-VALUE})")
     String dtype;
 
-    @Option(names = "--tolerance", defaultValue = "1e-6", description = "closed-form check (linear): largest"
-            + " difference of a standardized coefficient (label standard deviations per feature standard"
-            + " deviation) from the normal equations' (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tolerance", description = "closed-form check (linear): largest difference of a standardized"
+            + " coefficient (label standard deviations per feature standard deviation) from the normal equations'"
+            + " (default: 1e-6; 1e-4 with --dtype float32, whose each rounding is 6e-8)")
+    Double toleranceOption;
+
+    /** --tolerance, or its default for the dtype. */
     double tolerance;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "regression-out",
@@ -185,6 +188,7 @@ public final class RegressionJob implements Callable<Integer> {
         if (!(l2 >= 0) || !Double.isFinite(l2)) {
             throw new JobException("--l2: expected a finite number at least 0, got " + l2);
         }
+        tolerance = toleranceOption != null ? toleranceOption : parseDtype(dtype) == DType.FLOAT32 ? 1e-4 : 1e-6;
         if (!(tolerance > 0)) {
             throw new JobException("--tolerance: expected a number above 0, got " + tolerance);
         }
@@ -301,7 +305,9 @@ public final class RegressionJob implements Callable<Integer> {
         Map<String, Object> check = null;
         double accuracy = Double.NaN;
         if (model == Model.LINEAR) {
-            double mse = fit.last().loss();
+            // float32 data: the float32 sum of squared residuals is off by about 1e-7 of itself (it could
+            // report less than the least-squares minimum); the float64 moments give the same quantity exactly
+            double mse = dt == DType.FLOAT64 ? fit.last().loss() : m.meanSquaredError(fit.weights(), fit.bias());
             double var = m.labelVariance();
             result.put("mse", mse);
             result.put("r2", var > 0 ? 1 - mse / var : Double.NaN);

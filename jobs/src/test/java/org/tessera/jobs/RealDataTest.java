@@ -124,6 +124,21 @@ class RealDataTest {
     }
 
     @Test
+    void aFloat32FitPassesItsCheckAndReportsAnMseAboveTheLeastSquaresMinimum() throws Exception {
+        // the check's normal equations and the reported MSE come from float64 moments of the float32 data
+        Path out = dir.resolve("float32");
+        JobsTest.Run r = regression(out, "--input", dataset("diabetes.csv").toString(), "--label", "progression",
+                "--dtype", "float32");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String json = Files.readString(out.resolve("coefficients.json"));
+        assertTrue(json.contains("\"passed\": true") && json.contains("\"allowed\": 1.0E-4"), json);
+        assertRelative(values("diabetes.ls.coefficients"), coefficients(json), 1e-4, "coefficients");
+        double min = values("diabetes.ls.mse")[0];
+        double mse = jsonNumber(json, "mse");
+        assertTrue(mse >= min * (1 - 1e-12) && mse <= min * (1 + 1e-6), "MSE " + mse + ", least squares " + min);
+    }
+
+    @Test
     void lbfgsReachesTheSameLeastSquaresSolution() throws Exception {
         Path out = dir.resolve("lbfgs");
         JobsTest.Run r = regression(out, "--input", dataset("diabetes.csv").toString(), "--label", "progression",

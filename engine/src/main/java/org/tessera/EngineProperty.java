@@ -30,8 +30,10 @@ public enum EngineProperty {
                     + " its own cores (spark.task.cpus) instead."),
     /** Whether CPU reductions use the JDK Vector API. */
     SIMD("tessera.simd", "true when the JVM has jdk.incubator.vector",
-            "false makes CPU reductions use plain Java loops even when the JVM was started with"
-                    + " --add-modules=jdk.incubator.vector; without that module they always do."),
+            "false makes CPU reductions (and relu) use plain Java loops even when the JVM was started with"
+                    + " --add-modules=jdk.incubator.vector; without that module they always do. With the module, on"
+                    + " Java 22 and later with native access enabled (--enable-native-access=ALL-UNNAMED, in the"
+                    + " project's JVM flags), the vector loops read off-heap memory in place."),
     /** Whether Spark MLlib's BLAS is pointed at the engine's OpenBLAS. */
     BLAS_SHARE("tessera.blas.shareWithNetlib", "true",
             "When the engine loads its OpenBLAS it points netlib's BLAS (Spark MLlib's) at the same library and"

@@ -28,6 +28,10 @@ class EnginePropertyTest {
         for (EngineProperty p : EngineProperty.values()) {
             assertTrue(readme.contains("`" + p.key() + "`"), "README.md does not list " + p.key());
         }
+        // the README's rows are the declared ones, word for word (defaults and meanings included)
+        for (String row : table.split("\n")) {
+            assertTrue(readme.contains(row), "README.md's table lacks the row as declared:\n" + row);
+        }
         assertEquals(EngineProperty.values().length + 2, table.split("\n").length);
     }
 }

@@ -15,8 +15,9 @@ import org.tessera.graph.Op;
 /**
  * Reverse-mode differentiation over the op graph.
  *
- * <p>Backward builds gradient nodes (it does not compute eagerly), so the gradient of a
- * distributed forward pass is planned and run by the same backend as the forward pass.
+ * <p>Backward builds gradient nodes, so the gradient of a distributed forward pass is planned and
+ * run by the same backend as the forward pass; when the whole pass ran on the CPU the leaves'
+ * gradients are computed before it returns, as PyTorch's are.
  * Leaf gradients accumulate across calls until zeroed. The nodes backward makes are
  * {@linkplain Node#internalNodes() internal}, so a backend gives their buffers back as soon as the
  * nodes reading them are computed; the leaves' gradients are handed out and kept.

@@ -290,7 +290,15 @@ public final class Memory {
             return true;
         }
         BufferAllocator r = root();
-        return r.getAllocatedMemory() + size <= r.getLimit();
+        return r.getAllocatedMemory() + charged(to, size) <= r.getLimit();
+    }
+
+    /**
+     * What an allocation of {@code size} bytes counts against the limit: Arrow rounds a request below
+     * its chunk size (16 MiB) up to a power of two, so 1,024,000 bytes cost 1,048,576.
+     */
+    static long charged(BufferAllocator allocator, long size) {
+        return Math.max(size, allocator.getRoundingPolicy().getRoundedSize(size));
     }
 
     /** The machine's physical memory in bytes (the container's limit where one is set), or 0 if unknown. */

@@ -82,9 +82,7 @@ public final class MemoryPressure {
         RELIEVING.set(Boolean.TRUE);
         try {
             BufferAllocator root = Memory.root();
-            // what the allocation will count against the limit: Arrow rounds a request below its chunk
-            // size (16 MiB) up to a power of two, so 1,024,000 bytes cost 1,048,576
-            long charged = Math.max(size, allocator.getRoundingPolicy().getRoundedSize(size));
+            long charged = Memory.charged(allocator, size); // what the allocation counts against the limit
             // buffers of tensors that are unreachable already come back without dropping anything
             collect(root.getLimit() - charged, FIRST_WAIT_MS);
             ArrowBuf buf = tryAllocate(allocator, size);

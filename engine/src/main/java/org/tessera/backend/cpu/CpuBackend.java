@@ -110,7 +110,7 @@ public final class CpuBackend implements Backend {
                         program = null;
                     }
                     pinInputs(n, program, pins);
-                    checkInputsUnwritten(n, program);
+                    n.checkInputsUnwritten(); // and, in current(), the nodes its program inlines
                     CpuBackend.this.execute(n, program);
                     done = true;
                 } catch (InternalError fault) {
@@ -152,22 +152,20 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /**
-     * Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the
-     * program's leaves; and checks that those mapped from files still have their pages.
-     */
-    /** {@link Node#checkInputsUnwritten} of the step's node and of every node its program inlines. */
-    private static void checkInputsUnwritten(Node n, FusedProgram program) {
-        n.checkInputsUnwritten();
-        if (program != null) {
-            for (Node s : program.chain().steps()) {
-                if (s != n && !program.chain().isLeaf(s)) {
-                    s.checkInputsUnwritten();
-                }
+    /** {@link Node#checkInputsUnwritten} of every node that {@code program} evaluates inline. */
+    private static void checkInputsUnwritten(FusedProgram program) {
+        FusedChain chain = program.chain();
+        for (Node s : chain.steps()) {
+            if (!chain.isLeaf(s)) {
+                s.checkInputsUnwritten();
             }
         }
     }
 
+    /**
+     * Pins the realized nodes that step {@code n} reads: its inputs and, for a fused program, the
+     * program's leaves; and checks that those mapped from files still have their pages.
+     */
     private static void pinInputs(Node n, FusedProgram program, List<Storage> pins) {
         // a view reads nothing (a reshape that must copy checks then)
         boolean reads = n.op().kind() != Op.Kind.MOVEMENT;
@@ -345,11 +343,13 @@ public final class CpuBackend implements Backend {
     /** The program planned for {@code n}, planned again if part of its chain was realized meanwhile. */
     private static FusedProgram current(FusedProgram program, Node n) {
         if (program != null && !program.isStale()) {
+            checkInputsUnwritten(program);
             STEP_PROGRAM.get()[0] = program;
             return program; // its leaves were pinned when the step began
         }
         FusedProgram fresh = FusedProgram.plan(n);
         pinLeaves(fresh, STEP_PINS.get());
+        checkInputsUnwritten(fresh);
         STEP_PROGRAM.get()[0] = fresh;
         return fresh;
     }

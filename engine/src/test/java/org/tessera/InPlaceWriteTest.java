@@ -61,4 +61,44 @@ class InPlaceWriteTest {
         assertThrows(IllegalStateException.class, y::toFloatArray);
         assertArrayEquals(new float[] {2, 3, -1}, x.toFloatArray());
     }
+
+    @Test
+    void backwardRefusesAValueItsGradientReadsThatWasWrittenAfterTheOp() {
+        // PyTorch: "one of the variables needed for gradient computation has been modified by an inplace operation"
+        Tensor c = Tessera.tensor(new double[] {1, 2, 3}).realize();
+        Tensor w = Tessera.tensor(new double[] {4, 5, 6}).requiresGrad(true);
+        Tensor loss = w.mul(c).sum();
+        loss.realize();
+        c.set(100, 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("backward: the gradient of mul [3] reads its input 1 (shape [3]), which was"
+                + " written in place (set) after the op used it"), e.getMessage());
+        assertTrue(w.grad() == null, "nothing accumulated before the failure");
+
+        // a slice of the written memory, and the op's own result written through detach()
+        Tensor c2 = Tessera.tensor(new double[] {1, 2, 3, 4}).realize();
+        Tensor l2 = w.mul(c2.get("1:")).sum();
+        l2.realize();
+        c2.set(-7, 2);
+        assertThrows(IllegalStateException.class, l2::backward);
+        Tensor e3 = w.exp();
+        Tensor l3 = e3.sum();
+        l3.realize();
+        e3.detach().set(0, 1);
+        e = assertThrows(IllegalStateException.class, l3::backward);
+        assertTrue(e.getMessage().contains("the gradient of exp [3] reads its result"), e.getMessage());
+        assertTrue(w.grad() == null);
+    }
+
+    @Test
+    void backwardIgnoresAWriteIntoAValueNoGradientReads() {
+        // add saves nothing: PyTorch computes this gradient too
+        Tensor w = Tessera.tensor(new double[] {4, 5, 6}).requiresGrad(true);
+        Tensor other = Tessera.tensor(new double[] {1, 1, 1}).realize();
+        Tensor l2 = w.add(other).sum();
+        l2.realize();
+        other.set(50, 1);
+        l2.backward();
+        assertArrayEquals(new double[] {1, 1, 1}, w.grad().toDoubleArray());
+    }
 }

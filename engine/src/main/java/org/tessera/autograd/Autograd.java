@@ -56,6 +56,11 @@ public final class Autograd {
         // buffers can go back as soon as what reads them is computed
         try (GradMode.NoGrad ignored = GradMode.disable(); Node.InternalNodes internal = Node.internalNodes()) {
             List<Node> order = topologicalOrder(r);
+            for (Node n : order) {
+                if (!n.isLeaf()) {
+                    GradientRules.checkSavedUnwritten(n); // before any gradient is accumulated
+                }
+            }
             Map<Node, Tensor> grads = new IdentityHashMap<>();
             Set<Node> handedOut = new java.util.LinkedHashSet<>(); // nodes compare by identity
             List<Node> copies = new ArrayList<>();

@@ -45,11 +45,12 @@ public final class GradientRules {
                     y.requiresGrad() ? sumTo(Tessera.where(x.eq(0).logicalAnd(y.ge(0)), 0,
                             g.mul(out).mul(x.log())), y.shape()) : null);
             case MAXIMUM, MINIMUM -> {
-                Tensor wins = n.op() == Op.MAXIMUM ? x.gt(y) : x.lt(y);
-                Tensor ties = x.eq(y);
-                Tensor half = g.mul(0.5);
-                yield two(sumTo(Tessera.where(wins, g, Tessera.where(ties, half, 0)), x.shape()),
-                        sumTo(Tessera.where(wins.logicalOr(ties), Tessera.where(ties, half, 0), g), y.shape()));
+                // PyTorch's rule: ties share the gradient, the side that loses gets 0, and where a
+                // NaN makes both comparisons false, both sides get all of it
+                boolean max = n.op() == Op.MAXIMUM;
+                Tensor shared = Tessera.where(x.eq(y), g.mul(0.5), g);
+                yield two(sumTo(Tessera.where(max ? x.lt(y) : x.gt(y), 0, shared), x.shape()),
+                        sumTo(Tessera.where(max ? x.gt(y) : x.lt(y), 0, shared), y.shape()));
             }
             case WHERE -> {
                 Tensor c = x;
@@ -122,6 +123,76 @@ public final class GradientRules {
                 Tensor.of(Graph.node(Op.MASKED_SELECT, x.shape(), g.dtype(), null, g.node(), y.node())), null};
             default -> throw new IllegalStateException("no gradient rule for " + n.op());
         };
+    }
+
+    /**
+     * Fails when a value that {@code n}'s gradient rule reads (an input, or the node's own output)
+     * was written in place ({@code Tensor.set}, through any tensor sharing its memory) after the
+     * forward op used it: the gradient would be computed from the new values. PyTorch saves those
+     * tensors with a version counter and fails the same way ("modified by an inplace operation").
+     * Inputs not yet computed need no check here: computing them later fails on the write
+     * ({@link Node#checkInputsUnwritten}).
+     */
+    static void checkSavedUnwritten(Node n) {
+        Node[] in = n.inputs();
+        switch (n.op()) {
+            case LOG, ABS, SIN, COS -> checkInput(n, 0);
+            case EXP, SQRT, TANH -> checkOutput(n);
+            case MUL, MATMUL -> {
+                // d/dx reads y, d/dy reads x
+                if (in[0].requiresGrad()) {
+                    checkInput(n, 1);
+                }
+                if (in[1].requiresGrad()) {
+                    checkInput(n, 0);
+                }
+            }
+            case DIV -> {
+                checkInput(n, 1);
+                if (in[1].requiresGrad()) {
+                    checkOutput(n);
+                }
+            }
+            case POW -> {
+                checkInput(n, 0);
+                checkInput(n, 1);
+                if (in[1].requiresGrad()) {
+                    checkOutput(n);
+                }
+            }
+            case MAXIMUM, MINIMUM -> {
+                checkInput(n, 0);
+                checkInput(n, 1);
+            }
+            case WHERE, MASKED_SELECT, MASKED_SCATTER -> checkInput(n, n.op() == Op.WHERE ? 0 : 1);
+            case PROD, MAX, MIN -> {
+                checkInput(n, 0);
+                if (!(n.attrs() instanceof Attrs.Reduce r && r.toFirstIndex())) {
+                    checkOutput(n);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private static void checkInput(Node n, int i) {
+        if (n.inputWritten(i)) {
+            throw written(n, "its input " + i + " (shape " + n.inputs()[i].shape() + ")");
+        }
+    }
+
+    private static void checkOutput(Node n) {
+        if (n.writtenSinceComputed()) {
+            throw written(n, "its result");
+        }
+    }
+
+    private static IllegalStateException written(Node n, String what) {
+        return new IllegalStateException("backward: the gradient of " + n.op().name().toLowerCase(java.util.Locale.ROOT)
+                + " " + n.shape() + " reads " + what + ", which was written in place (set) after the op used it,"
+                + " so it would be computed from the new values; PyTorch fails the same way (\"modified by an inplace"
+                + " operation\"). Write into a copy (t.mul(1)) instead, or before the op");
     }
 
     private static Tensor[] one(Tensor a) {

@@ -104,16 +104,39 @@ public final class Node {
         }
     }
 
-    /** In-place writes into the inputs' memory when the node was made ({@link #checkInputsUnwritten}). */
-    private final int inputWrites;
+    /** In-place writes into each input's memory when the node was made ({@link #checkInputsUnwritten}). */
+    private final int[] inputWrites;
 
-    private static int inputWrites(Node[] inputs) {
-        int w = 0;
-        for (Node in : inputs) {
-            Storage s = in.storage;
-            w += s == null ? 0 : s.writes();
+    /** In-place writes into this node's memory when it was computed ({@link #writtenSinceComputed}). */
+    private volatile int writesWhenComputed;
+
+    private static final int[] NO_WRITES = new int[0];
+
+    private static int[] inputWrites(Node[] inputs) {
+        if (inputs.length == 0) {
+            return NO_WRITES;
+        }
+        int[] w = new int[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            w[i] = writes(inputs[i]);
         }
         return w;
+    }
+
+    private static int writes(Node n) {
+        Storage s = n.storage;
+        return s == null ? 0 : s.writes();
+    }
+
+    /** Whether input {@code i}'s memory was written in place ({@code Tensor.set}) since this node was made. */
+    public boolean inputWritten(int i) {
+        return writes(inputs[i]) != inputWrites[i];
+    }
+
+    /** Whether this node's own memory was written in place since it was computed (false while not computed). */
+    public boolean writtenSinceComputed() {
+        Storage s = storage;
+        return s != null && s.writes() != writesWhenComputed;
     }
 
     /**
@@ -129,8 +152,11 @@ public final class Node {
         if (op.kind() == Op.Kind.MOVEMENT) {
             return;
         }
-        Node[] in = inputs;
-        if (in.length != 0 && inputWrites(in) != inputWrites) {
+        boolean written = false;
+        for (int i = 0; i < inputs.length; i++) {
+            written |= inputWritten(i);
+        }
+        if (written) {
             throw new IllegalStateException(op.name().toLowerCase(java.util.Locale.ROOT) + " " + shape + ": an input was"
                     + " written in place (set) after this tensor was defined from it and before it was computed, so it"
                     + " would read the new values where PyTorch, computing it when called, read the old ones; call"
@@ -457,6 +483,7 @@ public final class Node {
             }
             this.offset = offset;
             this.strides = strides;
+            this.writesWhenComputed = s.writes();
             this.storage = s;
         }
         Cleaner.Cleanable hold = s.releaseWhenUnreachable(this);

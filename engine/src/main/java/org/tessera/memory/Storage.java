@@ -88,6 +88,7 @@ public final class Storage {
         Storage gone = new Storage(null, s.bytes, s.what, null);
         gone.released = true;
         gone.refs.set(0);
+        gone.writes = s.writes;
         return gone;
     }
 

@@ -138,4 +138,22 @@ class PyTorchCornerCasesTest {
         assertArrayEquals(new long[] {2, 1}, m.shape().dims());
         assertArrayEquals(new float[] {5, 0}, m.toFloatArray());
     }
+
+    @Test
+    void maximumAndMinimumGiveTheWholeGradientToBothSidesOfANaN() {
+        // x = [nan, 1, 2, 3], y = [2, nan, 2, 1] (float64, requires_grad), w = [1, 2, 4, 8]:
+        // torch.maximum(x, y).mul(w).sum().backward() -> x.grad [1, 2, 2, 8], y.grad [1, 2, 2, 0]
+        // torch.minimum(x, y).mul(w).sum().backward() -> x.grad [1, 2, 2, 0], y.grad [1, 2, 2, 8]
+        Tensor w = Tessera.tensor(new double[] {1, 2, 4, 8}, DType.FLOAT64);
+        Tensor x = leaf(NAN, 1, 2, 3);
+        Tensor y = leaf(2, NAN, 2, 1);
+        x.maximum(y).mul(w).sum().backward();
+        assertArrayEquals(new double[] {1, 2, 2, 8}, x.grad().toDoubleArray());
+        assertArrayEquals(new double[] {1, 2, 2, 0}, y.grad().toDoubleArray());
+        x.zeroGrad();
+        y.zeroGrad();
+        x.minimum(y).mul(w).sum().backward();
+        assertArrayEquals(new double[] {1, 2, 2, 0}, x.grad().toDoubleArray());
+        assertArrayEquals(new double[] {1, 2, 2, 8}, y.grad().toDoubleArray());
+    }
 }

@@ -46,11 +46,17 @@ public final class Device {
         if (colon < 0) {
             return type.equals("cuda") ? cuda(0) : of(type, -1);
         }
+        int index;
         try {
-            return of(type, Integer.parseInt(n.substring(colon + 1)));
+            index = Integer.parseInt(n.substring(colon + 1));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("device: cannot parse '" + name + "'; expected cpu or cuda:N");
         }
+        if (index < 0) {
+            throw new IllegalArgumentException("device: '" + name + "' has a negative index; expected cpu or cuda:N"
+                    + " with N >= 0");
+        }
+        return type.equals("cuda") ? cuda(index) : of(type, index);
     }
 
     /** The device type, such as {@code cpu} or {@code cuda}. */

@@ -141,6 +141,8 @@ class BadInputTest {
         fails(IllegalArgumentException.class, () -> Tessera.tensor(new long[] {2}).pow(-1), "pow", "-1", "int64");
         fails(IllegalArgumentException.class, () -> Tessera.ones(2, 2, 2).t(), "t", "[2, 2, 2]");
         fails(IllegalArgumentException.class, () -> Tessera.arange(0, 5, 0), "arange", "step");
+        fails(IllegalArgumentException.class, () -> Device.of("cuda:-1"), "device", "cuda:-1", "negative");
+        fails(IllegalArgumentException.class, () -> Device.of("cuda:x"), "device", "cuda:x");
         assertArrayEquals(new float[] {3, 3}, x.sum(1).toFloatArray());
         others.assertIntact();
     }

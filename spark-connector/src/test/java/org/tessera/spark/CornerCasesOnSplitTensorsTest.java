@@ -1,5 +1,6 @@
 package org.tessera.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.tessera.spark.SharedSpark.assertClose;
 import static org.tessera.spark.SharedSpark.assertSameBits;
@@ -63,5 +64,53 @@ class CornerCasesOnSplitTensorsTest {
         l2.sigmoid().sum().backward();
         d2.sigmoid().sum().backward();
         assertClose(l2.grad(), d2.grad(), 0);
+    }
+
+    @Test
+    void tensorMethodsOutsideTheConformanceSuiteMatchTheLocalEngine() {
+        Tensor x = values();
+        Tensor y = Tessera.tensor(new double[][] {{2, -100, 0, 0, -1, 100}, {1, 0.0, NAN, -3, -INF, INF},
+            {1, 1, 0.5, -7, -7, 4}, {-19, 21, 0, 0.5, 0.25, 8}}, DType.FLOAT64);
+        Tensor xs = splitEveryDim(x);
+        Tensor ys = splitEveryDim(y);
+        assertSameBits(x.amin(new int[] {1}, false), xs.amin(new int[] {1}, false));
+        assertSameBits(x.amin(new int[] {0, 1}, true), xs.amin(new int[] {0, 1}, true));
+        assertSameBits(x.minimum(y), xs.minimum(ys));
+        assertSameBits(x.sin().add(x.cos()), xs.sin().add(xs.cos()));
+        assertSameBits(x.sign(), xs.sign());
+        assertSameBits(x.eq(y).logicalAnd(x.ne(0)).logicalOr(x.ge(y).logicalNot()).logicalOr(x.le(-1)),
+                xs.eq(ys).logicalAnd(xs.ne(0)).logicalOr(xs.ge(ys).logicalNot()).logicalOr(xs.le(-1)));
+        assertSameBits(x.view(2, 12), xs.view(2, 12));
+        assertSameBits(x.view(24), xs.view(24));
+        assertSameBits(x.narrow(1, 1, 4), xs.narrow(1, 1, 4));
+        assertSameBits(x.select(1, 2), xs.select(1, 2));
+        assertSameBits(x.get(1).expandAs(x), xs.get(1).expandAs(xs));
+        assertSameBits(x.maskedSelect(x.gt(0)), xs.maskedSelect(xs.gt(0)));
+        assertSameBits(x.logSoftmax(1), xs.logSoftmax(1));
+        Tensor fin = Tessera.where(x.ne(x), 0, x).clamp(-5, 5);
+        assertSameBits(fin.mm(fin.t()), splitEveryDim(fin).mm(splitEveryDim(fin.t())));
+        Tensor ints = Tessera.tensor(new long[][] {{-1, 0, 1, 2}, {3, 4, -5, 6}}, DType.INT64);
+        assertArrayEquals(ints.toIntArray(), splitEveryDim(ints).toIntArray());
+        assertEquals(ints.gt(5).sum().gt(0).boolItem(), splitEveryDim(ints).gt(5).sum().gt(0).boolItem());
+    }
+
+    @Test
+    void gradientsOfTheMethodsOutsideTheConformanceSuiteMatchTheLocalEngine() {
+        double[][] v = {{1, -1, 0.5, 7, -7, 3}, {-20, 20, 0, -0.5, 0.25, 9}, {2, 2, -3, 4, 0.125, -6}};
+        Tensor w = Tessera.tensor(new double[] {0.5, -1, 2, 0.25, 3, -0.75}, DType.FLOAT64);
+        Tensor local = Tessera.tensor(v, DType.FLOAT64).requiresGrad(true);
+        Tensor dist = splitEveryDim(Tessera.tensor(v, DType.FLOAT64)).requiresGrad(true);
+        for (Tensor t : new Tensor[] {local, dist}) {
+            Tensor loss = t.amin(new int[] {1}, false).sum()
+                    .add(t.minimum(w).mul(t.sin()).sum())
+                    .add(t.cos().narrow(1, 1, 3).sum())
+                    .add(t.select(0, 2).mul(w).sum())
+                    .add(t.view(18).mul(t.view(18)).sum())
+                    .add(t.get(1).expandAs(t).mul(t).sum())
+                    .add(t.maskedSelect(t.gt(0)).square().sum())
+                    .add(t.mm(t.t()).logSoftmax(1).sum());
+            loss.backward();
+        }
+        assertClose(local.grad(), dist.grad(), 1e-13);
     }
 }

@@ -779,6 +779,7 @@ public final class Tensor {
 
     /** {@code exp(x - max) / sum(exp(x - max))} along {@code dim}. */
     public Tensor softmax(int dim) {
+        shape().normalizeDim(dim, "softmax");
         Tensor x = dtype().isFloatingPoint() ? this : to(DType.defaultFloat());
         if (x.numel() == 0) {
             return x; // nothing to normalize (an empty dim has no maximum to shift by)
@@ -790,6 +791,7 @@ public final class Tensor {
 
     /** {@code log(softmax(x))}, computed stably. */
     public Tensor logSoftmax(int dim) {
+        shape().normalizeDim(dim, "log_softmax");
         Tensor x = dtype().isFloatingPoint() ? this : to(DType.defaultFloat());
         if (x.numel() == 0) {
             return x;

@@ -156,6 +156,9 @@ public final class Tessera {
 
     /** An n×m matrix with ones on the diagonal (float32). */
     public static Tensor eye(long n, long m) {
+        if (n < 0 || m < 0) {
+            throw new IllegalArgumentException("eye: n and m must be greater or equal to 0, got n = " + n + ", m = " + m);
+        }
         return arange(0, n).unsqueeze(1).eq(arange(0, m)).to(DType.defaultFloat());
     }
 
@@ -256,7 +259,14 @@ public final class Tessera {
                         + " at entry 0 and " + tensors.get(i).shape() + " at entry " + i);
             }
         }
-        int d = dim < 0 ? dim + first.rank() + 1 : dim;
+        // the result has one dim more than the inputs: dim may be any of its dims
+        int r = first.rank() + 1;
+        if (dim < -r || dim >= r) {
+            throw new IllegalArgumentException("stack: dimension " + dim + " is out of range for stacking tensors of"
+                    + " shape " + first + " (the result has rank " + r + "); expected a value in [" + -r + ", "
+                    + (r - 1) + "]");
+        }
+        int d = dim < 0 ? dim + r : dim;
         return Movement.cat(tensors.stream().map(t -> t.unsqueeze(d)).toList(), d);
     }
 

@@ -142,6 +142,10 @@ class BadInputTest {
         fails(IllegalArgumentException.class, () -> Tessera.ones(2, 2, 2).t(), "t", "[2, 2, 2]");
         fails(IllegalArgumentException.class, () -> Tessera.arange(0, 5, 0), "arange", "step");
         fails(IllegalArgumentException.class, () -> Device.of("cuda:-1"), "device", "cuda:-1", "negative");
+        fails(IllegalArgumentException.class, () -> Tessera.eye(-1), "eye", "-1");
+        fails(IllegalArgumentException.class, () -> Tessera.stack(List.of(x, x), 3), "stack", "3", "[2, 3]", "[-3, 2]");
+        fails(IllegalArgumentException.class, () -> x.softmax(2), "softmax", "2", "[2, 3]");
+        fails(IllegalArgumentException.class, () -> Tessera.zeros(0, 3).logSoftmax(-3), "log_softmax", "-3");
         fails(IllegalArgumentException.class, () -> Device.of("cuda:x"), "device", "cuda:x");
         assertArrayEquals(new float[] {3, 3}, x.sum(1).toFloatArray());
         others.assertIntact();

@@ -95,6 +95,11 @@ public final class ArrowVectors {
                 load(v, SharedMemory.slice(c, c.offset(), n), n, allocator);
             }
             return v;
+        } catch (org.apache.arrow.memory.OutOfMemoryException e) {
+            v.close();
+            throw new org.tessera.TesseraMemoryException("toVector: the allocator '" + allocator.getName() + "' (limit "
+                    + allocator.getLimit() + " bytes, " + allocator.getAllocatedMemory() + " allocated) cannot hold the"
+                    + " vector of the tensor " + tensor.shape() + " " + tensor.dtype() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             v.close();
             throw e;

@@ -170,4 +170,15 @@ class ArrowVectorsTest {
             assertInstanceOf(Tensor.class, t);
         }
     }
+
+    @Test
+    void anAllocatorTooSmallForTheVectorFailsNamingTheAllocatorAndTheTensor(BufferAllocator alloc) {
+        try (BufferAllocator tiny = alloc.newChildAllocator("tiny", 0, 16)) {
+            org.tessera.TesseraMemoryException e = assertThrows(org.tessera.TesseraMemoryException.class,
+                    () -> ArrowVectors.toVector(Tessera.zeros(1 << 17), "z", tiny));
+            assertTrue(e.getMessage().contains("toVector: the allocator 'tiny' (limit 16 bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("[131072] float32"), e.getMessage());
+            assertEquals(0, tiny.getAllocatedMemory());
+        }
+    }
 }

@@ -212,8 +212,12 @@ public final class ScoreJob implements Callable<Integer> {
                                      BatchOptions options) {
         List<String> cols = featureColumns(m, df);
         for (String taken : new String[] {"prediction", "probability", "logits"}) {
-            if (java.util.Arrays.asList(df.columns()).contains(taken)) {
-                throw new JobException("the input already has a column '" + taken + "'; rename it before scoring");
+            for (String c : df.columns()) {
+                // Spark ignores case in column names: "Prediction" and "prediction" would clash
+                if (c.equalsIgnoreCase(taken)) {
+                    throw new JobException("the input already has a column '" + c + "', which Spark would not tell"
+                            + " apart from the output column '" + taken + "'; rename it before scoring");
+                }
             }
         }
         String index = freshName(df, "_class");
@@ -253,10 +257,14 @@ public final class ScoreJob implements Callable<Integer> {
         return "`" + name.replace("`", "``") + "`";
     }
 
+    /** {@code base}, or {@code base} with a number, that no column of {@code df} has (ignoring case, as Spark does). */
     private static String freshName(Dataset<Row> df, String base) {
+        java.util.Set<String> cols = new java.util.HashSet<>();
+        for (String c : df.columns()) {
+            cols.add(c.toLowerCase(java.util.Locale.ROOT));
+        }
         String name = base;
-        List<String> cols = java.util.Arrays.asList(df.columns());
-        for (int i = 1; cols.contains(name); i++) {
+        for (int i = 1; cols.contains(name.toLowerCase(java.util.Locale.ROOT)); i++) {
             name = base + i;
         }
         return name;

@@ -2,6 +2,7 @@ package org.tessera.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
 import org.tessera.jobs.classify.ClassifierModel;
+import org.tessera.jobs.cli.JobException;
 import org.tessera.spark.BatchOptions;
 import org.tessera.spark.TesseraSession;
 
@@ -113,6 +115,19 @@ class ScoreJobTest {
         for (int i = 0; i < got.size(); i++) {
             assertEquals(values[(int) predicted[i]], got.get(i).getDouble(4), 0, "row " + i);
         }
+    }
+
+    @Test
+    void inputColumnNamesAreComparedWithTheOutputsIgnoringCaseAsSparkDoes() {
+        ClassifierModel m = model(List.of("cat", "dog", "emu"), "string", DType.FLOAT64);
+        // an input column named like an internal one, in another case, is no obstacle
+        Dataset<Row> df = data().selectExpr("*", "'x' as _CLASS", "'y' as _Probability");
+        List<Row> got = ScoreJob.score(ts, m, df, ScoreJob.Output.ALL, BatchOptions.defaults()).collectAsList();
+        assertEquals(61, got.size());
+        assertEquals("x", got.get(0).getString(4));
+        JobException e = assertThrows(JobException.class, () -> ScoreJob.score(ts, m,
+                data().selectExpr("*", "1 as Prediction"), ScoreJob.Output.PREDICTION, BatchOptions.defaults()));
+        assertTrue(e.getMessage().contains("the input already has a column 'Prediction'"), e.getMessage());
     }
 
     @Test

@@ -41,6 +41,10 @@ public final class DataFrameOptions implements Serializable {
         if (dtype != DType.FLOAT64 && dtype != DType.FLOAT32) {
             throw new IllegalArgumentException("dtype: DataFrames convert to float64 or float32, got " + dtype);
         }
+        if (dtype == DType.FLOAT32 && Double.isFinite(fillValue) && Float.isInfinite((float) fillValue)) {
+            throw new IllegalArgumentException("fillValue: " + fillValue + " is beyond float32's range (it would become"
+                    + " " + (float) fillValue + "); use a smaller value or dtype float64");
+        }
         this.onNull = onNull;
         this.onNaN = onNaN;
         this.fillValue = fillValue;

@@ -127,6 +127,82 @@ class DataFrameTest {
         assertTrue(text.getMessage().contains("column 's' has type string"), text.getMessage());
     }
 
+    @Test
+    void aValueTheDtypeWouldChangeIsAnErrorNamingColumnRowAndValue() {
+        // 2^53 + 1 has no float64; 2^24 + 1 has no float32; 1e300 is beyond float32's range
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("n", DataTypes.IntegerType)
+                .add("d", DataTypes.DoubleType);
+        Dataset<Row> big = ts.spark().createDataFrame(List.of(RowFactory.create(1L, 1, 1.0),
+                RowFactory.create(9007199254740993L, 2, 2.0)), schema).coalesce(1);
+        for (boolean columnar : new boolean[] {false, true}) {
+            Dataset<Row> df = columnar ? big.cache() : big;
+            Exception e = assertThrows(Exception.class, () -> ts.fromDataFrame(df, "id", "n").toDoubleArray());
+            assertTrue(rootMessage(e).contains("column 'id' holds 9007199254740993 (partition 0, row 2), which float64"
+                    + " cannot hold exactly (it would become 9007199254740992)"), rootMessage(e));
+            big.unpersist();
+        }
+        Dataset<Row> exact = ts.spark().createDataFrame(List.of(RowFactory.create(9007199254740992L, 16777216, 1e38),
+                RowFactory.create(-9007199254740992L, -16777216, -1e-50)), schema).coalesce(1);
+        assertArrayEquals(new double[] {9007199254740992.0, 16777216, 1e38, -9007199254740992.0, -16777216, -1e-50},
+                ts.fromDataFrame(exact, "id", "n", "d").toDoubleArray(), 0);
+        DataFrameOptions f32 = DataFrameOptions.defaults().dtype(DType.FLOAT32);
+        assertArrayEquals(new float[] {16777216, 1e38f, -16777216, (float) -1e-50},
+                ts.fromDataFrame(exact, f32, "n", "d").toFloatArray(), 0);
+        Dataset<Row> odd = ts.spark().createDataFrame(List.of(RowFactory.create(1L, 16777217, 1e300)), schema);
+        Exception e = assertThrows(Exception.class, () -> ts.fromDataFrame(odd, f32, "n").toFloatArray());
+        assertTrue(rootMessage(e).contains("column 'n' holds 16777217 (partition 0, row 1), which float32 cannot hold"
+                + " exactly (it would become 16777216); read it as float64"), rootMessage(e));
+        e = assertThrows(Exception.class, () -> ts.fromDataFrame(odd, f32, "d").toFloatArray());
+        assertTrue(rootMessage(e).contains("column 'd' holds 1.0E300 (partition 0, row 1), beyond float32's range"),
+                rootMessage(e));
+        e = assertThrows(Exception.class, () -> ts.mapBatches(odd, List.of("d"), x -> List.of(x.sum(1)),
+                new StructType().add("s", DataTypes.FloatType, false), BatchOptions.defaults().dataFrameOptions(f32))
+                .collectAsList());
+        assertTrue(rootMessage(e).contains("mapBatches: column 'd' holds 1.0E300"), rootMessage(e));
+        IllegalArgumentException fill = assertThrows(IllegalArgumentException.class,
+                () -> DataFrameOptions.defaults().fillValue(1e300).dtype(DType.FLOAT32));
+        assertTrue(fill.getMessage().contains("fillValue: 1.0E300 is beyond float32's range"), fill.getMessage());
+    }
+
+    @Test
+    void columnsAreMatchedAsSparkMatchesThemAndAmbiguousOnesAreRefused() {
+        Dataset<Row> df = numbers(5, 2);
+        assertArrayEquals(ts.fromDataFrame(df, "i", "d").toDoubleArray(), ts.fromDataFrame(df, "I", "D").toDoubleArray(),
+                0);
+        Dataset<Row> joined = df.join(df.withColumnRenamed("i", "k"), df.col("i").equalTo(
+                org.apache.spark.sql.functions.col("k")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ts.fromDataFrame(joined, "d"));
+        assertTrue(e.getMessage().contains("column 'd' is ambiguous: the DataFrame has 2 columns of that name"),
+                e.getMessage());
+        // mapBatches keeps every input column, duplicates included, as Spark's withColumn does
+        List<Row> mapped = ts.mapBatches(joined, List.of("k"), x -> List.of(x.mul(2).reshape(-1)),
+                new StructType().add("k2", DataTypes.DoubleType, false)).collectAsList();
+        assertEquals(5, mapped.size());
+        assertEquals(joined.columns().length + 1, mapped.get(0).length());
+        IllegalArgumentException names = assertThrows(IllegalArgumentException.class,
+                () -> ts.toDataFrame(ts.fromDataFrame(df, "i", "d"), "a", "A"));
+        assertTrue(names.getMessage().contains("column names 'a' and 'A' are the same name to Spark"), names.getMessage());
+    }
+
+    @Test
+    void vectorRowsAreCheckedAgainstTheirDeclaredSizeAndAHugeSparseOneBeforeItIsMade() {
+        StructType schema = new StructType().add("v", SQLDataTypes.VectorType());
+        Dataset<Row> ragged = ts.spark().createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2)),
+                RowFactory.create(Vectors.dense(1, 2, 3))), schema).repartition(2);
+        org.apache.spark.ml.attribute.AttributeGroup two = new org.apache.spark.ml.attribute.AttributeGroup("v", 2);
+        Dataset<Row> declared = ragged.withColumn("v", ragged.col("v"), two.toMetadata());
+        // widths are compared within a task; with a declared size every row is checked against it
+        Exception e = assertThrows(Exception.class, () -> ts.mapBatches(declared, List.of("v"),
+                x -> List.of(x.sum(1)), new StructType().add("s", DataTypes.DoubleType, false)).collectAsList());
+        assertTrue(rootMessage(e).contains("column 'v' holds a vector of size 3") && rootMessage(e).contains(
+                "where its ML attributes declare size 2"), rootMessage(e));
+        Dataset<Row> huge = ts.spark().createDataFrame(List.of(RowFactory.create(Vectors.sparse(1 << 30,
+                new int[] {5}, new double[] {1}))), schema);
+        e = assertThrows(Exception.class, () -> ts.fromDataFrame(huge, "v").toDoubleArray());
+        assertTrue(rootMessage(e).contains("holds a sparse vector of size 1073741824 (partition 0, row 1)"),
+                rootMessage(e));
+    }
+
     private static String rootMessage(Throwable t) {
         StringBuilder b = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {

@@ -591,6 +591,10 @@ public final class CpuBackend implements Backend {
         long[] mt = new long[tile];
         Object dt = k.newTile(tile);
         Object pt = k.newTile(tile);
+        // the packed side's size was fixed from the mask's count when the op was called; memory shared
+        // outside the engine (fromBuffer, asByteBuffer, an Arrow vector) can change the mask since, and
+        // packing more or fewer values than that would write or read past the buffer
+        long packedSize = select ? n.shape().numel() : values.shape().numel();
         long count = 0;
         for (long s = 0; s < iter.numel(); s += tile) {
             int len = (int) Math.min(tile, iter.numel() - s);
@@ -601,6 +605,9 @@ public final class CpuBackend implements Backend {
             }
             if (hits == 0) {
                 continue;
+            }
+            if (count + hits > packedSize) {
+                throw maskChanged(n, select, packedSize, "more than");
             }
             if (select) {
                 data.load(s, len, dt);
@@ -624,7 +631,18 @@ public final class CpuBackend implements Backend {
             }
             count += hits;
         }
+        if (count != packedSize) {
+            throw maskChanged(n, select, packedSize, count + ", fewer than");
+        }
         setContiguous(n, out);
+    }
+
+    private static IllegalStateException maskChanged(Node n, boolean select, long packedSize, String found) {
+        return new IllegalStateException((select ? "masked_select " : "masked_scatter ") + n.shape() + ": the mask "
+                + n.input(1).shape() + " holds " + found + " the " + packedSize + " true elements it held when the op"
+                + " was called (its memory was written since, through memory shared outside the engine: a buffer"
+                + " given to fromBuffer, asByteBuffer() or an Arrow vector); realize the selection before such a write,"
+                + " or select again after it");
     }
 
 

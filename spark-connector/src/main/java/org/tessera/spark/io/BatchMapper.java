@@ -72,8 +72,9 @@ public final class BatchMapper {
         }, true);
         List<StructField> fields = new ArrayList<>(Arrays.asList(inSchema.fields()));
         fields.addAll(Arrays.asList(outputSchema.fields()));
+        // the input may hold columns of one name (after a join), as Spark allows: kept as they are
         return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(mapped.rdd(),
-                DataTypes.createStructType(fields), false);
+                new StructType(fields.toArray(new StructField[0])), false);
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.tessera.spark.io;
 
+
 import java.util.Arrays;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
@@ -14,6 +15,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.tessera.DType;
 import org.tessera.spark.DataFrameOptions.Missing;
 import org.tessera.spark.TesseraConf;
 
@@ -170,7 +172,7 @@ final class ColumnarRows {
             int start = out.size;
             if (plain) {
                 out.reserve((long) n * w);
-                plain = copy(b, n, w, out.data, start, checkNaN);
+                plain = copy(b, n, w, out.data, start, checkNaN, reader.options().dtype() == DType.FLOAT32);
             }
             if (plain) {
                 out.size = start + n * w;
@@ -199,9 +201,12 @@ final class ColumnarRows {
 
     /**
      * Copies a batch without nulls into {@code dst} from {@code at}, row-major; false (the copy to be
-     * discarded) when {@code checkNaN} and a float column holds a NaN.
+     * discarded, the rows read one by one by {@link RowValues}, which names the value) when
+     * {@code checkNaN} and a float column holds a NaN, or a value would not convert exactly: an
+     * integer that the dtype ({@code f32}: float32, else float64) would round, or a double beyond
+     * float32's range.
      */
-    private static boolean copy(ColumnarBatch b, int n, int w, double[] dst, int at, boolean checkNaN) {
+    private static boolean copy(ColumnarBatch b, int n, int w, double[] dst, int at, boolean checkNaN, boolean f32) {
         for (int r0 = 0; r0 < n; r0 += ROWS) {
             int r1 = Math.min(n, r0 + ROWS);
             for (int c = 0; c < w; c++) {
@@ -210,12 +215,16 @@ final class ColumnarRows {
                 int o = at + r0 * w + c;
                 if (t == DataTypes.IntegerType) {
                     for (int r = r0; r < r1; r++, o += w) {
-                        dst[o] = v.getInt(r);
+                        int x = v.getInt(r);
+                        if (f32 && !RowValues.exact(x, true)) {
+                            return false;
+                        }
+                        dst[o] = x;
                     }
                 } else if (t == DataTypes.DoubleType) {
                     for (int r = r0; r < r1; r++, o += w) {
                         double x = v.getDouble(r);
-                        if (checkNaN && x != x) {
+                        if ((checkNaN && x != x) || !RowValues.fits(x, f32)) {
                             return false;
                         }
                         dst[o] = x;
@@ -230,7 +239,11 @@ final class ColumnarRows {
                     }
                 } else if (t == DataTypes.LongType) {
                     for (int r = r0; r < r1; r++, o += w) {
-                        dst[o] = v.getLong(r);
+                        long x = v.getLong(r);
+                        if (!RowValues.exact(x, f32)) {
+                            return false;
+                        }
+                        dst[o] = x;
                     }
                 } else if (t == DataTypes.ShortType) {
                     for (int r = r0; r < r1; r++, o += w) {

@@ -56,9 +56,9 @@ public final class DataFrames {
         RowValues.of("fromDataFrame", df.schema(), cols, options); // checks the columns, naming the DataFrame's
         Dataset<Row> selected = df.select(Arrays.stream(cols).map(DataFrames::column)
                 .toArray(org.apache.spark.sql.Column[]::new));
-        RowValues reader = RowValues.of("fromDataFrame", selected.schema(), cols, options);
-        boolean numeric = reader.numeric();
         long blockMax = TesseraConf.BLOCK_MAX_BYTES.get(ts.spark());
+        RowValues reader = RowValues.of("fromDataFrame", selected.schema(), cols, options).limitRowBytes(blockMax);
+        boolean numeric = reader.numeric();
         DType dtype = options.dtype();
         JavaRDD<org.apache.spark.sql.vectorized.ColumnarBatch> batches = numeric
                 && TesseraConf.DATAFRAME_COLUMNAR.get(ts.spark()) ? ColumnarRows.batches(selected, cols) : null;
@@ -178,6 +178,15 @@ public final class DataFrames {
         if (cols.length != width) {
             throw new IllegalArgumentException("toDataFrame: got " + cols.length + " column names for a tensor of shape "
                     + t.shape() + "; expected " + width);
+        }
+        java.util.Map<String, String> seen = new java.util.HashMap<>();
+        for (String c : cols) {
+            // Spark resolves names ignoring case by default: "a" and "A" could not be selected apart
+            String before = seen.put(c.toLowerCase(java.util.Locale.ROOT), c);
+            if (before != null) {
+                throw new IllegalArgumentException("toDataFrame: column names '" + before + "' and '" + c + "' are the"
+                        + " same name to Spark (which ignores case); give each column its own name");
+            }
         }
         DataType type = sqlType(t.dtype());
         List<StructField> fields = new ArrayList<>();

@@ -9,6 +9,7 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.tessera.DType;
 import org.tessera.spark.DataFrameOptions;
 import org.tessera.spark.DataFrameOptions.Missing;
 
@@ -46,6 +47,9 @@ public final class RowValues implements Serializable {
     private final int[] ordinals;
     private final int[] kinds;
     private final DataFrameOptions options;
+    private long maxRowBytes = Long.MAX_VALUE;
+    /** A vector column's size from its ML attributes (as {@code VectorAssembler} writes them), else -1. */
+    private int declaredWidth = -1;
 
     private RowValues(String op, Mode mode, String[] names, int[] ordinals, int[] kinds, DataFrameOptions options) {
         this.op = op;
@@ -72,19 +76,18 @@ public final class RowValues implements Serializable {
         int[] ordinals = new int[columns.length];
         int[] kinds = new int[columns.length];
         Mode mode = Mode.NUMERIC;
+        int declared = -1;
         for (int i = 0; i < columns.length; i++) {
-            if (!Arrays.asList(schema.fieldNames()).contains(columns[i])) {
-                throw new IllegalArgumentException(op + ": no column '" + columns[i] + "'; the DataFrame has "
-                        + Arrays.toString(schema.fieldNames()));
-            }
-            ordinals[i] = schema.fieldIndex(columns[i]);
-            DataType t = schema.apply(columns[i]).dataType();
+            ordinals[i] = resolve(op, schema, columns[i]);
+            DataType t = schema.fields()[ordinals[i]].dataType();
             if (t instanceof ArrayType at && (at.elementType() == DataTypes.DoubleType
                     || at.elementType() == DataTypes.FloatType)) {
                 mode = Mode.ARRAY;
                 kinds[i] = at.elementType() == DataTypes.DoubleType ? DOUBLE : FLOAT;
             } else if (t instanceof VectorUDT) {
                 mode = Mode.VECTOR;
+                declared = org.apache.spark.ml.attribute.AttributeGroup.fromStructField(schema.fields()[ordinals[i]])
+                        .size();
             } else {
                 kinds[i] = numericKind(op, t, columns[i]);
             }
@@ -93,7 +96,37 @@ public final class RowValues implements Serializable {
                         + t.simpleString() + " must be the only column converted (got " + Arrays.toString(columns) + ")");
             }
         }
-        return new RowValues(op, mode, columns.clone(), ordinals, kinds, options);
+        RowValues r = new RowValues(op, mode, columns.clone(), ordinals, kinds, options);
+        r.declaredWidth = declared;
+        return r;
+    }
+
+    /**
+     * The position of column {@code name} in {@code schema}, matched as Spark matches names (ignoring
+     * case unless {@code spark.sql.caseSensitive} is set).
+     *
+     * @throws IllegalArgumentException when no column or more than one (after a join) matches
+     */
+    public static int resolve(String op, StructType schema, String name) {
+        boolean caseSensitive = org.apache.spark.sql.internal.SQLConf.get().caseSensitiveAnalysis();
+        String[] names = schema.fieldNames();
+        int found = -1;
+        int count = 0;
+        for (int i = 0; i < names.length; i++) {
+            if (caseSensitive ? names[i].equals(name) : names[i].equalsIgnoreCase(name)) {
+                found = i;
+                count++;
+            }
+        }
+        if (count == 0) {
+            throw new IllegalArgumentException(op + ": no column '" + name + "'; the DataFrame has "
+                    + Arrays.toString(names));
+        }
+        if (count > 1) {
+            throw new IllegalArgumentException(op + ": column '" + name + "' is ambiguous: the DataFrame has " + count
+                    + " columns of that name " + Arrays.toString(names) + " (after a join?); select or rename one first");
+        }
+        return found;
     }
 
     private static int numericKind(String op, DataType t, String name) {
@@ -110,9 +143,20 @@ public final class RowValues implements Serializable {
         } else if (t == DataTypes.DoubleType) {
             return DOUBLE;
         }
+        if (t.getClass().getName().equals("org.apache.spark.mllib.linalg.VectorUDT")) {
+            throw new IllegalArgumentException(op + ": column '" + name + "' holds the old org.apache.spark.mllib.linalg"
+                    + " Vector type; Tessera reads the org.apache.spark.ml.linalg one: convert it first with"
+                    + " MLUtils.convertVectorColumnsToML(df, \"" + name + "\")");
+        }
         throw new IllegalArgumentException(op + ": column '" + name + "' has type " + t.simpleString()
                 + "; Tessera reads numeric columns (byte, short, int, long, float, double), one array<float|double>"
                 + " column or one ML Vector column; cast or drop it first");
+    }
+
+    /** Refuses rows of more than {@code bytes} (a block's limit) before reading them in full. */
+    public RowValues limitRowBytes(long bytes) {
+        this.maxRowBytes = bytes;
+        return this;
     }
 
     /** Whether the columns are numeric ones (the width is then known before any row is read). */
@@ -162,10 +206,10 @@ public final class RowValues implements Serializable {
                     scratch[i] = switch (kinds[i]) {
                         case BYTE -> r.getByte(c);
                         case SHORT -> r.getShort(c);
-                        case INT -> r.getInt(c);
-                        case LONG -> r.getLong(c);
+                        case INT -> exact(r.getInt(c), i, partition, row);
+                        case LONG -> exact(r.getLong(c), i, partition, row);
                         case FLOAT -> r.getFloat(c);
-                        default -> r.getDouble(c);
+                        default -> fits(r.getDouble(c), i, partition, row);
                     };
                 }
             }
@@ -176,12 +220,28 @@ public final class RowValues implements Serializable {
                 if (options.onNull() == Missing.DROP) {
                     return null;
                 }
-                throw missing("null", names[0], partition, row, options.onNull() == Missing.ERROR ? "onNull"
-                        : "onNull (FILL needs a length: nulls of array or vector columns can only be dropped)");
+                if (options.onNull() == Missing.ERROR) {
+                    throw missing("null", names[0], partition, row, "onNull");
+                }
+                throw new IllegalArgumentException(op + ": null in column '" + names[0] + "' (partition " + partition
+                        + ", row " + row + " of the partition); a null array or vector has no length to fill, so"
+                        + " Missing.FILL cannot convert it: choose DataFrameOptions.onNull(Missing.DROP) to drop such"
+                        + " rows");
             }
-            values = mode == Mode.ARRAY ? arrayValues(r.getArray(c), partition, row) : vectorValues(r.getStruct(c, 4));
+            values = mode == Mode.ARRAY ? arrayValues(r.getArray(c), partition, row)
+                    : vectorValues(r.getStruct(c, 4), partition, row);
             if (values == null) {
                 return null;
+            }
+            if (declaredWidth >= 0 && values.length != declaredWidth) {
+                throw new IllegalArgumentException(op + ": column '" + names[0] + "' holds a vector of size "
+                        + values.length + " (partition " + partition + ", row " + row + ") where its ML attributes"
+                        + " declare size " + declaredWidth + "; all rows need the declared size");
+            }
+            if (float32() && (mode == Mode.VECTOR || kinds[0] == DOUBLE)) {
+                for (double x : values) {
+                    fits(x, 0, partition, row);
+                }
             }
         }
         if (options.onNaN() == Missing.KEEP) {
@@ -224,18 +284,69 @@ public final class RowValues implements Serializable {
     }
 
     /** ML vectors are stored as struct(type: 0 sparse / 1 dense, size, indices, values). */
-    private static double[] vectorValues(InternalRow v) {
+    private double[] vectorValues(InternalRow v, int p, long row) {
         byte type = v.getByte(0);
         double[] values = v.getArray(3).toDoubleArray();
         if (type == 1) {
             return values;
         }
-        double[] dense = new double[v.getInt(1)];
+        int size = v.getInt(1);
+        // a dense row of a sparse vector's size, checked before it is made (a row too large for the
+        // heap would end the executor with an OutOfMemoryError)
+        long heapValues = Runtime.getRuntime().maxMemory() / 4 / Double.BYTES;
+        if (size > heapValues || (long) size * options.dtype().byteSize() > maxRowBytes) {
+            throw new IllegalArgumentException(op + ": column '" + names[0] + "' holds a sparse vector of size " + size
+                    + " (partition " + p + ", row " + row + "); one dense row of " + size + " values is more than "
+                    + (size > heapValues ? "a quarter of the executor's heap (" + heapValues + " values)"
+                            : maxRowBytes + " bytes, " + org.tessera.spark.TesseraConf.BLOCK_MAX_BYTES.name()));
+        }
+        double[] dense = new double[size];
         int[] idx = v.getArray(2).toIntArray();
         for (int i = 0; i < idx.length; i++) {
             dense[idx[i]] = values[i];
         }
         return dense;
+    }
+
+    private boolean float32() {
+        return options.dtype() == DType.FLOAT32;
+    }
+
+    /** Whether {@code v} converts to float32 ({@code f32}) or float64 without rounding. */
+    static boolean exact(long v, boolean f32) {
+        if (f32) {
+            float f = v;
+            return f != 0x1p63f && (long) f == v;
+        }
+        double d = v;
+        return d != 0x1p63 && (long) d == v;
+    }
+
+    /** Whether a finite {@code v} stays finite in float32 ({@code f32}; always in float64). */
+    static boolean fits(double v, boolean f32) {
+        return !f32 || !Float.isInfinite((float) v) || Double.isInfinite(v);
+    }
+
+    private double exact(long v, int i, int p, long row) {
+        boolean f32 = float32();
+        if (!exact(v, f32)) {
+            throw new IllegalArgumentException(op + ": column '" + names[i] + "' holds " + v + " (partition " + p
+                    + ", row " + row + "), which " + options.dtype() + " cannot hold exactly (it would become "
+                    + (f32 ? new java.math.BigDecimal((float) v).toPlainString()
+                            : new java.math.BigDecimal((double) v).toPlainString())
+                    + "); " + (f32 && exact(v, false) ? "read it as float64 (DataFrameOptions.dtype(DType.FLOAT64))"
+                            : "cast the column to double in Spark first to accept the rounding, or leave it out"));
+        }
+        return v;
+    }
+
+    private double fits(double v, int i, int p, long row) {
+        if (!fits(v, float32())) {
+            throw new IllegalArgumentException(op + ": column '" + names[Math.min(i, names.length - 1)] + "' holds " + v
+                    + " (partition " + p + ", row " + row + "), beyond float32's range (it would become "
+                    + (v > 0 ? "Infinity" : "-Infinity") + "); read it as float64 (DataFrameOptions.dtype(DType.FLOAT64))");
+        }
+        return v;
     }
 
     /** The error for rows of different lengths in the one array or vector column. */

@@ -462,11 +462,28 @@ public final class Tensor {
 
     /** {@code this ** exponent}; {@code x.pow(2)} of {@code [1, 2, 3]} is {@code [1, 4, 9]}. */
     public Tensor pow(Number exponent) {
+        if (!Promotion.resultType(this, exponent).isFloatingPoint()) {
+            Elementwise.storable("pow", exponent, Promotion.resultType(this, exponent)); // as PyTorch, no wrapping
+        } else if (dtype() == DType.FLOAT32 && !exactInFloat32(exponent)) {
+            // PyTorch raises float32 values to the exponent as a double: (-1) ** 16777217 is -1, not
+            // (-1) ** 16777216 as the exponent rounded to float32 would give
+            return to(DType.FLOAT64).pow(exponent).to(DType.FLOAT32);
+        }
         if (exponent.doubleValue() == 2 && dtype() != DType.BOOL && (dtype().isFloatingPoint() || !(exponent instanceof Double
                 || exponent instanceof Float))) {
             return Elementwise.binary(Op.MUL, this, this);
         }
         return Elementwise.binary(Op.POW, this, exponent);
+    }
+
+    private static boolean exactInFloat32(Number v) {
+        if (v instanceof Double || v instanceof Float || v instanceof java.math.BigDecimal) {
+            double d = v.doubleValue();
+            return Double.isNaN(d) || (double) (float) d == d;
+        }
+        long l = v.longValue();
+        float f = l;
+        return f != 0x1p63f && (long) f == l;
     }
 
     /** Elementwise maximum of two tensors (NaN propagates). */
@@ -574,10 +591,10 @@ public final class Tensor {
             }
         }
         if (min != null) {
-            r = Tessera.where(r.lt(min), Tessera.scalarLike(min, r), r);
+            r = Tessera.where(r.lt(min), Tessera.scalarLike(Elementwise.storable("clamp", min, type), r), r);
         }
         if (max != null) {
-            r = Tessera.where(r.gt(max), Tessera.scalarLike(max, r), r);
+            r = Tessera.where(r.gt(max), Tessera.scalarLike(Elementwise.storable("clamp", max, type), r), r);
         }
         return r;
     }

@@ -60,7 +60,8 @@ public final class TensorFormatter {
             suffixes.add("device='" + device + "'");
         }
         DType t = hostNode.dtype();
-        if (t != DType.FLOAT32 && t != DType.INT64 && t != DType.BOOL) {
+        boolean empty = hostNode.shape().numel() == 0; // no values to tell int64 or bool by: PyTorch names them
+        if (t != DType.FLOAT32 && (empty || (t != DType.INT64 && t != DType.BOOL))) {
             suffixes.add("dtype=torch." + t); // spelled as PyTorch prints it
         }
         suffixes.addAll(extra);

@@ -17,14 +17,21 @@ public final class Attrs {
     }
 
     /**
-     * ARANGE: element {@code i} is {@code start + (first + i) * step} ({@code (long) start + (first
-     * + i) * (long) step} in an integer dtype, as PyTorch truncates both): a part of a longer range
+     * ARANGE: element {@code i} is {@code start + (first + i) * step} ({@code intStart + (first + i) *
+     * intStep} in an integer dtype: start and step cut toward zero, as PyTorch does, and exact as
+     * longs): a part of a longer range
      * (a block of a distributed one) starts at element {@code first} of it, with the same values.
      */
-    public record Arange(double start, double step, long first) implements java.io.Serializable {
-        /** The range from its element 0. */
+    public record Arange(double start, double step, long first, long intStart, long intStep)
+            implements java.io.Serializable {
+        /** The range from its element 0 (an integer range takes start and step cut toward zero). */
         public Arange(double start, double step) {
-            this(start, step, 0);
+            this(start, step, 0, (long) start, (long) step);
+        }
+
+        /** The same range from its element {@code first} (a block of it). */
+        public Arange from(long first) {
+            return new Arange(start, step, first, intStart, intStep);
         }
     }
 

@@ -64,6 +64,17 @@ public final class Creation {
         long[] lv = new long[n];
         boolean[] kinds = new boolean[3];
         flatten(data, dims, 0, new int[] {0}, dv, lv, kinds, new ArrayList<>());
+        if (n == 0) {
+            // no elements to infer from: a primitive array's type says it (new long[0] is int64, as
+            // torch.from_numpy of an empty int64 array is)
+            Class<?> c = data.getClass();
+            while (c.isArray() && c.getComponentType().isArray()) {
+                c = c.getComponentType();
+            }
+            Class<?> e = c.isArray() ? c.getComponentType() : null;
+            kinds[0] = e == boolean.class;
+            kinds[1] = e == long.class || e == int.class || e == short.class || e == byte.class;
+        }
         DType inferred = kinds[2] ? DType.defaultFloat() : kinds[1] ? DType.INT64 : kinds[0] ? DType.BOOL
                 : DType.defaultFloat();
         DType type = requested == null ? inferred : requested;
@@ -144,7 +155,7 @@ public final class Creation {
             }
             case BOOL -> {
                 byte[] v = new byte[n];
-                for (int i = 0; i < n; i++) v[i] = (byte) (lv[i] != 0 ? 1 : 0);
+                for (int i = 0; i < n; i++) v[i] = (byte) (dv[i] != 0 || lv[i] != 0 ? 1 : 0); // 0.5 is true
                 Memory.putBytes(addr, v, 0, n);
             }
         }
@@ -198,26 +209,80 @@ public final class Creation {
         Memory.checkCanHold(bytes, op + " " + shape + " " + dtype);
     }
 
-    /** {@code start, start + step, …} below {@code end} (above, for a negative step). */
+    /**
+     * {@code start, start + step, …} below {@code end} (above, for a negative step). As in PyTorch,
+     * an integer dtype takes start, end and step cut to integers (toward zero), and counts an int64
+     * range in integers (exact above 2^53) and an int32 one from the values as given.
+     */
     public static Tensor arange(Number start, Number end, Number step, DType requested) {
         double s = start.doubleValue();
         double e = end.doubleValue();
         double st = step.doubleValue();
+        if (!Double.isFinite(s) || !Double.isFinite(e) || !Double.isFinite(st)) {
+            throw new IllegalArgumentException("arange: start (" + start + "), end (" + end + ") and step (" + step
+                    + ") must be finite");
+        }
+        DType type = requested != null ? requested
+                : Promotion.resultType(start, end, step).isFloatingPoint() ? DType.defaultFloat() : DType.INT64;
+        if (type == DType.BOOL) {
+            throw new IllegalArgumentException("arange: not implemented for dtype bool (as in PyTorch); make an integer"
+                    + " range and compare it, e.g. arange(n).gt(0)");
+        }
+        if (!type.isFloatingPoint()) {
+            long xs = integral("start", start);
+            long xe = integral("end", end);
+            long xst = integral("step", step);
+            if (xst == 0) {
+                throw new IllegalArgumentException("arange: step must be nonzero (step " + step + " is 0 as an "
+                        + type + ")");
+            }
+            if ((xst > 0 && xe < xs) || (xst < 0 && xe > xs)) {
+                throw new IllegalArgumentException("arange: upper bound and larger bound inconsistent with step sign:"
+                        + " start " + start + ", end " + end + ", step " + step + " (as " + type + ": " + xs + ", " + xe
+                        + ", " + xst + ")");
+            }
+            long count;
+            if (type == DType.INT64) {
+                java.math.BigInteger[] qr = java.math.BigInteger.valueOf(xe).subtract(java.math.BigInteger.valueOf(xs))
+                        .divideAndRemainder(java.math.BigInteger.valueOf(xst));
+                count = qr[0].add(qr[1].signum() != 0 ? java.math.BigInteger.ONE : java.math.BigInteger.ZERO)
+                        .longValueExact();
+            } else {
+                count = Math.max(0, (long) Math.ceil((e - s) / st));
+            }
+            checkSource("arange", Shape.of(count), type);
+            return Tensor.of(Graph.node(Op.ARANGE, Shape.of(count), type, new Attrs.Arange(s, st, 0, xs, xst)));
+        }
         if (st == 0) {
             throw new IllegalArgumentException("arange: step must be nonzero");
-        }
-        if (!Double.isFinite(s) || !Double.isFinite(e)) {
-            throw new IllegalArgumentException("arange: start (" + start + ") and end (" + end + ") must be finite");
         }
         if ((st > 0 && e < s) || (st < 0 && e > s)) {
             throw new IllegalArgumentException("arange: upper bound and larger bound inconsistent with step sign: start "
                     + start + ", end " + end + ", step " + step);
         }
-        DType type = requested != null ? requested
-                : Promotion.resultType(start, end, step).isFloatingPoint() ? DType.defaultFloat() : DType.INT64;
         long count = (long) Math.ceil((e - s) / st);
         checkSource("arange", Shape.of(count), type);
         return Tensor.of(Graph.node(Op.ARANGE, Shape.of(count), type, new Attrs.Arange(s, st)));
+    }
+
+    /** {@code v} cut toward zero to a long, exactly for integer types; an error beyond the long range. */
+    private static long integral(String what, Number v) {
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return v.longValue();
+        }
+        if (v instanceof java.math.BigInteger b) {
+            if (b.bitLength() > 63) {
+                throw new IllegalArgumentException("arange: " + what + " " + v + " cannot be converted to int64 without"
+                        + " overflow");
+            }
+            return b.longValue();
+        }
+        double d = v.doubleValue();
+        if (d >= 0x1p63 || d < -0x1p63) {
+            throw new IllegalArgumentException("arange: " + what + " " + v + " cannot be converted to int64 without"
+                    + " overflow");
+        }
+        return (long) d;
     }
 
     /** Uniform [0, 1) or standard normal values from {@code g}. */

@@ -195,8 +195,9 @@ public final class Elementwise {
                     + "; build it with a comparison such as x.gt(0)");
         }
         DType type = Promotion.resultType(a, b);
-        Tensor x = operand(a, type, cond);
-        Tensor y = operand(b, type, cond);
+        // a number that the result type cannot hold is an error, as in PyTorch (not wrapped, as arithmetic is)
+        Tensor x = operand(a instanceof Number n ? storable("where", n, type) : a, type, cond);
+        Tensor y = operand(b instanceof Number n ? storable("where", n, type) : b, type, cond);
         Shape shape = Shape.broadcast("where", Shape.broadcast("where", cond.shape(), x.shape()), y.shape());
         return Tensor.of(Graph.node(Op.WHERE, shape, type, null, cond.node(), x.node(), y.node()));
     }

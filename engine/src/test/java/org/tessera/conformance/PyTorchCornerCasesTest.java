@@ -156,4 +156,62 @@ class PyTorchCornerCasesTest {
         assertArrayEquals(new double[] {1, 2, 2, 0}, x.grad().toDoubleArray());
         assertArrayEquals(new double[] {1, 2, 2, 8}, y.grad().toDoubleArray());
     }
+
+    @Test
+    void integerRangesCutStartEndAndStepAndCountInIntegersAsPyTorchDoes() {
+        // torch.arange(-3, 5, 1.5, dtype=torch.int64) -> [-3, -2, -1, 0, 1, 2, 3, 4]; int32 -> [-3, ..., 2]
+        assertArrayEquals(new long[] {-3, -2, -1, 0, 1, 2, 3, 4},
+                Tessera.arange(-3, 5, 1.5, DType.INT64).toLongArray());
+        assertArrayEquals(new long[] {-3, -2, -1, 0, 1, 2}, Tessera.arange(-3, 5, 1.5, DType.INT32).toLongArray());
+        assertArrayEquals(new long[] {10, 8, 6, 4, 2}, Tessera.arange(10, 0.5, -2.7, DType.INT64).toLongArray());
+        assertEquals(0, Tessera.arange(0.5, 0.2, 1, DType.INT64).numel()); // torch: tensor([], dtype=torch.int64)
+        // exact above 2^53: torch.arange(2**62, 2**62 + 3), torch.arange(2**63 - 6, 2**63 - 1), torch.arange(2**53 + 1, 2**53 + 2)
+        assertArrayEquals(new long[] {(1L << 62), (1L << 62) + 1, (1L << 62) + 2},
+                Tessera.arange(1L << 62, (1L << 62) + 3).toLongArray());
+        assertArrayEquals(new long[] {Long.MAX_VALUE - 5, Long.MAX_VALUE - 4, Long.MAX_VALUE - 3, Long.MAX_VALUE - 2,
+            Long.MAX_VALUE - 1}, Tessera.arange(Long.MAX_VALUE - 5, Long.MAX_VALUE).toLongArray());
+        assertArrayEquals(new long[] {(1L << 53) + 1}, Tessera.arange((1L << 53) + 1, (1L << 53) + 2).toLongArray());
+        // torch: "step must be nonzero"; '"arange_cpu" not implemented for 'Bool''
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tessera.arange(0, 5, 0.5, DType.INT64));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("step must be nonzero"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tessera.arange(0, 7, 2, DType.BOOL));
+    }
+
+    @Test
+    void decimalsBetweenMinusOneAndOneAreTrueAsBools() {
+        // torch.tensor([0.5, -0.5, 0.2, 0.0, nan], dtype=torch.bool) -> [True, True, True, False, True]
+        Tensor b = Tessera.tensor(new double[] {0.5, -0.5, 0.2, 0.0, NAN}, DType.BOOL);
+        assertArrayEquals(new boolean[] {true, true, true, false, true}, b.toBooleanArray());
+    }
+
+    @Test
+    void numbersThatWhereClampAndIntegerPowCannotHoldAreErrorsAndFloat32PowKeepsTheExponentsParity() {
+        Tensor i = Tessera.tensor(new long[] {3, 4}).to(DType.INT32);
+        Tensor c = Tessera.tensor(new boolean[] {true, false});
+        // torch: "value cannot be converted to type int without overflow" (and "... type float ...")
+        for (org.junit.jupiter.api.function.Executable call : new org.junit.jupiter.api.function.Executable[] {
+            () -> Tessera.where(c, i, 1L << 31), () -> i.clamp(1L << 40, null), () -> i.clamp(null, 1L << 31),
+            () -> i.pow(1L << 31), () -> Tessera.where(c, Tessera.ones(2), 1e39), () -> Tessera.ones(2).clamp(1e39, null)}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    call);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("without overflow"), e.getMessage());
+        }
+        assertArrayEquals(new long[] {3, 7}, Tessera.where(c, i, 7).toLongArray());
+        // torch.tensor([-1., -2.5]).pow(16777217) -> [-1., -inf]; .pow(-2147483649) -> [-1., -0.]
+        Tensor f = Tessera.tensor(new double[] {-1, -2.5});
+        assertArrayEquals(new float[] {-1, Float.NEGATIVE_INFINITY}, f.pow(16777217).toFloatArray());
+        assertArrayEquals(new float[] {-1, -0.0f}, f.pow(-2147483649L).toFloatArray());
+        assertEquals(DType.FLOAT32, f.pow(16777217).dtype());
+    }
+
+    @Test
+    void anEmptyIntegerOrBoolTensorPrintsItsDtype() {
+        // torch.tensor([], dtype=torch.int64) and torch.zeros(0, 3, dtype=torch.bool)
+        assertEquals("tensor([], dtype=torch.int64)", Tessera.tensor(new long[0]).toString());
+        assertEquals("tensor([], size=(0, 3), dtype=torch.bool)", Tessera.zeros(DType.BOOL, 0, 3).toString());
+        assertEquals("tensor([])", Tessera.zeros(0).toString());
+        assertEquals("tensor([1, 2])", Tessera.tensor(new long[] {1, 2}).toString());
+    }
 }

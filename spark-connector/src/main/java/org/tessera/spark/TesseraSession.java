@@ -222,10 +222,9 @@ public final class TesseraSession implements AutoCloseable {
     }
 
     /** {@code start, start + step, …} below {@code end}, as a 1-D tensor in blocks of {@code block}. */
-    public Tensor arange(double start, double end, double step, DType dtype, long block) {
-        Tensor probe = Tessera.arange(start, end, step);
-        long n = probe.numel();
-        return source(Op.ARANGE, Shape.of(n), dtype, new Attrs.Arange(start, step), new long[] {block});
+    public Tensor arange(Number start, Number end, Number step, DType dtype, long block) {
+        Tensor probe = Tessera.arange(start, end, step, dtype); // checks the range, counts it as the dtype does
+        return source(Op.ARANGE, probe.shape(), dtype, probe.node().attrs(), new long[] {block});
     }
 
     /** Uniform [0, 1) values from the global generator ({@link Tessera#manualSeed}). */

@@ -213,8 +213,8 @@ public final class SourceKernels {
                 }
                 case I64 -> {
                     long[] o = (long[]) tile;
-                    long s0 = (long) a.start();
-                    long st = (long) a.step();
+                    long s0 = a.intStart(); // exact, also above 2^53
+                    long st = a.intStep();
                     for (int k = 0; k < len; k++) {
                         o[off + k] = s0 + (at + k * stride) * st;
                     }

@@ -81,7 +81,7 @@ public final class Sources {
         Object local = switch (op) {
             case ARANGE -> {
                 Attrs.Arange ar = (Attrs.Arange) attrs;
-                yield new Attrs.Arange(ar.start(), ar.step(), ar.first() + layout.grid().offset(0, idx[0]));
+                yield ar.from(ar.first() + layout.grid().offset(0, idx[0]));
             }
             case RAND, RANDN -> {
                 Attrs.Random r = (Attrs.Random) attrs;

@@ -71,6 +71,44 @@ public final class Shape {
     }
 
     /** Row-major (C order) strides in elements. */
+    /**
+     * The strides under which memory laid out as {@code this} shape with {@code strides} reads as
+     * {@code target} without moving (a reshape that is a view, as PyTorch's {@code view} allows), or
+     * null when the reshape needs a copy. Dims are matched in runs that are contiguous in memory:
+     * each run of the target must cover whole runs of the source.
+     */
+    public long[] viewStrides(long[] strides, Shape target) {
+        long[] to = target.dims;
+        if (numel() == 0 || dims.length == 0) {
+            return target.contiguousStrides();
+        }
+        long[] out = new long[to.length];
+        int t = to.length - 1;
+        long runStride = strides[dims.length - 1];
+        long runSize = 1;
+        long covered = 1;
+        for (int d = dims.length - 1; d >= 0; d--) {
+            runSize *= dims[d];
+            boolean runEnds = d == 0 || (dims[d - 1] != 1 && strides[d - 1] != runSize * runStride);
+            if (runEnds) {
+                while (t >= 0 && (covered < runSize || to[t] == 1)) {
+                    out[t] = covered * runStride;
+                    covered *= to[t];
+                    t--;
+                }
+                if (covered != runSize) {
+                    return null;
+                }
+                if (d > 0) {
+                    runStride = strides[d - 1];
+                    runSize = 1;
+                    covered = 1;
+                }
+            }
+        }
+        return t == -1 ? out : null;
+    }
+
     public long[] contiguousStrides() {
         long[] s = new long[dims.length];
         long acc = 1;

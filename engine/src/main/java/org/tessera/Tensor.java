@@ -101,6 +101,9 @@ public final class Tensor {
                     + dtype());
         }
         if (!node.isLeaf()) {
+            if (node.requiresGrad() && value) {
+                return this; // already requires grad through its history (PyTorch: a no-op)
+            }
             if (node.requiresGrad()) {
                 throw new IllegalStateException("requiresGrad: only leaf tensors can be marked; this one is the result of "
                         + node.op() + " (use detach() first)");

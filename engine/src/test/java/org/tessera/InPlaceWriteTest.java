@@ -101,4 +101,24 @@ class InPlaceWriteTest {
         l2.backward();
         assertArrayEquals(new double[] {1, 1, 1}, w.grad().toDoubleArray());
     }
+
+    @Test
+    void aViewDefinedAfterAWriteReadsTheNewValuesWithoutComplaint() {
+        Tensor a = Tessera.tensor(new double[] {1, 2, 3}).realize();
+        a.set(5, 0);
+        assertArrayEquals(new double[] {10, 4, 6}, a.unsqueeze(0).mul(2).toDoubleArray());
+        assertArrayEquals(new double[] {5, 2, 3, 5, 2, 3}, Tessera.cat(java.util.List.of(a.unsqueeze(0),
+                a.unsqueeze(0)), 0).toDoubleArray());
+        assertArrayEquals(new double[] {10, 4, 6}, a.expand(2, 3).sum(0).toDoubleArray());
+    }
+
+    @Test
+    void detachSharesTheMemoryOfANonContiguousTensor() {
+        // PyTorch: a.t().detach()[0, 1] = 9 writes a[1, 0]
+        Tensor a = Tessera.tensor(new double[][] {{1, 2}, {3, 4}}).realize();
+        a.t().detach().set(9, 0, 1);
+        assertArrayEquals(new double[] {1, 2, 9, 4}, a.toDoubleArray());
+        a.get("::1, 1").detach().set(7, 0);
+        assertArrayEquals(new double[] {1, 7, 9, 4}, a.toDoubleArray());
+    }
 }

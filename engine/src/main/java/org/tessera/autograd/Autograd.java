@@ -61,60 +61,85 @@ public final class Autograd {
                     GradientRules.checkSavedUnwritten(n); // before any gradient is accumulated
                 }
             }
-            Map<Node, Tensor> grads = new IdentityHashMap<>();
-            Set<Node> handedOut = new java.util.LinkedHashSet<>(); // nodes compare by identity
-            List<Node> copies = new ArrayList<>();
-            grads.put(r, seed);
-            for (int i = order.size() - 1; i >= 0; i--) {
-                Node n = order.get(i);
-                Tensor g = grads.remove(n);
-                if (g == null) {
-                    continue;
-                }
-                if (n.isLeaf()) {
-                    if (!g.device().equals(n.device())) {
-                        // a gradient computed elsewhere (a local parameter used against
-                        // distributed data) is kept on the parameter's device, as in PyTorch
-                        g = g.to(n.device());
-                    }
-                    Node old = n.grad();
-                    Node given = old == null ? g.node() : Tensor.of(old).add(g).node();
-                    if (!ownsItsValues(given, handedOut)) {
-                        // a view (of the seed, of the caller's upstream gradient, of a broadcast), a
-                        // constant, or the node another leaf got: its own copy, so that a write to
-                        // one gradient changes nothing else (as PyTorch clones what it cannot steal)
-                        given = Graph.node(Op.CAST, given.shape(), given.dtype(), null, given);
-                        copies.add(given);
-                    }
-                    handedOut.add(given);
-                    n.setGrad(given);
-                    continue;
-                }
-                Tensor[] ins = GradientRules.apply(n, g);
-                Node[] inputs = n.inputs();
-                abandonUnused(ins, inputs, grads);
-                for (int k = 0; k < inputs.length; k++) {
-                    if (ins[k] == null || !inputs[k].requiresGrad()) {
-                        continue;
-                    }
-                    Tensor gi = ins[k].to(inputs[k].dtype());
-                    Tensor prev = grads.get(inputs[k]);
-                    grads.put(inputs[k], prev == null ? gi : prev.add(gi));
-                }
-            }
-            // A CPU gradient can be written in place (set, asByteBuffer), and a gradient computed
-            // later would see what was written into one it reads (a copy reads the gradient it
-            // copies, another leaf's gradient may read it too). So when the whole pass ran on the
-            // CPU every gradient is computed now, as PyTorch's backward does; otherwise (a pass
-            // through distributed or GPU values, computed when read) at least the copies are.
-            boolean local = true;
             for (Node n : order) {
-                local &= n.device().equals(org.tessera.Device.CPU);
-            }
-            for (Node g : local ? handedOut : copies) {
-                if (g.device().equals(org.tessera.Device.CPU)) {
-                    Tensor.of(g).realize();
+                Node old = n.isLeaf() ? n.grad() : null;
+                if (old != null && old.storage() != null && old.storage().isReleased()) {
+                    throw new IllegalStateException("backward: the gradient held by a leaf " + n.shape() + " was"
+                            + " released when the scope it was computed in closed, so the new one cannot be added to"
+                            + " it; call zeroGrad() on the leaves before backward in a new scope (or keep what"
+                            + " you need of the gradient before that scope closes)");
                 }
+            }
+            Map<Node, Node> before = new IdentityHashMap<>(); // each leaf's gradient before this call
+            try {
+                run(order, r, seed, before);
+            } catch (RuntimeException | Error e) {
+                // a failure while computing leaves every gradient as it was, not pointing at a value
+                // that can never be computed
+                for (Map.Entry<Node, Node> b : before.entrySet()) {
+                    b.getKey().setGrad(b.getValue());
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** The pass itself; {@code before} receives each leaf's gradient as it was before it is replaced. */
+    private static void run(List<Node> order, Node r, Tensor seed, Map<Node, Node> before) {
+        Map<Node, Tensor> grads = new IdentityHashMap<>();
+        Set<Node> handedOut = new java.util.LinkedHashSet<>(); // nodes compare by identity
+        List<Node> copies = new ArrayList<>();
+        grads.put(r, seed);
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Node n = order.get(i);
+            Tensor g = grads.remove(n);
+            if (g == null) {
+                continue;
+            }
+            if (n.isLeaf()) {
+                if (!g.device().equals(n.device())) {
+                    // a gradient computed elsewhere (a local parameter used against
+                    // distributed data) is kept on the parameter's device, as in PyTorch
+                    g = g.to(n.device());
+                }
+                Node old = n.grad();
+                Node given = old == null ? g.node() : Tensor.of(old).add(g).node();
+                if (!ownsItsValues(given, handedOut)) {
+                    // a view (of the seed, of the caller's upstream gradient, of a broadcast), a
+                    // constant, or the node another leaf got: its own copy, so that a write to
+                    // one gradient changes nothing else (as PyTorch clones what it cannot steal)
+                    given = Graph.node(Op.CAST, given.shape(), given.dtype(), null, given);
+                    copies.add(given);
+                }
+                handedOut.add(given);
+                before.putIfAbsent(n, old);
+                n.setGrad(given);
+                continue;
+            }
+            Tensor[] ins = GradientRules.apply(n, g);
+            Node[] inputs = n.inputs();
+            abandonUnused(ins, inputs, grads);
+            for (int k = 0; k < inputs.length; k++) {
+                if (ins[k] == null || !inputs[k].requiresGrad()) {
+                    continue;
+                }
+                Tensor gi = ins[k].to(inputs[k].dtype());
+                Tensor prev = grads.get(inputs[k]);
+                grads.put(inputs[k], prev == null ? gi : prev.add(gi));
+            }
+        }
+        // A CPU gradient can be written in place (set, asByteBuffer), and a gradient computed
+        // later would see what was written into one it reads (a copy reads the gradient it
+        // copies, another leaf's gradient may read it too). So when the whole pass ran on the
+        // CPU every gradient is computed now, as PyTorch's backward does; otherwise (a pass
+        // through distributed or GPU values, computed when read) at least the copies are.
+        boolean local = true;
+        for (Node n : order) {
+            local &= n.device().equals(org.tessera.Device.CPU);
+        }
+        for (Node g : local ? handedOut : copies) {
+            if (g.device().equals(org.tessera.Device.CPU)) {
+                Tensor.of(g).realize();
             }
         }
     }

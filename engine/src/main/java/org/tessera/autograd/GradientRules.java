@@ -32,6 +32,7 @@ public final class GradientRules {
             case LOG -> one(g.div(x));
             case SQRT -> one(g.div(out.mul(2)));
             case ABS -> one(g.mul(x.sign()));
+            case SIGN -> one(Tessera.zerosLike(g)); // flat everywhere, as PyTorch's rule says (0 also at 0)
             case TANH -> one(g.mul(Tessera.onesLike(out).sub(out.mul(out))));
             case SIN -> one(g.mul(x.cos()));
             case COS -> one(g.mul(x.sin()).neg());

@@ -95,7 +95,18 @@ public final class Node {
         this.device = device;
         this.attrs = attrs;
         this.inputs = inputs.length == 0 ? NONE : inputs;
-        this.inputWrites = inputWrites(inputs);
+        if (inputs.length == 0) {
+            this.inputBases = NO_BASES;
+            this.inputWrites = NO_WRITES;
+        } else {
+            this.inputBases = new long[inputs.length];
+            this.inputWrites = new int[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                Storage m = memoryOf(inputs[i]).storage;
+                inputBases[i] = m == null ? 0 : m.id();
+                inputWrites[i] = m == null ? 0 : m.writes();
+            }
+        }
         // only an internal node's readers are ever counted on (and a node never becomes internal later)
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i].internal && !appearsBefore(inputs, i)) {
@@ -104,33 +115,46 @@ public final class Node {
         }
     }
 
-    /** In-place writes into each input's memory when the node was made ({@link #checkInputsUnwritten}). */
+    /**
+     * The memory each input reads when the node was made, by {@link Storage#id}: its own, or for a
+     * view not yet computed its base's (a view shares it once computed); 0 for an input whose memory
+     * does not exist yet.
+     */
+    private final long[] inputBases;
+
+    /** In-place writes into each {@link #inputBases} entry when the node was made ({@link #checkInputsUnwritten}). */
     private final int[] inputWrites;
 
     /** In-place writes into this node's memory when it was computed ({@link #writtenSinceComputed}). */
     private volatile int writesWhenComputed;
 
+    private static final long[] NO_BASES = new long[0];
     private static final int[] NO_WRITES = new int[0];
 
-    private static int[] inputWrites(Node[] inputs) {
-        if (inputs.length == 0) {
-            return NO_WRITES;
+    /** The node whose memory {@code n} reads: itself, or the base of a view not computed yet. */
+    private static Node memoryOf(Node n) {
+        while (n.storage == null && n.op.kind() == Op.Kind.MOVEMENT && n.inputs.length > 0) {
+            n = n.inputs[0];
         }
-        int[] w = new int[inputs.length];
-        for (int i = 0; i < inputs.length; i++) {
-            w[i] = writes(inputs[i]);
-        }
-        return w;
+        return n;
     }
 
-    private static int writes(Node n) {
-        Storage s = n.storage;
-        return s == null ? 0 : s.writes();
-    }
-
-    /** Whether input {@code i}'s memory was written in place ({@code Tensor.set}) since this node was made. */
+    /**
+     * Whether input {@code i}'s values may have changed by an in-place write ({@code Tensor.set})
+     * since this node was made: a write into the memory it read then (its own, or its base's for a
+     * view), or, for an input computed later into memory of its own, a write since it was computed.
+     */
     public boolean inputWritten(int i) {
-        return writes(inputs[i]) != inputWrites[i];
+        Node[] in = inputs;
+        if (i >= in.length) {
+            return false; // computed, and its inputs let go: nothing reads them any more
+        }
+        Node m = memoryOf(in[i]);
+        Storage s = m.storage;
+        if (s == null || s.isReleased()) {
+            return false; // not computed yet (computing it checks its own inputs), or gone (reading it fails)
+        }
+        return s.id() == inputBases[i] ? s.writes() != inputWrites[i] : s.writes() != m.writesWhenComputed;
     }
 
     /** Whether this node's own memory was written in place since it was computed (false while not computed). */

@@ -80,7 +80,7 @@ public enum Op {
 
     /** Whether gradients flow through the op. */
     public boolean isDifferentiable() {
-        return !(isComparison() || this == SIGN || this == NOT || this == AND || this == OR
+        return !(isComparison() || this == NOT || this == AND || this == OR
                 || this == ARGMAX || this == ARGMIN || kind == Kind.SOURCE);
     }
 }

@@ -19,6 +19,11 @@ import org.apache.arrow.memory.BufferAllocator;
  * reads or writes memory that another tensor has been given, nor memory returned to the system.
  */
 public final class Storage {
+    private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A number no other storage of this JVM has (tells memory apart without holding on to it). */
+    private final long id = IDS.incrementAndGet();
+
     private final AtomicInteger refs = new AtomicInteger(1);
     private final long bytes;
     private final String what;
@@ -206,6 +211,11 @@ public final class Storage {
 
     /** In-place writes through {@code Tensor.set}, counted so that a computation defined before one can tell. */
     private volatile int writes;
+
+    /** This storage's number, unique in the JVM. */
+    public long id() {
+        return id;
+    }
 
     /** How many times the memory was written in place ({@link #wrote}). */
     public int writes() {

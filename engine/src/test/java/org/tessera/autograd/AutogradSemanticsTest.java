@@ -170,6 +170,47 @@ class AutogradSemanticsTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.requiresGrad(false));
         assertTrue(e.getMessage().contains("requiresGrad"), e.getMessage());
         assertTrue(y.requiresGrad());
+        assertTrue(y.requiresGrad(true) == y, "already requires grad: a no-op, as in PyTorch");
+        assertFalse(y.isLeaf());
+    }
+
+    @Test
+    void signHasAZeroGradientAsInPyTorch() {
+        // a.sign().sum().backward() -> a.grad = [0, 0, 0]; a.sign().requires_grad is True
+        Tensor a = leaf(-1, 0, 2);
+        Tensor s = a.sign();
+        assertTrue(s.requiresGrad());
+        assertFalse(s.isLeaf());
+        s.sum().backward();
+        assertArrayEquals(new double[] {0, 0, 0}, a.grad().toDoubleArray(), 0);
+    }
+
+    @Test
+    void aBackwardThatFailsWhileComputingLeavesTheGradientsAsTheyWere() {
+        Tensor a = leaf(-1, 2);
+        a.mul(2).sum().backward();
+        Tensor s = a.relu().mul(a.relu()).sum();
+        s.realize();
+        a.detach().set(0.5, 0); // detach shares a's memory: the relu's comparison, not computed yet, would read it
+        assertThrows(IllegalStateException.class, s::backward);
+        assertArrayEquals(new double[] {2, 2}, a.grad().toDoubleArray(), 0);
+        a.mul(3).sum().backward();
+        assertArrayEquals(new double[] {5, 5}, a.grad().toDoubleArray(), 0);
+    }
+
+    @Test
+    void aGradientReleasedWithItsScopeIsNamedWhenTheNextBackwardWouldAddToIt() {
+        Tensor w = leaf(1, 2);
+        try (org.tessera.Scope ignored = Tessera.scope()) {
+            w.mul(2).sum().backward();
+        }
+        try (org.tessera.Scope ignored = Tessera.scope()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.mul(3).sum().backward());
+            assertTrue(e.getMessage().contains("released when the scope it was computed in closed"), e.getMessage());
+            w.zeroGrad();
+            w.mul(3).sum().backward();
+            assertArrayEquals(new double[] {3, 3}, w.grad().toDoubleArray(), 0);
+        }
     }
 
     @Test

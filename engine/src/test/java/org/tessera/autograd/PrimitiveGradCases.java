@@ -59,6 +59,8 @@ final class PrimitiveGradCases {
         add(Op.SQRT, "column slice", x -> x[0].get(":, 1").sqrt(), uniform(8, 0.5, 2, 3, 3));
         add(Op.ABS, "away from 0", x -> x[0].abs(), input(new double[] {-1.5, -0.3, 0.4, 2.0, -0.7, 1.1}, 2, 3));
         add(Op.ABS, "transposed", x -> x[0].t().abs(), input(new double[] {-1.5, -0.3, 0.4, 2.0, -0.7, 1.1}, 3, 2));
+        add(Op.SIGN, "away from 0 (a zero gradient)", x -> x[0].sign().add(x[0]),
+                input(new double[] {-1.5, -0.3, 0.4, 2.0, -0.7, 1.1}, 2, 3));
         add(Op.TANH, "[2, 3]", x -> x[0].tanh(), uniform(9, -2, 2, 2, 3));
         add(Op.TANH, "permuted", x -> x[0].permute(2, 0, 1).tanh(), uniform(10, -2, 2, 2, 3, 2));
         add(Op.SIN, "[2, 3]", x -> x[0].sin(), uniform(11, -3, 3, 2, 3));

@@ -395,8 +395,11 @@ public final class CpuBackend implements Backend {
         long off = in.offset();
         switch (n.op()) {
             case RESHAPE -> {
-                if (in.isContiguous()) {
-                    n.setData(in.storage().retain(), off, n.shape().contiguousStrides());
+                // a view whenever the layout allows, as PyTorch's reshape (and detach(), the same
+                // shape, always): a write through it is seen by the tensor it views
+                long[] vs = in.shape().viewStrides(st, n.shape());
+                if (vs != null) {
+                    n.setData(in.storage().retain(), off, vs);
                 } else {
                     in.storage().checkMapped("reshape");
                     setContiguous(n, contiguousCopy(in, n.scope()));

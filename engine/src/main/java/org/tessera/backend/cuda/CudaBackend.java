@@ -189,8 +189,9 @@ public final class CudaBackend implements Backend {
         long off = d.offset();
         switch (n.op()) {
             case RESHAPE -> {
-                if (d.isContiguous(in.shape())) {
-                    attach(n, new CudaData(d.buffer().retain(), off, n.shape().contiguousStrides()));
+                long[] vs = in.shape().viewStrides(st, n.shape()); // a view whenever the layout allows
+                if (vs != null) {
+                    attach(n, new CudaData(d.buffer().retain(), off, vs));
                 } else {
                     attach(n, contiguous(contiguousCopy(ctx, in), n.shape()));
                 }

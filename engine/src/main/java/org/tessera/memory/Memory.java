@@ -218,7 +218,9 @@ public final class Memory {
             throw new IllegalArgumentException("allocate: " + bytes + " bytes for " + what + "; expected 0 or more");
         }
         checkCanHold(bytes, what);
-        long size = BufferPool.sizeClass(bytes);
+        // the capacity Arrow gives for the request (it rounds sizes below its chunk size up to a power
+        // of two): a freed buffer is pooled under its capacity, so the pool is asked for the same size
+        long size = allocator.getRoundingPolicy().getRoundedSize(BufferPool.sizeClass(bytes));
         ArrowBuf pooled = fromPool(allocator, size);
         if (pooled != null) {
             return pooled;

@@ -141,11 +141,20 @@ public final class TesseraSession implements AutoCloseable {
             if (!conf.containsKey("spark.kryo.registrator")) {
                 b.config("spark.kryo.registrator", TesseraKryoRegistrator.class.getName());
             }
+            String clean = "spark.cleaner.referenceTracking.cleanCheckpoints";
+            if (!conf.containsKey(clean) && System.getProperty(clean) == null) {
+                // a checkpointed tensor that becomes unreachable has its files deleted, so an iterative
+                // loop that checkpoints every few steps keeps its disk use bounded
+                b.config(clean, "true");
+            }
             conf.forEach(b::config);
             boolean existed = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
             return new TesseraSession(b.getOrCreate(), !existed);
         }
     }
+
+    /** The checkpoint directory this session last gave Spark ({@link #checkpoint}), or null. */
+    private String checkpointDirSet;
 
     /** The wrapped Spark session. */
     public SparkSession spark() {
@@ -349,10 +358,17 @@ public final class TesseraSession implements AutoCloseable {
         }
         SparkValue.Distributed d = (SparkValue.Distributed) v;
         Settings s = settings();
-        JavaRDD<Block> rdd = d.rdd().map(b -> b);
+        JavaRDD<Block> rdd = d.rdd().map(Block::compacted); // a slice keeps its own values, not its parent's
         rdd.persist(ExecutorMemory.blockLevel(s.storageLevel(), sc.getConf()));
         if (!s.checkpointDir().isEmpty()) {
-            sc.setCheckpointDir(s.checkpointDir());
+            synchronized (this) {
+                // once per directory: each setCheckpointDir makes a new subdirectory, and Spark's cleaner
+                // only deletes checkpoints under the current one (the earlier ones stayed on disk forever)
+                if (!s.checkpointDir().equals(checkpointDirSet) || sc.sc().getCheckpointDir().isEmpty()) {
+                    sc.setCheckpointDir(s.checkpointDir());
+                    checkpointDirSet = s.checkpointDir();
+                }
+            }
             rdd.checkpoint();
         } else {
             rdd.rdd().localCheckpoint();
@@ -470,6 +486,8 @@ public final class TesseraSession implements AutoCloseable {
     public void close() {
         if (owns) {
             spark.stop();
+            // the executor of a local session lived in this JVM: its budget and eviction hook go with it
+            org.tessera.spark.memory.ExecutorMemory.uninstall();
         }
         if (active == this) {
             active = null;

@@ -77,7 +77,29 @@ public final class Block implements Externalizable, org.apache.spark.util.KnownS
      */
     @Override
     public long estimatedSize() {
-        return bytes() + 128;
+        return heldBytes() + 128;
+    }
+
+    /**
+     * Bytes of off-heap memory the block keeps alive: its elements' bytes, or more when its data is a
+     * view (a slice of a larger block keeps the whole buffer).
+     */
+    public long heldBytes() {
+        org.tessera.memory.Storage s = data.node().storage();
+        return s == null ? bytes() : Math.max(bytes(), s.byteSize());
+    }
+
+    /**
+     * This block, or one holding a row-major copy of its data when the data is a view that keeps
+     * more memory alive than its own elements: what is cached should hold only its own values.
+     */
+    public Block compacted() {
+        if (heldBytes() <= bytes()) {
+            return this;
+        }
+        Tensor copy = Tensor.of(org.tessera.graph.Graph.node(org.tessera.graph.Op.CAST, data.shape(), data.dtype(), null,
+                data.node())); // a new buffer of its own, row-major
+        return new Block(index, copy);
     }
 
     /** The same data at another index. */

@@ -65,6 +65,24 @@ public final class ExecutorMemory {
         }
     }
 
+    /**
+     * Undoes {@link #install} in this JVM (when the Spark environment it was made for stops, as a
+     * local session's does on close): the engine's limit as it was before, no eviction hook.
+     */
+    public static void uninstall() {
+        synchronized (LOCK) {
+            if (eviction != null) {
+                MemoryPressure.unregister(eviction);
+                eviction = null;
+            }
+            if (engineLimit >= 0 && Memory.limit() != engineLimit) {
+                Memory.setLimit(engineLimit);
+            }
+            engineLimit = -1;
+            installedFor = null;
+        }
+    }
+
     /** Bytes of cached blocks that this JVM dropped from Spark's memory store to make room for allocations. */
     public static long droppedBytes() {
         return CacheEviction.DROPPED.get();

@@ -328,8 +328,11 @@ public final class Tensor {
         if (!device().equals(Device.CPU)) {
             throw new IllegalStateException("set: in-place writes need a CPU tensor, this one is on " + device());
         }
-        if (requiresGrad()) {
-            throw new IllegalStateException("set: a leaf that requires grad cannot be written in place");
+        if (requiresGrad() && GradMode.isEnabled()) {
+            // as in PyTorch: allowed inside noGrad() (a parameter update), where backward's check
+            // then refuses gradients that would read the written values
+            throw new IllegalStateException("set: a tensor that requires grad cannot be written in place outside"
+                    + " noGrad(); write it inside try (var g = Tessera.noGrad()) { ... }, as PyTorch's torch.no_grad()");
         }
         if (index.length != dim()) {
             throw new IllegalArgumentException("set: got " + index.length + " indices for a tensor of rank " + dim()

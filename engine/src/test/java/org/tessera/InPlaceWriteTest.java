@@ -121,4 +121,41 @@ class InPlaceWriteTest {
         a.get("::1, 1").detach().set(7, 0);
         assertArrayEquals(new double[] {1, 7, 9, 4}, a.toDoubleArray());
     }
+
+    @Test
+    void aWriteIntoALazyBaseOrUnderACopyingReshapeIsRefusedNotReadSilently() {
+        // PyTorch computes s = x[:, 0].sum() at once (0); x computed only by the write must not give 5
+        Tensor x = Tessera.zeros(3, 3);
+        Tensor s = x.get(":, 0").sum();
+        x.set(5, 0, 0);
+        assertThrows(IllegalStateException.class, s::item);
+        // a reshape that copies reads its input when computed: PyTorch's copy has the old values
+        Tensor y = Tessera.tensor(new float[][] {{0, 1, 2}, {3, 4, 5}}).realize();
+        Tensor r = y.t().reshape(-1);
+        Tensor m = r.mul(2);
+        y.set(100, 0, 1);
+        IllegalStateException e = assertThrows(IllegalStateException.class, r::toFloatArray);
+        assertTrue(e.getMessage().contains("reshape [6]: an input was written in place"), e.getMessage());
+        assertThrows(IllegalStateException.class, m::toFloatArray);
+        assertArrayEquals(new float[] {0, 3, 100, 4, 2, 5}, y.t().reshape(-1).toFloatArray()); // defined after: new values
+    }
+
+    @Test
+    void aParameterWrittenInsideNoGradIsAllowedAndBackwardRefusesOnlyGradientsThatReadIt() {
+        Tensor w = Tessera.tensor(new double[] {1, 2}).requiresGrad(true);
+        assertThrows(IllegalStateException.class, () -> w.set(3, 0));
+        Tensor c = Tessera.tensor(new double[] {5, 7});
+        Tensor linear = w.mul(c).sum(); // d/dw reads c only
+        Tensor square = w.mul(w).sum(); // d/dw reads w
+        linear.realize();
+        square.realize();
+        try (var g = Tessera.noGrad()) {
+            w.set(3, 0); // torch.no_grad(): w[0] = 3
+        }
+        assertArrayEquals(new double[] {3, 2}, w.toDoubleArray());
+        linear.backward();
+        assertArrayEquals(new double[] {5, 7}, w.grad().toDoubleArray());
+        assertThrows(IllegalStateException.class, square::backward); // PyTorch: "modified by an inplace operation"
+        assertArrayEquals(new double[] {5, 7}, w.grad().toDoubleArray());
+    }
 }

@@ -154,7 +154,9 @@ public final class Node {
         if (s == null || s.isReleased()) {
             return false; // not computed yet (computing it checks its own inputs), or gone (reading it fails)
         }
-        return s.id() == inputBases[i] ? s.writes() != inputWrites[i] : s.writes() != m.writesWhenComputed;
+        // memory that did not exist when this node was made was allocated since, with no write yet:
+        // every write into it came after this node was made (a lazy base computed later, then written)
+        return s.id() == inputBases[i] ? s.writes() != inputWrites[i] : s.writes() != 0;
     }
 
     /** Whether this node's own memory was written in place since it was computed (false while not computed). */
@@ -176,6 +178,15 @@ public final class Node {
         if (op.kind() == Op.Kind.MOVEMENT) {
             return;
         }
+        checkInputsUnwrittenForCopy();
+    }
+
+    /**
+     * {@link #checkInputsUnwritten} for a movement op that the backend computes as a copy (a
+     * reshape the layout does not allow as a view): a copy reads its input's values when computed,
+     * so a write made after it was defined would reach it where PyTorch's copy holds the old values.
+     */
+    public void checkInputsUnwrittenForCopy() {
         boolean written = false;
         for (int i = 0; i < inputs.length; i++) {
             written |= inputWritten(i);

@@ -402,6 +402,7 @@ public final class CpuBackend implements Backend {
                     n.setData(in.storage().retain(), off, vs);
                 } else {
                     in.storage().checkMapped("reshape");
+                    n.checkInputsUnwrittenForCopy();
                     setContiguous(n, contiguousCopy(in, n.scope()));
                 }
             }

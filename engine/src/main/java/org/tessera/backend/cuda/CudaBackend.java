@@ -193,6 +193,7 @@ public final class CudaBackend implements Backend {
                 if (vs != null) {
                     attach(n, new CudaData(d.buffer().retain(), off, vs));
                 } else {
+                    n.checkInputsUnwrittenForCopy();
                     attach(n, contiguous(contiguousCopy(ctx, in), n.shape()));
                 }
             }

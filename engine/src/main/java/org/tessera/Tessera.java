@@ -130,6 +130,7 @@ public final class Tessera {
 
     /** {@code value} everywhere, with the shape, dtype and device of {@code t}. */
     public static Tensor fullLike(Tensor t, Number value) {
+        Elementwise.storable("full", value, t.dtype()); // refused on every device as full refuses it
         Tensor s = scalarLike(value, t);
         if (t.dim() == 0) {
             return s;

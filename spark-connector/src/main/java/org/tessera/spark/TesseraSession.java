@@ -200,13 +200,8 @@ public final class TesseraSession implements AutoCloseable {
 
     /** {@code value} everywhere, cut into blocks of {@code blockShape} (default: chosen by size). */
     public Tensor full(long[] shape, Number value, DType dtype, long... blockShape) {
-        Number v = switch (dtype) {
-            case FLOAT32 -> value.floatValue();
-            case FLOAT64 -> value.doubleValue();
-            case INT32 -> value.intValue();
-            case INT64 -> value.longValue();
-            case BOOL -> value.doubleValue() != 0 ? 1L : 0L;
-        };
+        // a value the dtype cannot hold is refused, as Tessera.full does (not wrapped or saturated)
+        Number v = org.tessera.ops.Elementwise.storable("full", value, dtype);
         return source(Op.FILL, Shape.of(shape), dtype, new Attrs.Fill(v), blockShape);
     }
 

@@ -91,6 +91,20 @@ class EmptyChunksAndJoinsTest {
     }
 
     @Test
+    void distributedFillsRefuseValuesTheDtypeCannotHoldAsTheLocalOnesDo() {
+        // Tessera.full(INT32, 1L << 40) is refused; the distributed fill used to wrap it to 0
+        for (Number v : new Number[] {1L << 40, Double.NaN, 1e40}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ts.full(new long[] {2, 3}, v, DType.INT32, 1, 3));
+            assertTrue(e.getMessage().contains("without overflow"), e.getMessage());
+            Tensor d = ts.distribute(Tessera.zeros(DType.INT32, 2, 3), 1, 3);
+            assertThrows(IllegalArgumentException.class, () -> Tessera.fullLike(d, v));
+        }
+        assertThrows(IllegalArgumentException.class, () -> ts.full(new long[] {4}, 1e40, DType.FLOAT32, 2));
+        assertArrayEquals(new long[] {7, 7}, ts.full(new long[] {2}, 7, DType.INT64, 1).cpu().toLongArray());
+    }
+
+    @Test
     void randomSourcesOfANonFloatingDtypeAreRefusedAtTheCall() {
         int before = SharedSpark.jobsStarted();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -56,13 +56,12 @@ public final class Autograd {
         // buffers can go back as soon as what reads them is computed
         try (GradMode.NoGrad ignored = GradMode.disable(); Node.InternalNodes internal = Node.internalNodes()) {
             List<Node> order = topologicalOrder(r);
-            for (Node n : order) {
+            for (Node n : order) { // checked before any gradient is accumulated
                 if (!n.isLeaf()) {
-                    GradientRules.checkSavedUnwritten(n); // before any gradient is accumulated
+                    GradientRules.checkSavedUnwritten(n);
+                    continue;
                 }
-            }
-            for (Node n : order) {
-                Node old = n.isLeaf() ? n.grad() : null;
+                Node old = n.grad();
                 if (old != null && old.storage() != null && old.storage().isReleased()) {
                     throw new IllegalStateException("backward: the gradient held by a leaf " + n.shape() + " was"
                             + " released when the scope it was computed in closed, so the new one cannot be added to"

@@ -229,9 +229,10 @@ public final class Creation {
                     + " range and compare it, e.g. arange(n).gt(0)");
         }
         if (!type.isFloatingPoint()) {
-            long xs = integral("start", start);
-            long xe = integral("end", end);
-            long xst = integral("step", step);
+            // cut toward zero, exact for integer types, an error beyond int64's range
+            long xs = Elementwise.storable("arange", start, DType.INT64).longValue();
+            long xe = Elementwise.storable("arange", end, DType.INT64).longValue();
+            long xst = Elementwise.storable("arange", step, DType.INT64).longValue();
             if (xst == 0) {
                 throw new IllegalArgumentException("arange: step must be nonzero (step " + step + " is 0 as an "
                         + type + ")");
@@ -263,26 +264,6 @@ public final class Creation {
         long count = (long) Math.ceil((e - s) / st);
         checkSource("arange", Shape.of(count), type);
         return Tensor.of(Graph.node(Op.ARANGE, Shape.of(count), type, new Attrs.Arange(s, st)));
-    }
-
-    /** {@code v} cut toward zero to a long, exactly for integer types; an error beyond the long range. */
-    private static long integral(String what, Number v) {
-        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-            return v.longValue();
-        }
-        if (v instanceof java.math.BigInteger b) {
-            if (b.bitLength() > 63) {
-                throw new IllegalArgumentException("arange: " + what + " " + v + " cannot be converted to int64 without"
-                        + " overflow");
-            }
-            return b.longValue();
-        }
-        double d = v.doubleValue();
-        if (d >= 0x1p63 || d < -0x1p63) {
-            throw new IllegalArgumentException("arange: " + what + " " + v + " cannot be converted to int64 without"
-                    + " overflow");
-        }
-        return (long) d;
     }
 
     /** Uniform [0, 1) or standard normal values from {@code g}. */

@@ -72,6 +72,15 @@ class InputHygieneTest {
         return run(args.toArray(new String[0]));
     }
 
+    /** Fits {@code file} dropping rows with missing values; checks the fit used {@code rows} rows and returns the run. */
+    JobsTest.Run fitsDroppingMissing(Path file, Path out, int rows) throws IOException {
+        JobsTest.Run r = regression(file, out, "--drop-missing");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String json = Files.readString(out.resolve("coefficients.json"));
+        assertTrue(json.contains("\"rows\": " + rows + ","), json);
+        return r;
+    }
+
     void assertFails(Path file, String expected, String... more) {
         Path out = dir.resolve("out-" + file.getFileName());
         assertOneLineError(regression(file, out, more), 1, expected);
@@ -127,10 +136,8 @@ class InputHygieneTest {
         lines.set(11, "-Infinity,0.1,1,2");
         Path file = write("holes.csv", lines);
         Path out = dir.resolve("holes");
-        JobsTest.Run r = regression(file, out, "--drop-missing");
-        assertEquals(0, r.code(), r.out() + r.err());
+        JobsTest.Run r = fitsDroppingMissing(file, out, 27);
         assertTrue(r.out().contains("skipped 3 rows with missing values"), r.out());
-        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 27"));
     }
 
     @Test
@@ -164,9 +171,7 @@ class InputHygieneTest {
         assertFails(file, "feature column 'a' has NaN at row 14 of " + file + "; 1 row has null, NaN or infinite"
                 + " values in the chosen columns (--drop-missing skips them)");
         Path out = dir.resolve("parquet-out");
-        JobsTest.Run r = regression(file, out, "--drop-missing");
-        assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 19"));
+        fitsDroppingMissing(file, out, 19);
     }
 
     @Test
@@ -307,9 +312,7 @@ class InputHygieneTest {
         // Spark's own spellings are numbers: missing values, skipped when asked
         Path spark = withLine("spark-inf.csv", 4, "0.5,-Inf,1,2");
         Path out = dir.resolve("spark-inf");
-        JobsTest.Run r = regression(spark, out, "--drop-missing");
-        assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(Files.readString(out.resolve("coefficients.json")).contains("\"rows\": 29"));
+        fitsDroppingMissing(spark, out, 29);
     }
 
     @Test
@@ -354,10 +357,8 @@ class InputHygieneTest {
         // b, which only the second file holds, is a feature: its missing values are named, not the column lost
         assertFails(glob, "feature column 'b' has a null at row");
         Path out = dir.resolve("mixed-out");
-        JobsTest.Run r = regression(glob, out, "--drop-missing");
-        assertEquals(0, r.code(), r.out() + r.err());
+        fitsDroppingMissing(glob, out, 10);
         String json = Files.readString(out.resolve("coefficients.json"));
-        assertTrue(json.contains("\"rows\": 10"), json);
         double[] w = RealDataTest.jsonArray(json, "weights");
         assertEquals(2, w[0], 1e-9, json);
         assertEquals(-1, w[1], 1e-9, json);

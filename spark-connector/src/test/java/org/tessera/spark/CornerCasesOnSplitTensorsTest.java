@@ -108,7 +108,9 @@ class CornerCasesOnSplitTensorsTest {
                     .add(t.view(18).mul(t.view(18)).sum())
                     .add(t.get(1).expandAs(t).mul(t).sum())
                     .add(t.maskedSelect(t.gt(0)).square().sum())
-                    .add(t.mm(t.t()).logSoftmax(1).sum());
+                    .add(t.mm(t.t()).logSoftmax(1).sum())
+                    .add(t.sign().mul(t).sum()) // sign's gradient is 0: d/dt is sign(t)
+                    .add(t.maximum(w.mul(Double.NaN)).sum()); // a NaN side: the whole gradient to both
             loss.backward();
         }
         assertClose(local.grad(), dist.grad(), 1e-13);

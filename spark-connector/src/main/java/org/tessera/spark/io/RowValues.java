@@ -49,9 +49,11 @@ public final class RowValues implements Serializable {
     private final DataFrameOptions options;
     private long maxRowBytes = Long.MAX_VALUE;
     /** A vector column's size from its ML attributes (as {@code VectorAssembler} writes them), else -1. */
-    private int declaredWidth = -1;
+    private final int declaredWidth;
 
-    private RowValues(String op, Mode mode, String[] names, int[] ordinals, int[] kinds, DataFrameOptions options) {
+    private RowValues(String op, Mode mode, String[] names, int[] ordinals, int[] kinds, DataFrameOptions options,
+                      int declaredWidth) {
+        this.declaredWidth = declaredWidth;
         this.op = op;
         this.mode = mode;
         this.names = names;
@@ -96,9 +98,7 @@ public final class RowValues implements Serializable {
                         + t.simpleString() + " must be the only column converted (got " + Arrays.toString(columns) + ")");
             }
         }
-        RowValues r = new RowValues(op, mode, columns.clone(), ordinals, kinds, options);
-        r.declaredWidth = declared;
-        return r;
+        return new RowValues(op, mode, columns.clone(), ordinals, kinds, options, declared);
     }
 
     /**

@@ -190,13 +190,16 @@ public final class ScoreJob implements Callable<Integer> {
         return cols;
     }
 
-    /** Scores {@code df} and writes it to {@code out} as Parquet (replacing it); returns what was measured. */
+    /**
+     * Scores {@code df} and writes it to {@code out} as Parquet (replacing it), encoded column by
+     * column ({@link TesseraSession#writeParquet}); returns what was measured.
+     */
     public static Result scoreToParquet(TesseraSession ts, ClassifierModel m, Dataset<Row> df, Output what,
                                         int batchRows, Path out) {
         BatchMetrics metrics = BatchMetrics.register(ts.spark(), "score");
         Dataset<Row> scored = score(ts, m, df, what, BatchOptions.defaults().batchRows(batchRows).metrics(metrics));
         long t0 = System.nanoTime();
-        scored.write().mode("overwrite").parquet(out.toString());
+        ts.writeParquet(scored, out.toString());
         double secs = (System.nanoTime() - t0) / 1e9;
         BatchMetrics.Totals t = metrics.value();
         return new Result(t.rows(), secs, t);

@@ -463,6 +463,25 @@ public final class TesseraSession implements AutoCloseable {
     }
 
     /**
+     * Writes {@code df} as Parquet into the folder {@code path}, replacing it, as
+     * {@code df.write().mode("overwrite").parquet(path)} does but faster for wide rows: each task
+     * encodes its rows in chunks, column after column, instead of row by row (a row of hundreds of
+     * numbers, such as the inputs and outputs of {@link #mapBatches}, is written several times
+     * faster). The files are those Spark writes: the same Parquet schema, row-schema metadata and
+     * codec, page, dictionary and row-group settings of the session. Columns of boolean, byte,
+     * short, int, long, float, double, date, string, binary, decimal (up to 18 digits) and arrays of
+     * those are written so; a DataFrame with another column type (a timestamp, a struct) is written
+     * by Spark's writer. The earlier output is
+     * replaced only when every task has succeeded, so {@code path} may be the folder {@code df} reads.
+     *
+     * @return the files and rows written, and whether the column-wise encoder ran
+     * @throws java.io.UncheckedIOException when the output cannot be staged or committed
+     */
+    public org.tessera.spark.io.ParquetOutput.Result writeParquet(Dataset<Row> df, String path) {
+        return org.tessera.spark.io.ParquetOutput.write(spark, df, path);
+    }
+
+    /**
      * Writes a tensor of any dtype and rank 1 or more as Arrow IPC files in {@code dir}, one
      * {@code TensorFiles} file per row block (rows as {@code arrow.fixed_shape_tensor}), by tasks in
      * parallel; a tensor cut along other dims is first re-cut into row blocks.

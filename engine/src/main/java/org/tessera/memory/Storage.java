@@ -203,9 +203,11 @@ public final class Storage {
      */
     public void checkWritable(String op) {
         if (readOnly) {
+            boolean mapped = mappedFrom != null;
             throw new IllegalStateException(op + ": the tensor's memory is read-only (" + what + ", " + bytes
-                    + " bytes: a memory-mapped file); write to a copy (for example t.mul(1), which makes new"
-                    + " memory) or load the file with TensorFiles.load(path, LoadMode.COPY)");
+                    + " bytes); write to a copy (for example t.mul(1), which makes new memory)"
+                    + (mapped ? ", or load the file with TensorFiles.load(path, LoadMode.COPY)"
+                    : ", or give fromBuffer a writable buffer"));
         }
     }
 

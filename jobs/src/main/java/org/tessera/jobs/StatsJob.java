@@ -102,7 +102,7 @@ public final class StatsJob implements Callable<Integer> {
                 }
             }
             for (String c : cols) {
-                Datasets.requireColumn(df, c, "column");
+                Datasets.requireColumn(df, c, "input");
             }
             if (input != null) {
                 Cleaning.Result cleaned = Cleaning.clean(ts.spark(), input, format, df,

@@ -176,9 +176,20 @@ public final class Classifier {
 
     /** The mode that {@code fit} would run in {@code ts}. */
     public String resolvedMode(TesseraSession ts) {
+        return resolvedMode(ts.spark().conf().get("spark.dynamicAllocation.enabled", "false").equals("true"),
+                ts.sparkContext().getConf().getBoolean("spark.network.crypto.enabled", false));
+    }
+
+    /** The mode that {@code fit} would run in, under dynamic allocation or not, with Spark's network encryption or not. */
+    String resolvedMode(boolean dynamic, boolean encrypted) {
         if (optimizer.equals("lbfgs") && mode.equals("barrier")) {
             throw new IllegalArgumentException("classify: mode barrier runs mini-batch optimizers (adam, sgd); L-BFGS"
                     + " runs in driver or local mode");
+        }
+        // barrier mode's gradient exchange is not encrypted (SocketExchange): not where Spark's network encryption is on
+        if (mode.equals("barrier") && encrypted) {
+            throw new IllegalArgumentException("classify: mode barrier exchanges gradients between tasks over"
+                    + " unencrypted TCP, and spark.network.crypto.enabled is true; use mode driver (or auto)");
         }
         if (!mode.equals("auto")) {
             return mode;
@@ -186,8 +197,7 @@ public final class Classifier {
         if (optimizer.equals("lbfgs")) {
             return "driver";
         }
-        boolean dynamic = ts.spark().conf().get("spark.dynamicAllocation.enabled", "false").equals("true");
-        return dynamic ? "driver" : "barrier";
+        return dynamic || encrypted ? "driver" : "barrier";
     }
 
     /**
@@ -247,27 +257,23 @@ public final class Classifier {
         ClassLabels classLabels = ClassLabels.of(input, label);
         Dataset<Row> df = classLabels.index(input, "input");
         int slots = ts.sparkContext().defaultParallelism();
-        Tensor x;
-        Tensor y;
-        Tensor read = null;
-        Tensor kept = null;
-        List<Tensor> parts = List.of();
+        List<Tensor> parts;
+        DataFrameOptions o = DataFrameOptions.defaults().dtype(dtype);
         if (featuresColumn == null) {
             // the features from the input itself (a file or cached DataFrame is read in column batches),
             // the class index (one computed column) beside them: the same rows, in the same blocks
-            DataFrameOptions o = DataFrameOptions.defaults().dtype(dtype);
             parts = List.of(ts.fromDataFrame(input, o, cols.toArray(new String[0])),
                     ts.fromDataFrame(df, o, ClassLabels.CLASS));
-            read = Tessera.cat(parts, 1);
-            kept = evenRows(ts, read, slots);
-            x = kept.narrow(1, 0, cols.size());
-            y = kept.narrow(1, cols.size(), 1);
         } else {
             // an array or Vector column: two conversions of the same cached rows
             df = df.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-            x = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dtype), featuresColumn);
-            y = ts.fromDataFrame(df, DataFrameOptions.defaults().dtype(dtype), ClassLabels.CLASS);
+            parts = List.of(ts.fromDataFrame(df, o, featuresColumn), ts.fromDataFrame(df, o, ClassLabels.CLASS));
         }
+        Tensor read = Tessera.cat(parts, 1);
+        Tensor kept = evenRows(ts, read, slots);
+        int features = (int) parts.get(0).size(1);
+        Tensor x = kept.narrow(1, 0, features);
+        Tensor y = kept.narrow(1, features, 1);
         long n = x.size(0);
         int d = (int) x.size(1);
         int k = classLabels.labels().size();

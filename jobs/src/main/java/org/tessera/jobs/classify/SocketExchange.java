@@ -18,9 +18,19 @@ import org.apache.spark.BarrierTaskContext;
  * second at a time, so each call costs about one second: fine once per stage, too slow for every
  * step. A task that fails closes its sockets, so the others fail at their next step instead of
  * waiting, and Spark reruns the whole stage.
+ *
+ * <p>Task 0 listens on its executor's address only (the one Spark gives for the task), and on a
+ * port chosen by the system. The first {@code allGather}, which goes through Spark's RPC (and so
+ * under {@code spark.authenticate} and {@code spark.network.crypto.enabled} when they are set),
+ * carries a random 256-bit token with the address; a connection that does not present it, or
+ * presents a task number out of range or taken, is closed and not counted. Every message must have
+ * the sender's own message's length (every task encodes the same parameters), so nothing read
+ * from a socket sizes an allocation. The messages themselves are not encrypted: where Spark's
+ * network encryption is on, {@link Classifier} does not choose this mode.
  */
 final class SocketExchange implements AutoCloseable {
     private static final int TIMEOUT_MS = 30 * 60 * 1000;
+    private static final int TOKEN_BYTES = 32;
     private final int tasks;
     private final int me;
     private final ServerSocket server;
@@ -39,30 +49,54 @@ final class SocketExchange implements AutoCloseable {
             String host = ctx.getTaskInfos()[me].address();
             int colon = host.lastIndexOf(':');
             host = colon > 0 ? host.substring(0, colon) : host;
+            byte[] token = new byte[TOKEN_BYTES];
+            String shared = "";
             server = me == 0 ? new ServerSocket() : null;
             if (server != null) {
-                server.bind(new InetSocketAddress(0));
+                server.bind(new InetSocketAddress(host, 0));
                 server.setSoTimeout(TIMEOUT_MS);
+                new java.security.SecureRandom().nextBytes(token);
+                shared = host + ":" + server.getLocalPort() + ":" + java.util.HexFormat.of().formatHex(token);
             }
-            String[] addresses = ctx.allGather(me == 0 ? host + ":" + server.getLocalPort() : "");
+            String[] addresses = ctx.allGather(shared);
             if (me == 0) {
-                for (int i = 1; i < tasks; i++) {
+                int connected = 0;
+                while (connected < tasks - 1) {
                     Socket s = server.accept();
+                    s.setSoTimeout(TIMEOUT_MS);
                     DataInputStream din = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(),
                             1 << 16));
-                    int id = din.readInt();
+                    byte[] presented = new byte[TOKEN_BYTES];
+                    int id;
+                    try {
+                        din.readFully(presented);
+                        id = din.readInt();
+                    } catch (IOException e) {
+                        s.close();
+                        continue;
+                    }
+                    if (!java.security.MessageDigest.isEqual(token, presented) || id < 1 || id >= tasks
+                            || peers[id] != null) {
+                        s.close(); // not one of this stage's tasks
+                        continue;
+                    }
                     peers[id] = s;
                     in[id] = din;
                     out[id] = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16));
+                    connected++;
                 }
             } else {
                 String a = addresses[0];
-                int c = a.lastIndexOf(':');
+                int c2 = a.lastIndexOf(':');
+                int c1 = a.lastIndexOf(':', c2 - 1);
+                token = java.util.HexFormat.of().parseHex(a.substring(c2 + 1));
                 Socket s = new Socket();
-                s.connect(new InetSocketAddress(a.substring(0, c), Integer.parseInt(a.substring(c + 1))), TIMEOUT_MS);
+                s.connect(new InetSocketAddress(a.substring(0, c1), Integer.parseInt(a.substring(c1 + 1, c2))),
+                        TIMEOUT_MS);
                 peers[0] = s;
                 in[0] = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
                 out[0] = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16));
+                out[0].write(token);
                 out[0].writeInt(me);
                 out[0].flush();
             }
@@ -85,8 +119,7 @@ final class SocketExchange implements AutoCloseable {
             if (me == 0) {
                 all[0] = message;
                 for (int i = 1; i < tasks; i++) {
-                    all[i] = new byte[in[i].readInt()];
-                    in[i].readFully(all[i]);
+                    all[i] = read(in[i], message.length, i);
                 }
                 // each task gets the others' messages: its own it has
                 for (int i = 1; i < tasks; i++) {
@@ -106,8 +139,7 @@ final class SocketExchange implements AutoCloseable {
                     if (i == me) {
                         all[i] = message;
                     } else {
-                        all[i] = new byte[in[0].readInt()];
-                        in[0].readFully(all[i]);
+                        all[i] = read(in[0], message.length, i);
                     }
                 }
             }
@@ -116,6 +148,17 @@ final class SocketExchange implements AutoCloseable {
             throw new UncheckedIOException("barrier training: task " + me + " lost its connection to the other"
                     + " tasks (another task failed?): " + e.getMessage(), e);
         }
+    }
+
+    /** Task {@code from}'s message, which must be {@code length} bytes long as this task's own is. */
+    private byte[] read(DataInputStream din, int length, int from) throws IOException {
+        int n = din.readInt();
+        if (n != length) {
+            throw new IOException("task " + from + "'s message has " + n + " bytes, expected " + length);
+        }
+        byte[] b = new byte[n];
+        din.readFully(b);
+        return b;
     }
 
     @Override

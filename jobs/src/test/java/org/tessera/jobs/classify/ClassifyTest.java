@@ -427,6 +427,31 @@ class ClassifyTest {
     }
 
     @Test
+    void anArrayColumnInOneBlockIsCutIntoEvenBlocksToo() {
+        var df = frame(600, 1, 2).coalesce(1).selectExpr("array(a, b, c, d) as features", "kind");
+        Classifier.Fit fit = new Classifier().model("softmax").lr(0.05).batchSize(50).epochs(2).seed(3)
+                .dtype(DType.FLOAT64).mode("barrier").fitArrayColumn(ts, df, "kind", "features");
+        assertEquals(2, fit.rowBlocks(), "one block per slot");
+        assertEquals(600, fit.rows());
+        Classifier.Fit columns = new Classifier().model("softmax").lr(0.05).batchSize(50).epochs(2).seed(3)
+                .dtype(DType.FLOAT64).mode("barrier").fit(ts, frame(600, 1, 2).coalesce(1), "kind",
+                        List.of("a", "b", "c", "d"));
+        assertArrayEquals(columns.model().weights(0), fit.model().weights(0), "the same rows in the same blocks");
+    }
+
+    @Test
+    void barrierModeIsNotChosenWhereSparksNetworkEncryptionIsOn() {
+        assertEquals("driver", new Classifier().resolvedMode(false, true));
+        var e = assertThrows(IllegalArgumentException.class, () -> new Classifier().mode("barrier")
+                .resolvedMode(false, true));
+        assertTrue(e.getMessage().contains("unencrypted"), e.getMessage());
+        assertEquals("driver", new Classifier().mode("driver").resolvedMode(false, true));
+        assertEquals("barrier", new Classifier().resolvedMode(false, false));
+        assertEquals("driver", new Classifier().resolvedMode(true, false));
+        assertEquals("barrier", new Classifier().resolvedMode(ts), "the test session encrypts nothing");
+    }
+
+    @Test
     void classifierApiRefusesBadSettingsNamingTheValue() {
         var e = assertThrows(IllegalArgumentException.class, () -> new Classifier().lr(-1));
         assertEquals("classify: lr: expected a finite number above 0, got -1.0", e.getMessage());

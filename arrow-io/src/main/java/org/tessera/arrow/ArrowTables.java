@@ -191,7 +191,15 @@ public final class ArrowTables {
                     c = c.narrow(0, 0, rows);
                 }
                 Node n = c.to(dtype).contiguous().node();
-                Memory.copy(n.address(), s.address() + j * rows * esize, rows * esize);
+                if (rows == 0) {
+                    continue;
+                }
+                Storage pinned = n.storage().pin(); // a converted copy is referenced by nothing else
+                try {
+                    Memory.copy(n.address(), s.address() + j * rows * esize, rows * esize);
+                } finally {
+                    pinned.unpin();
+                }
             }
         } catch (RuntimeException e) {
             s.release();

@@ -117,7 +117,13 @@ public final class ArrowVectors {
         try (ArrowBuf bits = allocator.buffer(Math.max(1, (n + 7) / 8))) {
             bits.setZero(0, bits.capacity());
             if (n > 0) {
-                Bits.pack(c.address(), bits.memoryAddress(), n);
+                // pinned while read: a contiguous copy is referenced by nothing else
+                org.tessera.memory.Storage pinned = c.storage().pin();
+                try {
+                    Bits.pack(c.address(), bits.memoryAddress(), n);
+                } finally {
+                    pinned.unpin();
+                }
             }
             bits.writerIndex((n + 7) / 8);
             load(v, bits, n, allocator);

@@ -101,18 +101,22 @@ public final class Autograd {
                     // distributed data) is kept on the parameter's device, as in PyTorch
                     g = g.to(n.device());
                 }
-                Node old = n.grad();
-                Node given = old == null ? g.node() : Tensor.of(old).add(g).node();
-                if (!ownsItsValues(given, handedOut)) {
-                    // a view (of the seed, of the caller's upstream gradient, of a broadcast), a
-                    // constant, or the node another leaf got: its own copy, so that a write to
-                    // one gradient changes nothing else (as PyTorch clones what it cannot steal)
-                    given = Graph.node(Op.CAST, given.shape(), given.dtype(), null, given);
-                    copies.add(given);
+                // one leaf's gradient is read, added to and replaced by one thread at a time: backward
+                // passes running at once in several threads into a shared leaf add up, as in PyTorch
+                synchronized (n) {
+                    Node old = n.grad();
+                    Node given = old == null ? g.node() : Tensor.of(old).add(g).node();
+                    if (!ownsItsValues(given, handedOut)) {
+                        // a view (of the seed, of the caller's upstream gradient, of a broadcast), a
+                        // constant, or the node another leaf got: its own copy, so that a write to
+                        // one gradient changes nothing else (as PyTorch clones what it cannot steal)
+                        given = Graph.node(Op.CAST, given.shape(), given.dtype(), null, given);
+                        copies.add(given);
+                    }
+                    handedOut.add(given);
+                    before.putIfAbsent(n, old);
+                    n.setGrad(given);
                 }
-                handedOut.add(given);
-                before.putIfAbsent(n, old);
-                n.setGrad(given);
                 continue;
             }
             Tensor[] ins = GradientRules.apply(n, g);

@@ -45,7 +45,7 @@ public final class Realizer {
             }
             if (!waiting) {
                 stack.pop();
-                synchronized (n) {
+                synchronized (n.computeLock()) {
                     if (!n.isRealized()) {
                         steps.execute(n);
                     }

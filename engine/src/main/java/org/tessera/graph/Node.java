@@ -77,6 +77,11 @@ public final class Node {
      * and the indices of {@code max(dim)}); weak, so that it does not keep an unused result alive.
      */
     private volatile java.lang.ref.WeakReference<Node> sibling;
+    /**
+     * Held while the node is computed ({@link #computeLock}): the node itself, or one object shared
+     * with its {@linkplain #pair paired} sibling, since computing either may compute both.
+     */
+    private volatile Object computeLock = this;
 
     private volatile boolean requiresGrad;
     private volatile boolean markedLeaf;
@@ -534,8 +539,20 @@ public final class Node {
      * way); a backend that cannot may ignore the link.
      */
     public static void pair(Node a, Node b) {
+        Object shared = new Object();
+        a.computeLock = shared;
+        b.computeLock = shared;
         a.sibling = new java.lang.ref.WeakReference<>(b);
         b.sibling = new java.lang.ref.WeakReference<>(a);
+    }
+
+    /**
+     * What a backend holds while it computes this node: threads realizing the node, or its paired
+     * sibling (which one pass may compute with it), at the same time compute it once, one after
+     * the other.
+     */
+    public Object computeLock() {
+        return computeLock;
     }
 
     /** The node linked by {@link #pair}, if it is still reachable and not yet realized; else null. */

@@ -163,8 +163,11 @@ public final class Memory {
     /**
      * Held while memory is charged to an allocator: while a buffer moves between allocators, Arrow
      * counts it twice (it charges the target before the source lets go), so an allocation must not
-     * pass the limit's check in the meantime, nor a move start while another is under way; with it
-     * the root never holds more than its limit, even for a moment (checked by the root's peak).
+     * pass the limit's check in the meantime, nor a move start while another is under way. With it
+     * no allocation is let through by, or refused because of, a buffer counted twice. A move that
+     * must happen whatever the room ({@link #move}: a tensor kept past its scope, a pinned buffer
+     * freed while another thread reads it) can count one buffer twice for that instant, so the
+     * root's recorded peak may pass the limit by that buffer; no memory is taken twice.
      */
     private static final Object CHARGE = new Object();
 

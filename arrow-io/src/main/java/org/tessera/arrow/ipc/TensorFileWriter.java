@@ -213,7 +213,12 @@ public final class TensorFileWriter {
         long bytes = (len + 7) / 8;
         ArrowBuf bits = allocator.buffer(Math.max(8, bytes));
         bits.setZero(0, bits.capacity());
-        Bits.pack(h.address() + start, bits.memoryAddress(), len);
+        org.tessera.memory.Storage pinned = h.storage().pin(); // the caller's copy may be unreachable after this
+        try {
+            Bits.pack(h.address() + start, bits.memoryAddress(), len);
+        } finally {
+            pinned.unpin();
+        }
         bits.writerIndex(bytes);
         return bits;
     }

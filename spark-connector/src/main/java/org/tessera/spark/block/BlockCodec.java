@@ -69,15 +69,24 @@ public final class BlockCodec {
         }
         out.write(h.array(), 0, h.position());
         long bytes = data.numel() * data.dtype().byteSize();
-        long address = data.node().address();
-        if (data.node().storage() != null) {
-            data.node().storage().checkMapped("serialize block"); // a truncated file fails by name, not by a fault
+        Storage st = data.node().storage();
+        if (st == null || bytes == 0) {
+            return;
         }
-        byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(bytes, 1))];
-        for (long at = 0; at < bytes; at += buf.length) {
-            int n = (int) Math.min(buf.length, bytes - at);
-            Memory.getBytes(address + at, buf, 0, n);
-            out.write(buf, 0, n);
+        // pinned while read: the contiguous copy of a view is referenced by nothing else, and a
+        // collection during the loop would otherwise hand its memory to another tensor
+        st.pin();
+        try {
+            st.checkMapped("serialize block"); // a truncated file fails by name, not by a fault
+            long address = data.node().address();
+            byte[] buf = new byte[(int) Math.min(CHUNK, bytes)];
+            for (long at = 0; at < bytes; at += buf.length) {
+                int n = (int) Math.min(buf.length, bytes - at);
+                Memory.getBytes(address + at, buf, 0, n);
+                out.write(buf, 0, n);
+            }
+        } finally {
+            st.unpin();
         }
     }
 

@@ -41,15 +41,28 @@ public final class Blocks {
     /** Copies the contiguous {@code src} into the contiguous {@code dst} at {@code offset}. */
     public static void copyInto(Tensor src, Tensor dst, long[] offset) {
         Tensor s = src.realize().contiguous();
+        if (s.numel() == 0) {
+            return;
+        }
+        // pinned while copied: a contiguous copy of a view is referenced by nothing else, and a
+        // collection during the loop would otherwise hand its memory to another tensor
+        Storage srcPin = s.node().storage().pin();
+        Storage dstPin = dst.node().storage().pin();
+        try {
+            copyPinned(s, dst, offset);
+        } finally {
+            srcPin.unpin();
+            dstPin.unpin();
+        }
+    }
+
+    private static void copyPinned(Tensor s, Tensor dst, long[] offset) {
         long srcAddr = s.node().address();
         long dstAddr = dst.node().address();
         long[] ss = s.shape().dims();
         long[] ds = dst.shape().dims();
         int r = ss.length;
         int es = s.dtype().byteSize();
-        if (s.numel() == 0) {
-            return;
-        }
         if (r == 0) {
             Memory.copy(srcAddr, dstAddr, es);
             return;

@@ -121,8 +121,10 @@ public final class TesseraConf {
     /** Whether DataFrames are read from Spark's column batches where their plan gives them. */
     public static final Key<Boolean> DATAFRAME_COLUMNAR = new Key<>("spark.tessera.dataframe.columnar", "true",
             "fromDataFrame copies numeric columns from Spark's column batches when the DataFrame's plan is a columnar"
-                    + " scan (Parquet, Spark's cache), raising spark.sql.codegen.maxFields in its session while it"
-                    + " plans a scan wider than that; false always reads Spark's rows.", TesseraConf::bool);
+                    + " scan (Parquet, Spark's cache), and so does mapBatches when its inputs are numeric and every"
+                    + " column has a fixed width (numbers, booleans, dates, timestamps), laying out the rows it passes"
+                    + " on column by column; both raise spark.sql.codegen.maxFields in the session while they plan a"
+                    + " scan wider than that; false always reads Spark's rows.", TesseraConf::bool);
     /** Fault injection for tests. */
     public static final Key<Boolean> FAIL_FIRST_ATTEMPT = new Key<>("spark.tessera.test.failFirstAttempt", "false",
             "Testing only: every Tessera task throws on its first attempt, so Spark must retry it"

@@ -34,11 +34,22 @@ import org.tessera.spark.block.BlockDevice;
  * device, check their shapes and dtypes, and copy them into heap arrays; close the scope; then hand
  * out the rows joined with their outputs. No scope is open while rows are handed out, so a consumer
  * in the same task (another mapBatches, say) can open and close its own.
+ *
+ * <p>When the task reads a columnar scan ({@link ColumnarRows#scanBatches}), the rows come from its
+ * column batches instead: a batch's input values are copied column by column into the heap array
+ * and its rows laid out column by column ({@link FixedRows}); a batch whose input columns hold a
+ * null, or a value the options refuse or drop, is read row by row as above, so the rules and
+ * messages are the same.
  */
 final class BatchIterator implements Iterator<InternalRow> {
     private static final System.Logger LOG = System.getLogger(BatchIterator.class.getName());
 
     private final Iterator<InternalRow> source;
+    /** The column batches read instead of {@code source}, or null. */
+    private final Iterator<org.apache.spark.sql.vectorized.ColumnarBatch> batchSource;
+    private org.apache.spark.sql.vectorized.ColumnarBatch batch;
+    private int batchPos;
+    private final int[] columns;
     private final int partition;
     private final RowValues reader;
     private final BatchFunction fn;
@@ -66,7 +77,23 @@ final class BatchIterator implements Iterator<InternalRow> {
 
     BatchIterator(Iterator<InternalRow> source, int partition, RowValues reader, BatchFunction fn,
                   BatchMapper.Output[] outputs, int batchRows, DType dtype, BatchMetrics metrics) {
+        this(source, null, partition, reader, fn, outputs, batchRows, dtype, metrics);
+    }
+
+    /** Reads the column batches of a columnar scan (every column of fixed width, the inputs numeric). */
+    static BatchIterator ofBatches(Iterator<org.apache.spark.sql.vectorized.ColumnarBatch> batches, int partition,
+                                   RowValues reader, BatchFunction fn, BatchMapper.Output[] outputs, int batchRows,
+                                   DType dtype, BatchMetrics metrics) {
+        return new BatchIterator(null, batches, partition, reader, fn, outputs, batchRows, dtype, metrics);
+    }
+
+    private BatchIterator(Iterator<InternalRow> source,
+                          Iterator<org.apache.spark.sql.vectorized.ColumnarBatch> batchSource, int partition,
+                          RowValues reader, BatchFunction fn, BatchMapper.Output[] outputs, int batchRows, DType dtype,
+                          BatchMetrics metrics) {
         this.source = source;
+        this.batchSource = batchSource;
+        this.columns = reader.ordinals();
         this.partition = partition;
         this.reader = reader;
         this.fn = fn;
@@ -117,10 +144,14 @@ final class BatchIterator implements Iterator<InternalRow> {
     @Override
     public boolean hasNext() {
         while (pos >= count) {
-            if (!source.hasNext()) {
+            if (!moreInput()) {
                 return false;
             }
-            readBatch();
+            if (batchSource != null) {
+                readColumnar();
+            } else {
+                readBatch();
+            }
             if (count > 0) {
                 compute();
             }
@@ -140,6 +171,69 @@ final class BatchIterator implements Iterator<InternalRow> {
         rows[pos] = null;
         pos++;
         return joined;
+    }
+
+    private boolean moreInput() {
+        if (batchSource == null) {
+            return source.hasNext();
+        }
+        return batch != null && batchPos < batch.numRows() || batchSource.hasNext();
+    }
+
+    /** Room for {@code more} rows after the {@code count} read. */
+    private void reserve(int more) {
+        if (count + more > rows.length) {
+            rows = java.util.Arrays.copyOf(rows, (int) Math.min(batchRows, Math.max(count + more, 2L * rows.length)));
+        }
+        long need = (long) rows.length * Math.max(width, 1);
+        if (need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("mapBatches: a batch of " + rows.length + " rows of " + width
+                    + " values is more than one Java array holds (partition " + partition + "); use fewer rows per"
+                    + " batch (BatchOptions.batchRows, now " + batchRows + ")");
+        }
+        if (values == null || values.length < need) {
+            values = values == null ? new double[(int) need] : java.util.Arrays.copyOf(values, (int) need);
+        }
+    }
+
+    /** Reads up to batchRows rows that the options keep from the column batches. */
+    private void readColumnar() {
+        count = 0;
+        pos = 0;
+        boolean checkNaN = reader.options().onNaN() != org.tessera.spark.DataFrameOptions.Missing.KEEP;
+        boolean f32 = reader.options().dtype() == DType.FLOAT32;
+        while (count < batchRows) {
+            if (batch == null || batchPos >= batch.numRows()) {
+                if (!batchSource.hasNext()) {
+                    return;
+                }
+                batch = batchSource.next();
+                batchPos = 0;
+                continue;
+            }
+            int n = Math.min(batchRows - count, batch.numRows() - batchPos);
+            reserve(n);
+            boolean plain = true;
+            for (int c : columns) {
+                plain &= !batch.column(c).hasNull();
+            }
+            if (plain && ColumnarRows.copy(batch, columns, batchPos, n, values, count * width, checkNaN, f32)) {
+                FixedRows.of(batch, batchPos, n, rows, count);
+                count += n;
+                seen += n;
+            } else {
+                for (int i = 0; i < n; i++) {
+                    InternalRow r = batch.getRow(batchPos + i);
+                    seen++;
+                    double[] v = reader.read(r, scratch, partition, seen);
+                    if (v != null) {
+                        System.arraycopy(v, 0, values, count * width, width);
+                        rows[count++] = r.copy();
+                    }
+                }
+            }
+            batchPos += n;
+        }
     }
 
     /** Reads up to batchRows rows that the options keep. */

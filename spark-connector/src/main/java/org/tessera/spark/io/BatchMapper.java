@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
@@ -65,11 +66,22 @@ public final class BatchMapper {
         checkDeviceMode(spark);
         DType dtype = options.dataFrameOptions().dtype();
         var metrics = options.metrics();
-        JavaRDD<InternalRow> rows = df.queryExecution().toRdd().toJavaRDD();
-        JavaRDD<InternalRow> mapped = rows.mapPartitionsWithIndex((p, it) -> {
-            TaskSupport.begin(false);
-            return new BatchIterator(it, p, reader, fn, outputs, batchRows, dtype, metrics);
-        }, true);
+        // a columnar scan (Parquet, ORC, Spark's cache) of numeric inputs is read from its column batches
+        JavaRDD<org.apache.spark.sql.vectorized.ColumnarBatch> scan = reader.fixedWidth() >= 0
+                && TesseraConf.DATAFRAME_COLUMNAR.get(spark) ? ColumnarRows.scanBatches(df) : null;
+        JavaRDD<InternalRow> mapped;
+        if (scan != null) {
+            mapped = scan.mapPartitionsWithIndex((p, it) -> {
+                TaskSupport.begin(false);
+                return (Iterator<InternalRow>) BatchIterator.ofBatches(it, p, reader, fn, outputs, batchRows, dtype,
+                        metrics);
+            }, true);
+        } else {
+            mapped = df.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((p, it) -> {
+                TaskSupport.begin(false);
+                return new BatchIterator(it, p, reader, fn, outputs, batchRows, dtype, metrics);
+            }, true);
+        }
         List<StructField> fields = new ArrayList<>(Arrays.asList(inSchema.fields()));
         fields.addAll(Arrays.asList(outputSchema.fields()));
         // the input may hold columns of one name (after a join), as Spark allows: kept as they are

@@ -62,6 +62,25 @@ final class ColumnarRows {
         }
     }
 
+    /**
+     * The column batches of all of {@code df}'s columns, or null when its plan is not a columnar
+     * scan of exactly those columns, or a column is not of a type that {@link FixedRows} lays out
+     * (numbers, booleans, dates, timestamps).
+     */
+    static JavaRDD<ColumnarBatch> scanBatches(Dataset<Row> df) {
+        String[] cols = df.columns();
+        for (org.apache.spark.sql.types.StructField f : df.schema().fields()) {
+            if (!FixedRows.supports(f.dataType())) {
+                return null;
+            }
+        }
+        try {
+            return planned(df, cols.length, () -> columnar(current(df), cols));
+        } catch (RuntimeException | LinkageError e) {
+            return null; // a plan this code does not know how to read in columns: the rows are read instead
+        }
+    }
+
     /** The executed plan of {@code selected}, planned afresh (under the settings {@link #planned} gives). */
     private static SparkPlan current(Dataset<Row> selected) {
         if (selected.sparkSession() instanceof org.apache.spark.sql.classic.SparkSession classic) {
@@ -172,7 +191,7 @@ final class ColumnarRows {
             int start = out.size;
             if (plain) {
                 out.reserve((long) n * w);
-                plain = copy(b, n, w, out.data, start, checkNaN, reader.options().dtype() == DType.FLOAT32);
+                plain = copy(b, null, 0, n, out.data, start, checkNaN, reader.options().dtype() == DType.FLOAT32);
             }
             if (plain) {
                 out.size = start + n * w;
@@ -200,19 +219,22 @@ final class ColumnarRows {
     }
 
     /**
-     * Copies a batch without nulls into {@code dst} from {@code at}, row-major; false (the copy to be
+     * Copies rows {@code [from, from + n)} of a batch without nulls in {@code cols} (its column
+     * ordinals; null: every column) into {@code dst} from {@code at}, row-major; false (the copy to be
      * discarded, the rows read one by one by {@link RowValues}, which names the value) when
      * {@code checkNaN} and a float column holds a NaN, or a value would not convert exactly: an
      * integer that the dtype ({@code f32}: float32, else float64) would round, or a double beyond
      * float32's range.
      */
-    private static boolean copy(ColumnarBatch b, int n, int w, double[] dst, int at, boolean checkNaN, boolean f32) {
-        for (int r0 = 0; r0 < n; r0 += ROWS) {
-            int r1 = Math.min(n, r0 + ROWS);
+    static boolean copy(ColumnarBatch b, int[] cols, int from, int n, double[] dst, int at, boolean checkNaN,
+                        boolean f32) {
+        int w = cols == null ? b.numCols() : cols.length;
+        for (int r0 = from; r0 < from + n; r0 += ROWS) {
+            int r1 = Math.min(from + n, r0 + ROWS);
             for (int c = 0; c < w; c++) {
-                ColumnVector v = b.column(c);
+                ColumnVector v = b.column(cols == null ? c : cols[c]);
                 DataType t = v.dataType();
-                int o = at + r0 * w + c;
+                int o = at + (r0 - from) * w + c;
                 if (t == DataTypes.IntegerType) {
                     for (int r = r0; r < r1; r++, o += w) {
                         int x = v.getInt(r);

@@ -165,6 +165,11 @@ public final class RowValues implements Serializable {
     }
 
     /** The number of values per row when numeric, else -1 (known from the first row). */
+    /** The ordinals of the selected columns in the schema read (numeric columns: one per value). */
+    int[] ordinals() {
+        return ordinals.clone();
+    }
+
     public int fixedWidth() {
         return mode == Mode.NUMERIC ? names.length : -1;
     }

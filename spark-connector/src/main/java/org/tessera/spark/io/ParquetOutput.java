@@ -98,6 +98,9 @@ public final class ParquetOutput {
         Configuration hadoop = classic.sessionState().newHadoopConf();
         MessageType parquetSchema = new SparkToParquetSchemaConverter(sqlConf).convert(schema);
         String unsupported = unsupportedColumn(schema, parquetSchema);
+        if (unsupported == null) {
+            unsupported = unsupportedSetting(schema, sqlConf, hadoop);
+        }
         Path out = new Path(path);
         String job = UUID.randomUUID().toString();
         Path staging = new Path(out.getParent() == null ? out : out.getParent(), "." + out.getName() + "-staging-"
@@ -109,7 +112,7 @@ public final class ParquetOutput {
                     // Spark's writer into the staging folder, committed as below: the input may still be read from path
                     df.write().parquet(staging.toString());
                     replace(fs, out, staging, List.of());
-                    return new Result(-1, -1, "column " + unsupported + " is not written column-wise");
+                    return new Result(-1, -1, unsupported);
                 }
                 CompressionCodecName codec = CompressionCodecName.fromConf(sqlConf.parquetCompressionCodec());
                 Settings settings = new Settings(parquetSchema.toString(), schema.json(), codec.name(),
@@ -168,16 +171,44 @@ public final class ParquetOutput {
         fs.create(new Path(out, "_SUCCESS"), true).close();
     }
 
-    /** The first column the column-wise encoder does not write, as "'name' (type)"; null when none. */
+    /** Why the first column the column-wise encoder does not write is not; null when it writes them all. */
     static String unsupportedColumn(StructType schema, MessageType parquet) {
         List<ColumnDescriptor> leaves = parquet.getColumns();
-        if (leaves.size() != schema.fields().length) {
-            return "'" + schema.fields()[0].name() + "'";
-        }
         for (int j = 0; j < schema.fields().length; j++) {
             StructField f = schema.fields()[j];
-            if (kind(f.dataType(), leaves.get(j)) < 0) {
-                return "'" + f.name() + "' (" + f.dataType().simpleString() + ")";
+            if (leaves.size() != schema.fields().length || kind(f.dataType(), leaves.get(j)) < 0) {
+                return "column '" + f.name() + "' (" + f.dataType().simpleString() + ") is not written column-wise";
+            }
+        }
+        return null;
+    }
+
+    /** Settings the column-wise encoder honours; any other {@code parquet.*} setting sends the write to Spark's writer. */
+    private static final java.util.Set<String> HONOURED = java.util.Set.of(ParquetOutputFormat.BLOCK_SIZE,
+            ParquetOutputFormat.PAGE_SIZE, ParquetOutputFormat.DICTIONARY_PAGE_SIZE,
+            ParquetOutputFormat.ENABLE_DICTIONARY, ParquetOutputFormat.WRITER_VERSION);
+
+    /**
+     * Why a setting of the session asks for what only Spark's writer does (dates rebased to the
+     * legacy calendar; a Parquet setting such as encryption or bloom filters); null when none does.
+     */
+    static String unsupportedSetting(StructType schema, SQLConf sql, Configuration hadoop) {
+        String rebase;
+        try {
+            rebase = sql.getConfString("spark.sql.parquet.datetimeRebaseModeInWrite"); // its default when not set
+        } catch (java.util.NoSuchElementException e) {
+            rebase = "CORRECTED";
+        }
+        for (StructField f : schema.fields()) {
+            DataType t = f.dataType() instanceof ArrayType a ? a.elementType() : f.dataType();
+            if (t == DataTypes.DateType && !rebase.equalsIgnoreCase("CORRECTED")) {
+                return "spark.sql.parquet.datetimeRebaseModeInWrite is " + rebase + " and column '" + f.name()
+                        + "' holds dates";
+            }
+        }
+        for (Map.Entry<String, String> e : hadoop) {
+            if (e.getKey().startsWith("parquet.") && !HONOURED.contains(e.getKey())) {
+                return "the Hadoop setting " + e.getKey() + " is honoured by Spark's writer only";
             }
         }
         return null;

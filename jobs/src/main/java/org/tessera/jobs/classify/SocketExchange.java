@@ -22,8 +22,8 @@ import org.apache.spark.BarrierTaskContext;
  * <p>Task 0 listens on its executor's address only (the one Spark gives for the task), and on a
  * port chosen by the system. The first {@code allGather}, which goes through Spark's RPC (and so
  * under {@code spark.authenticate} and {@code spark.network.crypto.enabled} when they are set),
- * carries a random 256-bit token with the address; a connection that does not present it, or
- * presents a task number out of range or taken, is closed and not counted. Every message must have
+ * carries a random 256-bit token with the address; a connection that does not present it within
+ * ten seconds, or presents a task number out of range or taken, is closed and not counted. Every message must have
  * the sender's own message's length (every task encodes the same parameters), so nothing read
  * from a socket sizes an allocation. The messages themselves are not encrypted: where Spark's
  * network encryption is on, {@link Classifier} does not choose this mode.
@@ -31,6 +31,8 @@ import org.apache.spark.BarrierTaskContext;
 final class SocketExchange implements AutoCloseable {
     private static final int TIMEOUT_MS = 30 * 60 * 1000;
     private static final int TOKEN_BYTES = 32;
+    /** How long task 0 waits for a new connection's token before it closes it. */
+    private static final int HANDSHAKE_MS = 10_000;
     private final int tasks;
     private final int me;
     private final ServerSocket server;
@@ -63,7 +65,7 @@ final class SocketExchange implements AutoCloseable {
                 int connected = 0;
                 while (connected < tasks - 1) {
                     Socket s = server.accept();
-                    s.setSoTimeout(TIMEOUT_MS);
+                    s.setSoTimeout(HANDSHAKE_MS); // a connection that sends nothing does not hold up the others
                     DataInputStream din = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(),
                             1 << 16));
                     byte[] presented = new byte[TOKEN_BYTES];

@@ -96,8 +96,15 @@ public final class ParquetOutput {
         var classic = (org.apache.spark.sql.classic.SparkSession) spark;
         SQLConf sqlConf = classic.sessionState().conf();
         Configuration hadoop = classic.sessionState().newHadoopConf();
-        MessageType parquetSchema = new SparkToParquetSchemaConverter(sqlConf).convert(schema);
-        String unsupported = unsupportedColumn(schema, parquetSchema);
+        MessageType parquetSchema;
+        String unsupported;
+        try {
+            parquetSchema = new SparkToParquetSchemaConverter(sqlConf).convert(schema);
+            unsupported = unsupportedColumn(schema, parquetSchema);
+        } catch (RuntimeException e) {
+            parquetSchema = null;
+            unsupported = "the schema has no Parquet form here (" + e.getMessage() + ")"; // Spark's writer says why
+        }
         if (unsupported == null) {
             unsupported = unsupportedSetting(schema, sqlConf, hadoop);
         }
@@ -173,6 +180,9 @@ public final class ParquetOutput {
 
     /** Why the first column the column-wise encoder does not write is not; null when it writes them all. */
     static String unsupportedColumn(StructType schema, MessageType parquet) {
+        if (schema.fields().length == 0) {
+            return "the DataFrame has no columns"; // Spark's writer refuses it, naming the problem
+        }
         List<ColumnDescriptor> leaves = parquet.getColumns();
         for (int j = 0; j < schema.fields().length; j++) {
             StructField f = schema.fields()[j];

@@ -359,6 +359,11 @@ class ParquetOutputTest {
         assertFalse(res.columnwise());
         assertTrue(res.fallback().contains("column 't' (timestamp) is not written column-wise"), res.fallback());
         assertTrue(ts.writeParquet(df.select("x", "d"), path).fallback().contains("'d' (decimal(30,2))"));
+        // no columns: Spark's writer refuses, as it would have, and the earlier output stays
+        Dataset<Row> kept = df.select("x", "d");
+        Exception e = assertThrows(Exception.class, () -> ts.writeParquet(kept.select(), path));
+        assertTrue(String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("empty"), e.getMessage());
+        assertEquals(1, read(path, kept.schema()).count());
         df = df.select("x", "d");
         assertEquals(df.collectAsList(), read(path, df.schema()).collectAsList());
     }

@@ -121,7 +121,10 @@ public final class ParquetOutput {
                     replace(fs, out, staging, List.of());
                     return new Result(-1, -1, unsupported);
                 }
-                CompressionCodecName codec = CompressionCodecName.fromConf(sqlConf.parquetCompressionCodec());
+                String codecName = sqlConf.parquetCompressionCodec();
+                // Spark's names: "none" and "uncompressed" both mean no compression
+                CompressionCodecName codec = codecName.equalsIgnoreCase("none") ? CompressionCodecName.UNCOMPRESSED
+                        : CompressionCodecName.fromConf(codecName);
                 Settings settings = new Settings(parquetSchema.toString(), schema.json(), codec.name(),
                         ParquetOutputFormat.getLongBlockSize(hadoop), ParquetOutputFormat.getPageSize(hadoop),
                         ParquetOutputFormat.getDictionaryPageSize(hadoop),

@@ -326,7 +326,7 @@ class ParquetOutputTest {
     }
 
     @Test
-    void settingsOnlySparksWriterHonoursSendTheWriteToIt() {
+    void settingsOnlySparksWriterHonoursSendTheWriteToIt() throws IOException {
         Dataset<Row> df = ts.spark().range(0, 50, 1, 2).selectExpr("id", "date_add(date'1500-01-01', cast(id as int))"
                 + " as day");
         String path = dir.resolve("settings").toString();
@@ -338,6 +338,18 @@ class ParquetOutputTest {
             assertNull(ts.writeParquet(df.select("id"), path).fallback(), "no dates: nothing to rebase");
         } finally {
             ts.spark().conf().unset("spark.sql.parquet.datetimeRebaseModeInWrite");
+        }
+        for (String codec : List.of("none", "uncompressed", "zstd", "gzip")) {
+            ts.spark().conf().set("spark.sql.parquet.compression.codec", codec);
+            try {
+                assertEquals(50, ts.writeParquet(df, path).rows());
+                assertEquals(50, read(path, df.schema()).count());
+                String expected = codec.equals("none") ? "UNCOMPRESSED" : codec.toUpperCase(java.util.Locale.ROOT);
+                assertEquals(expected, footer(dir.resolve("settings"), new Configuration()).getBlocks().get(0)
+                        .getColumns().get(0).getCodec().name());
+            } finally {
+                ts.spark().conf().unset("spark.sql.parquet.compression.codec");
+            }
         }
         var hadoop = ts.spark().sparkContext().hadoopConfiguration();
         hadoop.set("parquet.bloom.filter.enabled", "true");

@@ -177,7 +177,12 @@ final class BatchIterator implements Iterator<InternalRow> {
         if (batchSource == null) {
             return source.hasNext();
         }
-        return batch != null && batchPos < batch.numRows() || batchSource.hasNext();
+        if (batch != null && batchPos < batch.numRows()) {
+            return true;
+        }
+        // forgotten before asking for more: Spark's readers refill the same batch object in hasNext()
+        batch = null;
+        return batchSource.hasNext();
     }
 
     /** Room for {@code more} rows after the {@code count} read. */
@@ -204,6 +209,7 @@ final class BatchIterator implements Iterator<InternalRow> {
         boolean f32 = reader.options().dtype() == DType.FLOAT32;
         while (count < batchRows) {
             if (batch == null || batchPos >= batch.numRows()) {
+                batch = null; // as in moreInput: hasNext() may refill the batch object in place
                 if (!batchSource.hasNext()) {
                     return;
                 }

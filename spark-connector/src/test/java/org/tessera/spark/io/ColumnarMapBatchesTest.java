@@ -136,6 +136,34 @@ class ColumnarMapBatchesTest {
     }
 
     @Test
+    void readerBatchesOfChangingSizesAreEachReadOnce() {
+        // row groups of 100 rows read in batches of 64: the reader's batches hold 64, then 36, then 64
+        // rows..., refilled in place by its hasNext(); a mapBatches batch that ends where a reader
+        // batch ends must not read the next one's rows twice
+        var hadoop = ts.spark().sparkContext().hadoopConfiguration();
+        hadoop.setLong("parquet.block.size", 1);
+        String path;
+        try {
+            path = parquet("groups", 1000, 1, "id", "cast(id as double) as x");
+        } finally {
+            hadoop.unset("parquet.block.size");
+        }
+        ts.spark().conf().set("spark.sql.parquet.columnarReaderBatchSize", "64");
+        try {
+            for (int batchRows : new int[] {1, 36, 100, 4096}) {
+                sameBothWays(() -> ts.mapBatches(read(path), List.of("x"), x -> List.of(x.sum(1),
+                        org.tessera.Tessera.cat(List.of(x, x), 1), x.argmax(1, false)), OUT,
+                        BatchOptions.defaults().batchRows(batchRows)));
+                assertEquals(1000, ts.mapBatches(read(path), List.of("x"), x -> List.of(x.sum(1),
+                        org.tessera.Tessera.cat(List.of(x, x), 1), x.argmax(1, false)), OUT,
+                        BatchOptions.defaults().batchRows(batchRows)).select("id").distinct().count());
+            }
+        } finally {
+            ts.spark().conf().unset("spark.sql.parquet.columnarReaderBatchSize");
+        }
+    }
+
+    @Test
     void otherPlansAndTypesAreReadAsRows() {
         String path = parquet("mixed", 100, 1, "id", "concat('r', id) as name", "id * 0.5 as x");
         assertNull(ColumnarRows.scanBatches(read(path)), "a string column is not laid out");

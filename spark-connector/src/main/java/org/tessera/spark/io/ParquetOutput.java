@@ -22,7 +22,6 @@ import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetOutputFormat;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
@@ -50,16 +49,21 @@ import org.apache.spark.util.SerializableConfiguration;
  * of dictionaries, which no longer fit in the CPU's caches, and the dictionary lookups become
  * most of the job. Here each task copies up to {@value #CHUNK_ROWS} rows, then writes the chunk's
  * values column after column through parquet-mr's column writers, so a column's dictionary is
- * used for the whole chunk at once. The file is what Spark writes for the same rows: Spark's
- * schema conversion, its row-schema metadata, the session's codec, page, dictionary and row-group
- * settings.
+ * used for the whole chunk at once (a chunk of long rows ends sooner, at {@value #CHUNK_BYTES}
+ * bytes). The file is what Spark writes for the same rows: Spark's schema conversion, its
+ * row-schema metadata, the session's codec, page, dictionary and row-group settings. Row groups end
+ * at chunk boundaries, and a partition without rows writes no file (unless no partition has rows).
  *
  * <p>Columns of boolean, byte, short, int, long, float, double, date, string, binary and decimal
  * (up to 18 digits), and arrays of those, are written this way; a DataFrame with any other column
- * type (timestamps, wider decimals, structs, maps, nested arrays) is written by Spark's own writer
- * instead, committed the same way, and {@link Result#columnwise()} says which one ran.
+ * type (timestamps, wider decimals, structs, maps, nested arrays), with two columns of one name, or
+ * with a name that the Parquet schema's text form would not keep (the tasks receive that text) is
+ * written by Spark's own writer instead, committed the same way, and {@link Result#columnwise()} says
+ * which one ran.
  *
- * <p>Commit: each task attempt writes its own file into a fresh staging folder beside the output;
+ * <p>Commit: each task attempt writes its own file into a fresh staging folder beside the output
+ * (made by the driver; a task never makes it, so one still running after a failed job cannot leave
+ * it behind);
  * when every task has succeeded the driver replaces the output folder with the files of the
  * attempts that succeeded and adds {@code _SUCCESS}. A failed job leaves the earlier output in
  * place, and since all reading is done before anything is replaced, the output may be the input's
@@ -68,6 +72,8 @@ import org.apache.spark.util.SerializableConfiguration;
 public final class ParquetOutput {
     /** Rows copied and then encoded column by column. */
     static final int CHUNK_ROWS = 1024;
+    /** Bytes of rows copied at most per chunk (rows of long arrays make shorter chunks). */
+    static final long CHUNK_BYTES = 16L << 20;
 
     private ParquetOutput() {
     }
@@ -100,7 +106,7 @@ public final class ParquetOutput {
         String unsupported;
         try {
             parquetSchema = new SparkToParquetSchemaConverter(sqlConf).convert(schema);
-            unsupported = unsupportedColumn(schema, parquetSchema);
+            unsupported = unsupportedColumn(schema, parquetSchema, sqlConf.caseSensitiveAnalysis());
         } catch (RuntimeException e) {
             parquetSchema = null;
             unsupported = "the schema has no Parquet form here (" + e.getMessage() + ")"; // Spark's writer says why
@@ -132,6 +138,11 @@ public final class ParquetOutput {
                         ParquetOutputFormat.getWriterVersion(hadoop).name(), spark.version());
                 SerializableConfiguration conf = new SerializableConfiguration(hadoop);
                 String stagingName = staging.toString();
+                // made here, and the tasks never make it: a task of a failed job still running after the
+                // folder is deleted below cannot bring it back
+                if (!fs.mkdirs(staging)) {
+                    throw new IOException("could not create " + staging);
+                }
                 List<Written> written = new ArrayList<>();
                 // each successful attempt's file, as text (the task results need no serializer registration)
                 for (String w : df.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((p, it) ->
@@ -182,15 +193,34 @@ public final class ParquetOutput {
     }
 
     /** Why the first column the column-wise encoder does not write is not; null when it writes them all. */
-    static String unsupportedColumn(StructType schema, MessageType parquet) {
+    static String unsupportedColumn(StructType schema, MessageType parquet, boolean caseSensitive) {
         if (schema.fields().length == 0) {
             return "the DataFrame has no columns"; // Spark's writer refuses it, naming the problem
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (StructField f : schema.fields()) {
+            if (!names.add(caseSensitive ? f.name() : f.name().toLowerCase(java.util.Locale.ROOT))) {
+                // Spark's writer refuses it, naming the column, before anything is replaced
+                return "column '" + f.name() + "' appears twice";
+            }
         }
         List<ColumnDescriptor> leaves = parquet.getColumns();
         for (int j = 0; j < schema.fields().length; j++) {
             StructField f = schema.fields()[j];
             if (leaves.size() != schema.fields().length || kind(f.dataType(), leaves.get(j)) < 0) {
                 return "column '" + f.name() + "' (" + f.dataType().simpleString() + ") is not written column-wise";
+            }
+            // the tasks receive the Parquet schema as text: a name that the text would change (spaces,
+            // parentheses, '=') is written by Spark's writer instead
+            MessageType one = new MessageType(parquet.getName(), parquet.getType(j));
+            boolean kept;
+            try {
+                kept = MessageTypeParser.parseMessageType(one.toString()).equals(one);
+            } catch (RuntimeException e) {
+                kept = false;
+            }
+            if (!kept) {
+                return "column name '" + f.name() + "' is not kept by the schema text the tasks receive";
             }
         }
         return null;
@@ -314,7 +344,7 @@ public final class ParquetOutput {
                 .withDictionaryPageSize(s.dictionaryPageSize()).withDictionaryEncoding(s.dictionary())
                 .withWriterVersion(ParquetProperties.WriterVersion.valueOf(s.writerVersion())).build();
         CodecFactory codecs = new CodecFactory(conf, props.getPageSizeThreshold());
-        ParquetFileWriter writer = new ParquetFileWriter(HadoopOutputFile.fromPath(file, conf), schema,
+        ParquetFileWriter writer = new ParquetFileWriter(inExistingFolder(file, conf), schema,
                 ParquetFileWriter.Mode.CREATE, s.blockSize(), ParquetWriterPadding.NONE);
         long rows = 0;
         boolean done = false;
@@ -326,8 +356,11 @@ public final class ParquetOutput {
             InternalRow[] chunk = new InternalRow[CHUNK_ROWS];
             while (it.hasNext()) {
                 int n = 0;
-                while (n < CHUNK_ROWS && it.hasNext()) {
-                    chunk[n++] = it.next().copy();
+                long bytes = 0;
+                while (n < CHUNK_ROWS && bytes < CHUNK_BYTES && it.hasNext()) {
+                    InternalRow r = it.next().copy();
+                    chunk[n++] = r;
+                    bytes += r instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u ? u.getSizeInBytes() : 0;
                 }
                 group.write(chunk, n);
                 rows += n;
@@ -354,6 +387,44 @@ public final class ParquetOutput {
             }
         }
         return List.of(new Written(p, file.toString(), name, rows).text()).iterator();
+    }
+
+    /** A new file in a folder that must exist already (created without its parents). */
+    private static org.apache.parquet.io.OutputFile inExistingFolder(Path file, Configuration conf) throws IOException {
+        FileSystem fs = file.getFileSystem(conf);
+        return new org.apache.parquet.io.OutputFile() {
+            @Override
+            public org.apache.parquet.io.PositionOutputStream create(long blockSize) throws IOException {
+                return open(false, blockSize);
+            }
+
+            @Override
+            public org.apache.parquet.io.PositionOutputStream createOrOverwrite(long blockSize) throws IOException {
+                return open(true, blockSize);
+            }
+
+            private org.apache.parquet.io.PositionOutputStream open(boolean overwrite, long blockSize)
+                    throws IOException {
+                return org.apache.parquet.hadoop.util.HadoopStreams.wrap(fs.createNonRecursive(file, overwrite,
+                        1 << 16, fs.getDefaultReplication(file), Math.max(fs.getDefaultBlockSize(file), blockSize),
+                        null));
+            }
+
+            @Override
+            public boolean supportsBlockSize() {
+                return true;
+            }
+
+            @Override
+            public long defaultBlockSize() {
+                return fs.getDefaultBlockSize(file);
+            }
+
+            @Override
+            public String getPath() {
+                return file.toString();
+            }
+        };
     }
 
     /** No padding of row groups to the file system's block size. */

@@ -266,6 +266,16 @@ class ParquetOutputTest {
                 () -> ts.writeParquet(ts.spark().createDataFrame(broken, schema), out));
         assertTrue(String.valueOf(e.getMessage()).contains("injected failure on every attempt"), e.getMessage());
         assertEquals(9000, read(out, schema).count());
+        // a job that fails while another of its tasks is still to open its file: that task must not
+        // bring the staging folder back after the driver removed it
+        JavaRDD<Row> late = base.mapPartitionsWithIndex(ParquetOutputTest::failOrWaitThreeSeconds, true);
+        assertThrows(Exception.class, () -> ts.writeParquet(ts.spark().createDataFrame(late, schema), out));
+        try {
+            Thread.sleep(5000);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+        assertEquals(9000, read(out, schema).count());
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of("out"), s.map(p -> p.getFileName().toString()).toList(), "staging folders removed");
         }
@@ -286,6 +296,37 @@ class ParquetOutputTest {
                 if (fail && ++n == 2000) {
                     throw new IllegalStateException("injected failure");
                 }
+                return it.next();
+            }
+        };
+    }
+
+    /** Partition 0 fails; partition 1's first {@code hasNext} takes three seconds, after Spark's kill check. */
+    private static java.util.Iterator<Row> failOrWaitThreeSeconds(int p, java.util.Iterator<Row> it) {
+        if (p == 0) {
+            throw new IllegalStateException("injected failure in partition 0");
+        }
+        if (p != 1) {
+            return it; // a core free for partition 0's attempts, so the job fails while partition 1 waits
+        }
+        return new java.util.Iterator<Row>() {
+            boolean waited;
+
+            @Override
+            public boolean hasNext() {
+                boolean more = it.hasNext(); // Spark's check for a killed task comes first
+                if (!waited) {
+                    waited = true;
+                    long until = System.nanoTime() + 3_000_000_000L;
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait(); // not interruptible: as a task busy reading its input
+                    }
+                }
+                return more;
+            }
+
+            @Override
+            public Row next() {
                 return it.next();
             }
         };
@@ -360,6 +401,26 @@ class ParquetOutputTest {
         } finally {
             hadoop.unset("parquet.bloom.filter.enabled");
         }
+    }
+
+    @Test
+    void namesTheSchemaTextWouldChangeAndDuplicateNamesGoToSparksWriter() {
+        String path = dir.resolve("names").toString();
+        for (String name : List.of("x (DATE)", "e=1", "sp ace", "g{h}", "t;u")) {
+            Dataset<Row> df = ts.spark().range(0, 3, 1, 1).selectExpr("cast(id + 1 as int) as `" + name + "`",
+                    "id * 10 as k");
+            ParquetOutput.Result res = ts.writeParquet(df, path);
+            assertTrue(res.fallback() != null && res.fallback().contains(name), name + ": " + res.fallback());
+            assertEquals(List.of("1 | 0 | ", "2 | 10 | ", "3 | 20 | "), read(path, df.schema()).collectAsList().stream()
+                    .map(ParquetOutputTest::text).sorted().toList(), name);
+        }
+        assertNull(ts.writeParquet(ts.spark().range(0, 3).selectExpr("id as `Sepal.Length`", "id as p_1"), path)
+                .fallback(), "dots and underscores are kept");
+        // two columns of one name (Spark ignores case): refused by Spark's writer, the earlier output kept
+        Exception e = assertThrows(Exception.class, () -> ts.writeParquet(ts.spark().range(0, 3)
+                .selectExpr("id as Dup", "id as dup"), path));
+        assertTrue(String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("dup"), e.getMessage());
+        assertEquals(3, read(path, new StructType().add("Sepal.Length", DataTypes.LongType)).count());
     }
 
     @Test

@@ -467,7 +467,7 @@ public final class TesseraSession implements AutoCloseable {
      * {@code df.write().mode("overwrite").parquet(path)} does but faster for wide rows: each task
      * encodes its rows in chunks, column after column, instead of row by row (a row of hundreds of
      * numbers, such as the inputs and outputs of {@link #mapBatches}, is written several times
-     * faster). The files are those Spark writes: the same Parquet schema, row-schema metadata and
+     * faster). The files have what Spark writes: the same Parquet schema, row-schema metadata and
      * codec, page, dictionary and row-group settings of the session. Columns of boolean, byte,
      * short, int, long, float, double, date, string, binary, decimal (up to 18 digits) and arrays of
      * those are written so; a DataFrame with another column type (a timestamp, a struct) is written

@@ -258,18 +258,7 @@ final class BatchIterator implements Iterator<InternalRow> {
             } else if (v.length != width) {
                 throw reader.lengthMismatch(width, v.length, partition, seen);
             }
-            if (count == rows.length) {
-                rows = java.util.Arrays.copyOf(rows, (int) Math.min(batchRows, 2L * rows.length));
-            }
-            long need = (long) rows.length * Math.max(width, 1);
-            if (need > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("mapBatches: a batch of " + rows.length + " rows of " + width
-                        + " values is more than one Java array holds (partition " + partition + "); use fewer rows per"
-                        + " batch (BatchOptions.batchRows, now " + batchRows + ")");
-            }
-            if (values == null || values.length < need) {
-                values = values == null ? new double[(int) need] : java.util.Arrays.copyOf(values, (int) need);
-            }
+            reserve(1);
             System.arraycopy(v, 0, values, count * width, width);
             rows[count++] = r.copy();
         }

@@ -73,21 +73,9 @@ final class FixedRows {
             }
             return;
         }
-        if (t == DataTypes.DoubleType) {
+        if (t == DataTypes.DoubleType) { // the common case, without the type tests per value
             for (int r = r0; r < r1; r++) {
                 Platform.putDouble(buf, slot + (long) r * rowBytes, v.getDouble(from + r));
-            }
-        } else if (t == DataTypes.LongType || t == DataTypes.TimestampType || t == DataTypes.TimestampNTZType) {
-            for (int r = r0; r < r1; r++) {
-                Platform.putLong(buf, slot + (long) r * rowBytes, v.getLong(from + r));
-            }
-        } else if (t == DataTypes.FloatType) {
-            for (int r = r0; r < r1; r++) {
-                Platform.putFloat(buf, slot + (long) r * rowBytes, v.getFloat(from + r));
-            }
-        } else if (t == DataTypes.IntegerType || t == DataTypes.DateType) {
-            for (int r = r0; r < r1; r++) {
-                Platform.putInt(buf, slot + (long) r * rowBytes, v.getInt(from + r));
             }
         } else {
             for (int r = r0; r < r1; r++) {

@@ -30,6 +30,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
 import org.apache.spark.sql.internal.SQLConf;
@@ -514,43 +515,14 @@ public final class ParquetOutput {
             ColumnWriter w = writers[j];
             int dl = columns.maxDefinition[j];
             boolean nullable = columns.nullable[j];
-            switch (columns.kinds[j]) {
-                case DOUBLE -> {
-                    for (int i = 0; i < n; i++) {
-                        if (nullable && chunk[i].isNullAt(j)) {
-                            w.writeNull(0, 0);
-                        } else {
-                            w.write(chunk[i].getDouble(j), 0, dl);
-                        }
-                    }
-                }
-                case FLOAT -> {
-                    for (int i = 0; i < n; i++) {
-                        if (nullable && chunk[i].isNullAt(j)) {
-                            w.writeNull(0, 0);
-                        } else {
-                            w.write(chunk[i].getFloat(j), 0, dl);
-                        }
-                    }
-                }
-                case LONG -> {
-                    for (int i = 0; i < n; i++) {
-                        if (nullable && chunk[i].isNullAt(j)) {
-                            w.writeNull(0, 0);
-                        } else {
-                            w.write(chunk[i].getLong(j), 0, dl);
-                        }
-                    }
-                }
-                default -> {
-                    for (int i = 0; i < n; i++) {
-                        if (nullable && chunk[i].isNullAt(j)) {
-                            w.writeNull(0, 0);
-                        } else {
-                            writeValue(w, columns.kinds[j], chunk[i], j, 0, dl, columns.precision[j],
-                                    columns.scale[j]);
-                        }
-                    }
+            int kind = columns.kinds[j];
+            for (int i = 0; i < n; i++) {
+                if (nullable && chunk[i].isNullAt(j)) {
+                    w.writeNull(0, 0);
+                } else if (kind == DOUBLE) {
+                    w.write(chunk[i].getDouble(j), 0, dl); // the common case, without the switch
+                } else {
+                    write(w, kind, chunk[i], j, 0, dl, columns.precision[j], columns.scale[j]);
                 }
             }
         }
@@ -585,45 +557,28 @@ public final class ParquetOutput {
                     if (a.isNullAt(k)) {
                         w.writeNull(rl, repeated);
                     } else {
-                        writeElement(w, kind, a, k, rl, element, columns.precision[j], columns.scale[j]);
+                        write(w, kind, a, k, rl, element, columns.precision[j], columns.scale[j]);
                     }
                 }
             }
         }
 
-        private static void writeValue(ColumnWriter w, int kind, InternalRow r, int j, int rl, int dl, int precision,
-                                       int scale) {
+        /** Value {@code i} of a row or an array (both are Spark's {@code SpecializedGetters}), of {@code kind}. */
+        private static void write(ColumnWriter w, int kind, SpecializedGetters g, int i, int rl, int dl, int precision,
+                                  int scale) {
             switch (kind) {
-                case BOOLEAN -> w.write(r.getBoolean(j), rl, dl);
-                case INT -> w.write(r.getInt(j), rl, dl);
-                case BYTE -> w.write((int) r.getByte(j), rl, dl);
-                case SHORT -> w.write((int) r.getShort(j), rl, dl);
-                case LONG -> w.write(r.getLong(j), rl, dl);
-                case FLOAT -> w.write(r.getFloat(j), rl, dl);
-                case DOUBLE -> w.write(r.getDouble(j), rl, dl);
-                case STRING -> w.write(Binary.fromConstantByteArray(r.getUTF8String(j).getBytes()), rl, dl);
-                case BINARY -> w.write(Binary.fromConstantByteArray(r.getBinary(j)), rl, dl);
-                case DECIMAL_INT -> w.write((int) r.getDecimal(j, precision, scale).toUnscaledLong(), rl, dl);
-                case DECIMAL_LONG -> w.write(r.getDecimal(j, precision, scale).toUnscaledLong(), rl, dl);
+                case BOOLEAN -> w.write(g.getBoolean(i), rl, dl);
+                case INT -> w.write(g.getInt(i), rl, dl);
+                case BYTE -> w.write((int) g.getByte(i), rl, dl);
+                case SHORT -> w.write((int) g.getShort(i), rl, dl);
+                case LONG -> w.write(g.getLong(i), rl, dl);
+                case FLOAT -> w.write(g.getFloat(i), rl, dl);
+                case DOUBLE -> w.write(g.getDouble(i), rl, dl);
+                case STRING -> w.write(Binary.fromConstantByteArray(g.getUTF8String(i).getBytes()), rl, dl);
+                case BINARY -> w.write(Binary.fromConstantByteArray(g.getBinary(i)), rl, dl);
+                case DECIMAL_INT -> w.write((int) g.getDecimal(i, precision, scale).toUnscaledLong(), rl, dl);
+                case DECIMAL_LONG -> w.write(g.getDecimal(i, precision, scale).toUnscaledLong(), rl, dl);
                 default -> throw new IllegalStateException("writeParquet: column kind " + kind);
-            }
-        }
-
-        private static void writeElement(ColumnWriter w, int kind, ArrayData a, int k, int rl, int dl, int precision,
-                                         int scale) {
-            switch (kind) {
-                case BOOLEAN -> w.write(a.getBoolean(k), rl, dl);
-                case INT -> w.write(a.getInt(k), rl, dl);
-                case BYTE -> w.write((int) a.getByte(k), rl, dl);
-                case SHORT -> w.write((int) a.getShort(k), rl, dl);
-                case LONG -> w.write(a.getLong(k), rl, dl);
-                case FLOAT -> w.write(a.getFloat(k), rl, dl);
-                case DOUBLE -> w.write(a.getDouble(k), rl, dl);
-                case STRING -> w.write(Binary.fromConstantByteArray(a.getUTF8String(k).getBytes()), rl, dl);
-                case BINARY -> w.write(Binary.fromConstantByteArray(a.getBinary(k)), rl, dl);
-                case DECIMAL_INT -> w.write((int) a.getDecimal(k, precision, scale).toUnscaledLong(), rl, dl);
-                case DECIMAL_LONG -> w.write(a.getDecimal(k, precision, scale).toUnscaledLong(), rl, dl);
-                default -> throw new IllegalStateException("writeParquet: element kind " + kind);
             }
         }
 
